@@ -1,0 +1,33 @@
+# Two commands matter on a fresh machine: `make demo` and `make test`. Both create .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast lint bench-table1 clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/mirage-stream run --input sample:carphone --snr-db -10 --out out/demo
+
+test: $(STAMP)
+	$(BIN)/ruff check mirage_stream channel_sim tests sender_app.py receiver_app.py
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench-table1: $(STAMP)
+	$(BIN)/mirage-stream bench table1 --json
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .hypothesis .ruff_cache

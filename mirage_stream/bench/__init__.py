@@ -1,0 +1,1 @@
+"""Bench commands: each prints one JSON object (see README for what each measures)."""

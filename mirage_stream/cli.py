@@ -1,0 +1,265 @@
+"""``mirage-stream``: run the Mirage chain on a file, benchmark it, or show what is installed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any, TypeVar
+
+from mirage_stream.errors import MirageError
+from mirage_stream.pipeline import SegmentTrace
+from mirage_stream.sources import SAMPLES
+
+log = logging.getLogger("mirage_stream")
+
+T = TypeVar("T")
+
+INPUT_HELP = "a video file (any container PyAV reads) or sample:NAME with NAME one of " + ", ".join(
+    sorted(SAMPLES)
+)
+
+
+def _run_async(main: Coroutine[Any, Any, T]) -> T:
+    """Run on uvloop when it is installed, else on the default asyncio loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
+
+
+def _progress(trace: SegmentTrace) -> None:
+    parts = trace.facts.get("payload_bytes", {})
+    link = trace.facts.get("link")
+    psnr = trace.facts.get("psnr_db")
+    print(
+        f"segment {trace.index:>3}: {parts.get('total', 0):>4} B on the wire, "
+        f"{getattr(link, 'bit_errors', 0):>4} bit errors, "
+        f"PSNR {psnr:5.2f} dB | {trace.facts.get('caption', '')[:70]}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from mirage_stream.run import RunConfig, run_file
+
+    config = RunConfig(
+        input=args.input,
+        out=Path(args.out),
+        snr_db=args.snr_db,
+        segment_s=args.segment_s,
+        width=args.width,
+        height=args.height,
+        max_seconds=args.max_seconds,
+        codec=args.codec,
+        bandwidth_hz=args.bandwidth_hz,
+        overhead_ms=args.overhead_ms,
+        seed=args.seed,
+    )
+    print(
+        f"mirage-stream run: {args.input} at SNR {args.snr_db:g} dB -> {args.out}", file=sys.stderr
+    )
+    result = _run_async(run_file(config, on_segment=None if args.quiet else _progress))
+    totals = result.report["totals"]
+    print(
+        f"done: {totals['segments_played']}/{totals['segments']} segments, "
+        f"{totals['payload_bytes']} B sent for {totals['raw_bytes']} B of raw video "
+        f"(data speed-up {totals['data_speedup']}x, "
+        f"latency speed-up {totals['latency_speedup']}x), "
+        f"mean PSNR {totals['mean_psnr_db']} dB, real-time factor {totals['real_time_factor']} "
+        f"({totals['wall_s']} s for {totals['video_s']} s of video)\n"
+        f"report: {result.report_path}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _cmd_bench_table1(args: argparse.Namespace) -> int:
+    from mirage_stream.bench.table1 import Table1Config, table1
+
+    result = table1(
+        Table1Config(
+            input=args.input,
+            frames=args.frames,
+            snr_db=args.snr_db,
+            bandwidth_hz=args.bandwidth_hz,
+            overhead_ms=args.overhead_ms,
+            codec=args.codec,
+        )
+    )
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(
+        f"{'scheme':<22}{'bytes':>12}{'bpp':>10}{'latency ms':>14}{'data x':>12}{'latency x':>12}"
+    )
+    for row in result["rows"]:
+        print(
+            f"{row['scheme']:<22}{row['bytes']:>12}{row['bpp']:>10.4f}{row['latency_ms']:>14.2f}"
+            f"{row['data_speedup']:>12.1f}{row['latency_speedup']:>12.1f}"
+        )
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from channel_sim import BER_MODELS
+    from mirage_stream.codecs import available_codecs
+
+    packages = [
+        "mirage-stream",
+        "aiortc",
+        "av",
+        "torch",
+        "transformers",
+        "diffusers",
+        "numpy",
+        "scipy",
+        "uvloop",
+        "msgpack",
+        "opencv-python-headless",
+        "scikit-video",
+    ]
+    versions: dict[str, str | None] = {}
+    for name in packages:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    info = {
+        "python": sys.version.split()[0],
+        "packages": versions,
+        "backends": {
+            "captioner": ["measured-facts"],
+            "keyframe_selector": ["sharpest"],
+            "codec": available_codecs(),
+            "generator": ["keyframe-motion"],
+            "ber_model": sorted(BER_MODELS),
+        },
+        "samples": sorted(SAMPLES),
+    }
+    print(json.dumps(info, indent=2))
+    return 0
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def _add_channel_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--snr-db",
+        type=float,
+        default=-10.0,
+        help="channel SNR in dB, P_S / sigma^2 (eq. 6); default -10, the paper's worst case",
+    )
+    parser.add_argument(
+        "--bandwidth-hz",
+        type=_positive_float,
+        default=20e6,
+        help="channel bandwidth b in eq. 7, T = b log2(1 + SNR); default 20e6",
+    )
+    parser.add_argument(
+        "--overhead-ms",
+        type=float,
+        default=0.0,
+        help="fixed time on air added per payload (framing, scheduling); default 0",
+    )
+    parser.add_argument(
+        "--codec",
+        default="thumbnail",
+        help="keyframe codec (see `mirage-stream info`); default thumbnail",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mirage-stream",
+        description="Send video as meaning: a caption and a few coded keyframes cross a "
+        "simulated wireless channel, and the receiver generates the video back.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="run the whole chain on a video file, offline",
+        description="Cut the input into segments, caption each, encode a keyframe, send the "
+        "payload over the simulated channel and generate the segment back. Writes "
+        "generated.mp4, side_by_side.mp4 (source | generated), report.json and "
+        "config.json into --out.",
+    )
+    run.add_argument("--input", required=True, help=INPUT_HELP)
+    run.add_argument("--out", default="out/run", help="output folder; default out/run")
+    run.add_argument(
+        "--segment-s", type=float, default=2.0, help="segment length in seconds; default 2"
+    )
+    run.add_argument("--width", type=int, default=320, help="working width; default 320")
+    run.add_argument("--height", type=int, default=240, help="working height; default 240")
+    run.add_argument(
+        "--max-seconds",
+        type=_positive_float,
+        default=None,
+        help="read at most this many seconds of the input",
+    )
+    run.add_argument("--seed", type=int, default=0, help="seed of the channel's bit flips")
+    run.add_argument("-q", "--quiet", action="store_true", help="no per-segment progress lines")
+    _add_channel_args(run)
+    run.set_defaults(handler=_cmd_run)
+
+    bench = commands.add_parser("bench", help="measure the system; each bench prints JSON")
+    benches = bench.add_subparsers(dest="bench", required=True, metavar="BENCH")
+    t1 = benches.add_parser(
+        "table1",
+        help="the paper's Table 1: bytes, bpp, latency and speed-ups vs raw video",
+        description="Treat the first --frames frames of --input at 320x240 as one segment and "
+        "compare raw 24-bit video with the Mirage payload (caption + one keyframe, "
+        "whole msgpack message) in bytes, bits per pixel and time on air (eq. 7).",
+    )
+    t1.add_argument("--input", default="sample:bikes", help=INPUT_HELP + "; default sample:bikes")
+    t1.add_argument(
+        "--frames",
+        type=int,
+        default=144,
+        help="frames in the clip; default 144, the size of the paper's raw row "
+        "(32,415.88 KiB of 320x240 RGB)",
+    )
+    t1.add_argument("--json", action="store_true", help="print the JSON object (else a table)")
+    _add_channel_args(t1)
+    t1.set_defaults(handler=_cmd_bench_table1)
+
+    info = commands.add_parser("info", help="versions and available backends, as JSON")
+    info.set_defaults(handler=_cmd_info)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except MirageError as error:
+        print(f"mirage-stream: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mirage-stream: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,13 @@
+"""The typed errors a user or a peer can provoke. Anything else escaping is a bug."""
+
+
+class MirageError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class InputError(MirageError, ValueError):
+    """A user-supplied input (path, sample name, flag value) cannot be used."""
+
+
+class PayloadError(MirageError, ValueError):
+    """Wire bytes are not a valid SemanticPayload (malformed, truncated, oversized, bad version)."""

@@ -1,0 +1,191 @@
+"""Stages joined by bounded queues, run under asyncio.
+
+A stage is an object with a ``name`` and one ``async process(item, trace)`` entry point; a
+pipeline is a list of stages between a source (an async iterator) and a sink. Each item travels in
+an ``Envelope`` with its ``SegmentTrace``, where stages record timings and facts for the report.
+The trace also carries the source segment for evaluation; it never crosses the simulated link.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from mirage_stream.types import VideoSegment
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass
+class SegmentTrace:
+    """Per-segment bookkeeping that follows the item through the pipeline."""
+
+    index: int
+    source: VideoSegment | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+    created_s: float = field(default_factory=time.perf_counter)
+
+    @contextmanager
+    def timed(self, name: str) -> Iterator[None]:
+        """Add the wall time of the block to ``timings_ms[name]``."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = (time.perf_counter() - start) * 1000.0
+            self.timings_ms[name] = self.timings_ms.get(name, 0.0) + elapsed
+
+
+@dataclass
+class Envelope(Generic[T]):
+    item: T
+    trace: SegmentTrace
+
+
+class Stage(Protocol):
+    """One job of the pipeline. Returning None drops the item (the stage says why in the trace)."""
+
+    name: str
+
+    async def process(self, item: Any, trace: SegmentTrace) -> Any: ...
+
+
+class Sink(Protocol):
+    async def consume(self, item: Any, trace: SegmentTrace) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class DropPolicy(enum.Enum):
+    """What a full queue does with a new item."""
+
+    BLOCK = "block"  # back-pressure: the producer waits (files: nothing is lost)
+    DROP_OLDEST = "drop-oldest"  # live: the newest item wins, the oldest queued is dropped
+
+
+class _EndOfStream:
+    """Marker that closes a queue; it always gets through, whatever the policy."""
+
+
+END = _EndOfStream()
+
+
+class BoundedQueue:
+    """An asyncio queue of fixed size with an explicit drop policy; dropped traces are kept."""
+
+    def __init__(self, maxsize: int, policy: DropPolicy = DropPolicy.BLOCK) -> None:
+        if maxsize < 1:
+            raise ValueError(f"maxsize must be at least 1, got {maxsize}")
+        self._queue: asyncio.Queue[Envelope[Any] | _EndOfStream] = asyncio.Queue(maxsize)
+        self.policy = policy
+        self.dropped: list[SegmentTrace] = []
+        self.max_depth = 0
+
+    async def put(self, envelope: Envelope[Any] | _EndOfStream) -> None:
+        # The end marker is the last thing a producer puts, so it waits rather than drop data.
+        if (
+            isinstance(envelope, Envelope)
+            and self.policy is DropPolicy.DROP_OLDEST
+            and self._queue.full()
+        ):
+            oldest = self._queue.get_nowait()
+            assert isinstance(oldest, Envelope)  # END is never followed by another put
+            oldest.trace.facts["dropped"] = "queue full (drop-oldest)"
+            self.dropped.append(oldest.trace)
+        await self._queue.put(envelope)
+        self.max_depth = max(self.max_depth, self._queue.qsize())
+
+    async def get(self) -> Envelope[Any] | _EndOfStream:
+        return await self._queue.get()
+
+
+@dataclass
+class PipelineResult:
+    completed: list[SegmentTrace]
+    dropped: list[SegmentTrace]
+    max_queue_depth: int
+
+
+async def _feed(source: AsyncIterator[Envelope[Any]], out: BoundedQueue) -> None:
+    try:
+        async for envelope in source:
+            await out.put(envelope)
+    finally:
+        # Close the source (files, decoders) now, also on cancellation, not at garbage collection.
+        close = getattr(source, "aclose", None)
+        if close is not None:
+            await close()
+    # Only a source that ended normally is followed by the end marker: on cancellation the
+    # queue may be full with nobody left to drain it, and waiting there would hang the group.
+    await out.put(END)
+
+
+async def _work(
+    stage: Stage, inbox: BoundedQueue, out: BoundedQueue, dropped: list[SegmentTrace]
+) -> None:
+    while True:
+        envelope = await inbox.get()
+        if isinstance(envelope, _EndOfStream):
+            await out.put(END)
+            return
+        with envelope.trace.timed(stage.name):
+            result = await stage.process(envelope.item, envelope.trace)
+        if result is None:
+            dropped.append(envelope.trace)
+            continue
+        await out.put(Envelope(result, envelope.trace))
+
+
+async def _drain(sink: Sink, inbox: BoundedQueue, completed: list[SegmentTrace]) -> None:
+    while True:
+        envelope = await inbox.get()
+        if isinstance(envelope, _EndOfStream):
+            return
+        with envelope.trace.timed("sink"):
+            await sink.consume(envelope.item, envelope.trace)
+        completed.append(envelope.trace)
+
+
+async def run_pipeline(
+    source: AsyncIterator[Envelope[Any]],
+    stages: Sequence[Stage],
+    sink: Sink,
+    queue_size: int = 2,
+    policy: DropPolicy = DropPolicy.BLOCK,
+) -> PipelineResult:
+    """Run ``source -> stages... -> sink`` until the source ends; the sink is always closed.
+
+    If any stage raises, the others are cancelled and the first error propagates unwrapped.
+    """
+    queues = [BoundedQueue(queue_size, policy) for _ in range(len(stages) + 1)]
+    completed: list[SegmentTrace] = []
+    dropped: list[SegmentTrace] = []
+    try:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(_feed(source, queues[0]))
+            for stage, inbox, out in zip(stages, queues[:-1], queues[1:], strict=True):
+                group.create_task(_work(stage, inbox, out, dropped))
+            group.create_task(_drain(sink, queues[-1], completed))
+    except BaseExceptionGroup as group_error:
+        first = group_error.exceptions[0]
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        raise first from None
+    finally:
+        await sink.close()
+    for queue in queues:
+        dropped.extend(queue.dropped)
+    return PipelineResult(
+        completed=completed,
+        dropped=sorted(dropped, key=lambda trace: trace.index),
+        max_queue_depth=max(queue.max_depth for queue in queues),
+    )

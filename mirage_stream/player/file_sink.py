@@ -1,0 +1,59 @@
+"""Plays generated segments into files: the generated video and a source | generated view."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mirage_stream.metrics import psnr_db
+from mirage_stream.pipeline import SegmentTrace
+from mirage_stream.player.video_writer import VideoWriter
+from mirage_stream.types import GeneratedSegment
+
+
+@dataclass
+class FileSink:
+    """Writes ``generated.mp4`` and, when the trace carries the source, ``side_by_side.mp4``.
+
+    Frame timestamps come from each segment's t0, so a dropped segment leaves a gap in time
+    (the player holds the last frame) instead of shifting everything after it.
+    """
+
+    out_dir: Path
+    generated_name: str = "generated.mp4"
+    side_by_side_name: str = "side_by_side.mp4"
+    _generated: VideoWriter | None = field(default=None, init=False)
+    _side_by_side: VideoWriter | None = field(default=None, init=False)
+
+    def _write(self, segment: GeneratedSegment, trace: SegmentTrace) -> None:
+        frames = segment.frames
+        height, width = frames.shape[1:3]
+        first_pts = round(segment.t0 * segment.fps)
+        if self._generated is None:
+            self._generated = VideoWriter(
+                self.out_dir / self.generated_name, segment.fps, width, height
+            )
+        self._generated.write(frames, first_pts)
+        source = trace.source
+        if source is None or source.frames.shape[1:3] != frames.shape[1:3]:
+            return
+        count = min(source.num_frames, segment.frames.shape[0])
+        trace.facts["psnr_db"] = psnr_db(source.frames[:count], frames[:count])
+        if self._side_by_side is None:
+            self._side_by_side = VideoWriter(
+                self.out_dir / self.side_by_side_name, segment.fps, 2 * width, height
+            )
+        pairs = np.concatenate([source.frames[:count], frames[:count]], axis=2)
+        self._side_by_side.write(pairs, first_pts)
+
+    async def consume(self, segment: GeneratedSegment, trace: SegmentTrace) -> None:
+        await asyncio.to_thread(self._write, segment, trace)
+
+    async def close(self) -> None:
+        for writer in (self._generated, self._side_by_side):
+            if writer is not None:
+                await asyncio.to_thread(writer.close)
+        self._generated = self._side_by_side = None

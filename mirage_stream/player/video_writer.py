@@ -1,0 +1,51 @@
+"""An H.264 mp4 writer on PyAV with timestamps taken from the caller."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+
+def frame_rate(fps: float) -> Fraction:
+    """A rational frame rate: 29.97 becomes 30000/1001, 25.0 becomes 25."""
+    return Fraction(fps).limit_denominator(1001)
+
+
+class VideoWriter:
+    """Writes RGB frames at given frame numbers (pts in units of 1/fps) into an mp4."""
+
+    def __init__(self, path: Path, fps: float, width: int, height: int, crf: int = 20) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._container = av.open(str(path), mode="w")
+        rate = frame_rate(fps)
+        self._time_base = 1 / rate
+        self._stream = self._container.add_stream("libx264", rate=rate)
+        self._stream.width = width
+        self._stream.height = height
+        self._stream.pix_fmt = "yuv420p"
+        self._stream.codec_context.time_base = self._time_base
+        self._stream.options = {"crf": str(crf), "preset": "veryfast"}
+        self._last_pts = -1
+        self.frames_written = 0
+
+    def write(self, frames: np.ndarray, first_pts: int) -> None:
+        """Write ``frames`` (F, H, W, 3) starting at frame number ``first_pts``."""
+        for offset, image in enumerate(frames):
+            # A pts that goes back would make an invalid file: shift forward instead.
+            pts = max(first_pts + offset, self._last_pts + 1)
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+            frame.pts = pts
+            frame.time_base = self._time_base
+            self._container.mux(self._stream.encode(frame))
+            self._last_pts = pts
+            self.frames_written += 1
+
+    def close(self) -> None:
+        try:
+            self._container.mux(self._stream.encode(None))
+        finally:
+            self._container.close()

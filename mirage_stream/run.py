@@ -1,0 +1,218 @@
+"""One end-to-end run on a file: source -> sender -> link -> receiver -> files + report.json."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from channel_sim import AwgnBitChannel, time_on_air_s
+from mirage_stream.codecs import make_codec
+from mirage_stream.errors import InputError
+from mirage_stream.link import SimulatedLinkStage
+from mirage_stream.pipeline import Envelope, PipelineResult, SegmentTrace, run_pipeline
+from mirage_stream.player import FileSink
+from mirage_stream.receiver import KeyframeMotionGenerator, ReceiverStage
+from mirage_stream.sender import MeasuredFactsCaptioner, SenderStage, SharpestFrameSelector
+from mirage_stream.sources import FileSource, SourceConfig, resolve_input
+from mirage_stream.types import LinkReport, VideoSegment
+
+SNR_RANGE_DB = (-30.0, 40.0)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a run depends on; saved beside its results as ``config.json``."""
+
+    input: str
+    out: Path
+    snr_db: float = -10.0
+    segment_s: float = 2.0
+    width: int = 320
+    height: int = 240
+    max_seconds: float | None = None
+    codec: str = "thumbnail"
+    bandwidth_hz: float = 20e6
+    ber_model: str = "mirage"
+    overhead_ms: float = 0.0
+    seed: int = 0
+    queue_size: int = 2
+
+    def __post_init__(self) -> None:
+        low, high = SNR_RANGE_DB
+        if not (math.isfinite(self.snr_db) and low <= self.snr_db <= high):
+            raise InputError(f"--snr-db must be a number in [{low:g}, {high:g}], got {self.snr_db}")
+        if not (math.isfinite(self.segment_s) and 0.1 <= self.segment_s <= 30):
+            raise InputError(f"--segment-s must be in [0.1, 30] seconds, got {self.segment_s}")
+        if not (math.isfinite(self.bandwidth_hz) and self.bandwidth_hz > 0):
+            raise InputError(f"--bandwidth-hz must be positive, got {self.bandwidth_hz}")
+        if not (math.isfinite(self.overhead_ms) and self.overhead_ms >= 0):
+            raise InputError(f"--overhead-ms must be non-negative, got {self.overhead_ms}")
+        if self.queue_size < 1:
+            raise InputError(f"--queue-size must be at least 1, got {self.queue_size}")
+
+    def to_json(self) -> dict[str, Any]:
+        values = dataclasses.asdict(self)
+        values["out"] = str(self.out)
+        return values
+
+
+@dataclass(frozen=True)
+class RunResult:
+    report: dict[str, Any]
+    report_path: Path
+
+
+async def _traced(segments: AsyncIterator[VideoSegment]) -> AsyncIterator[Envelope[VideoSegment]]:
+    async for segment in segments:
+        yield Envelope(segment, SegmentTrace(index=segment.index, source=segment))
+
+
+def _segment_row(trace: SegmentTrace, config: RunConfig) -> dict[str, Any]:
+    source = trace.source
+    link: LinkReport | None = trace.facts.get("link")
+    row: dict[str, Any] = {
+        "index": trace.index,
+        "t0_s": None if source is None else round(source.t0, 4),
+        "duration_s": None if source is None else round(source.duration, 4),
+        "frames": None if source is None else source.num_frames,
+        "caption": trace.facts.get("caption"),
+        "keyframe_indices": trace.facts.get("keyframe_indices"),
+        "payload_bytes": trace.facts.get("payload_bytes"),
+    }
+    if link is not None:
+        row |= {
+            "snr_db": link.snr_db,
+            "ber": link.ber,
+            "bits_sent": link.bits_sent,
+            "bits_exposed": link.bits_exposed,
+            "bit_errors": link.bit_errors,
+            "time_on_air_ms": link.time_on_air_s * 1000.0,
+        }
+    if source is not None:
+        raw_bits = source.raw_bytes * 8
+        row["raw_time_on_air_ms"] = 1000.0 * time_on_air_s(
+            raw_bits, config.bandwidth_hz, config.snr_db, config.overhead_ms / 1000.0
+        )
+    row |= {
+        "keyframe_damaged": trace.facts.get("keyframe_damaged"),
+        "psnr_db": trace.facts.get("psnr_db"),
+        "receiver_notes": trace.facts.get("receiver_notes", []),
+        "timings_ms": {name: round(ms, 2) for name, ms in trace.timings_ms.items()},
+    }
+    if "dropped" in trace.facts:
+        row["dropped"] = trace.facts["dropped"]
+    return row
+
+
+def build_report(
+    config: RunConfig, source: FileSource, result: PipelineResult, wall_s: float
+) -> dict[str, Any]:
+    rows = [
+        _segment_row(trace, config) for trace in sorted(result.completed, key=lambda t: t.index)
+    ]
+    dropped = [_segment_row(trace, config) for trace in result.dropped]
+    all_rows = rows + dropped
+    video_s = sum(row["duration_s"] or 0.0 for row in all_rows)
+    raw_bytes = sum(t.source.raw_bytes for t in result.completed + result.dropped if t.source)
+    payload_bytes = sum((row["payload_bytes"] or {}).get("total", 0) for row in all_rows)
+    air_ms = sum(row.get("time_on_air_ms", 0.0) for row in all_rows)
+    raw_air_ms = sum(row.get("raw_time_on_air_ms", 0.0) for row in all_rows)
+    pixels = sum(
+        t.source.num_frames * t.source.width * t.source.height
+        for t in result.completed + result.dropped
+        if t.source
+    )
+    psnrs = [row["psnr_db"] for row in rows if row["psnr_db"] is not None]
+    totals = {
+        "segments": len(all_rows),
+        "segments_played": len(rows),
+        "segments_dropped": len(dropped),
+        "video_s": round(video_s, 4),
+        "wall_s": round(wall_s, 3),
+        "real_time_factor": round(wall_s / video_s, 4) if video_s else None,
+        "raw_bytes": raw_bytes,
+        "payload_bytes": payload_bytes,
+        "data_speedup": round(raw_bytes / payload_bytes, 1) if payload_bytes else None,
+        "bpp": payload_bytes * 8 / pixels if pixels else None,
+        "time_on_air_ms": air_ms,
+        "raw_time_on_air_ms": raw_air_ms,
+        "latency_speedup": round(raw_air_ms / air_ms, 1) if air_ms else None,
+        "bit_errors": sum(row.get("bit_errors", 0) for row in all_rows),
+        "mean_psnr_db": round(sum(psnrs) / len(psnrs), 3) if psnrs else None,
+        "max_queue_depth": result.max_queue_depth,
+    }
+    return {
+        "config": config.to_json(),
+        "input": {
+            "path": str(source.path),
+            "source_size": list(source.source_size),
+            "fps": source.fps,
+        },
+        "segments": rows,
+        "dropped": dropped,
+        "totals": totals,
+    }
+
+
+async def run_file(
+    config: RunConfig, on_segment: Callable[[SegmentTrace], None] | None = None
+) -> RunResult:
+    """Run the whole chain on ``config.input`` and write the results into ``config.out``."""
+    path = resolve_input(config.input)
+    source = FileSource(path, SourceConfig(config.width, config.height, config.max_seconds))
+    sender = SenderStage(
+        MeasuredFactsCaptioner(), SharpestFrameSelector(), make_codec(config.codec)
+    )
+    channel = AwgnBitChannel(config.bandwidth_hz, config.ber_model, config.overhead_ms / 1000.0)
+    link = SimulatedLinkStage(channel, lambda _index: config.snr_db, seed=config.seed)
+    receiver = ReceiverStage(KeyframeMotionGenerator(), width=config.width, height=config.height)
+    config.out.mkdir(parents=True, exist_ok=True)
+    sink = _NotifyingSink(FileSink(config.out), on_segment)
+    start = time.perf_counter()
+    result = await run_pipeline(
+        _traced(source.segments(config.segment_s)),
+        [sender, link, receiver],
+        sink,
+        queue_size=config.queue_size,
+    )
+    wall_s = time.perf_counter() - start
+    report = build_report(config, source, result, wall_s)
+    (config.out / "config.json").write_text(json.dumps(config.to_json(), indent=2) + "\n")
+    report_path = config.out / "report.json"
+    report_path.write_text(json.dumps(finite_json(report), indent=2, allow_nan=False) + "\n")
+    return RunResult(report=report, report_path=report_path)
+
+
+def finite_json(value: Any) -> Any:
+    """``value`` with dataclasses as dicts and non-finite floats as None (strict JSON)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return finite_json(dataclasses.asdict(value))
+    if isinstance(value, dict):
+        return {key: finite_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_json(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass
+class _NotifyingSink:
+    """Wraps a sink to tell the caller (the CLI's progress line) when a segment is played."""
+
+    inner: FileSink
+    on_segment: Callable[[SegmentTrace], None] | None
+
+    async def consume(self, item: Any, trace: SegmentTrace) -> None:
+        await self.inner.consume(item, trace)
+        if self.on_segment is not None:
+            self.on_segment(trace)
+
+    async def close(self) -> None:
+        await self.inner.close()

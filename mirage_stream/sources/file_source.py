@@ -1,0 +1,135 @@
+"""Video file source: decodes any container PyAV reads and brings frames to the working size."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from mirage_stream.errors import InputError
+from mirage_stream.types import FrameArray, VideoSegment
+
+log = logging.getLogger(__name__)
+
+_FALLBACK_FPS = 25.0
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """Working resolution and how much of the input to read."""
+
+    width: int = 320
+    height: int = 240
+    max_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        for what, side in (("width", self.width), ("height", self.height)):
+            if not 16 <= side <= 4096 or side % 2:
+                raise InputError(f"{what} must be an even number in [16, 4096], got {side}")
+        if self.max_seconds is not None and not self.max_seconds > 0:
+            raise InputError(f"max_seconds must be positive, got {self.max_seconds}")
+
+
+def fit_frame(frame: FrameArray, width: int, height: int) -> FrameArray:
+    """Centre-crop ``frame`` to the target aspect ratio, then resize to ``width`` x ``height``.
+
+    Cropping rather than stretching keeps shapes (faces, wheels) undistorted for the captioner.
+    """
+    src_h, src_w = frame.shape[:2]
+    target_aspect = width / height
+    if src_w / src_h > target_aspect:
+        crop_w = max(1, round(src_h * target_aspect))
+        x0 = (src_w - crop_w) // 2
+        frame = frame[:, x0 : x0 + crop_w]
+    else:
+        crop_h = max(1, round(src_w / target_aspect))
+        y0 = (src_h - crop_h) // 2
+        frame = frame[y0 : y0 + crop_h]
+    if frame.shape[1] == width and frame.shape[0] == height:
+        return np.ascontiguousarray(frame)
+    shrinking = frame.shape[1] > width
+    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC
+    return cv2.resize(frame, (width, height), interpolation=interpolation)
+
+
+class FileSource:
+    """Frames of one video file at the working resolution, segment by segment."""
+
+    def __init__(self, path: Path, config: SourceConfig | None = None) -> None:
+        self.path = path
+        self.config = config or SourceConfig()
+        try:
+            container = av.open(str(path))
+        except (av.error.FFmpegError, OSError, UnicodeDecodeError) as error:
+            raise InputError(f"{path} is not a video PyAV can read ({error})") from None
+        if not container.streams.video:
+            container.close()
+            raise InputError(f"{path} has no video stream")
+        self._container = container
+        stream = container.streams.video[0]
+        rate = stream.average_rate or stream.guessed_rate
+        if rate is None or float(rate) <= 0:
+            log.warning("%s states no frame rate; assuming %.0f fps", path, _FALLBACK_FPS)
+            self.fps = _FALLBACK_FPS
+        else:
+            self.fps = float(rate)
+        self.source_size = (stream.codec_context.width, stream.codec_context.height)
+        stream.thread_type = "AUTO"
+        self._frames = self._decode()
+
+    def _decode(self) -> Iterator[FrameArray]:
+        limit = (
+            None if self.config.max_seconds is None else round(self.config.max_seconds * self.fps)
+        )
+        produced = 0
+        try:
+            for frame in self._container.decode(video=0):
+                if limit is not None and produced >= limit:
+                    return
+                rgb = frame.to_ndarray(format="rgb24")
+                yield fit_frame(rgb, self.config.width, self.config.height)
+                produced += 1
+        except av.error.FFmpegError as error:
+            # A damaged tail should not lose the frames decoded so far.
+            log.warning("%s: decoding stopped after %d frames (%s)", self.path, produced, error)
+
+    def read_frames(self, count: int) -> list[FrameArray]:
+        """Up to ``count`` next frames (fewer at the end of the file, none after it)."""
+        frames: list[FrameArray] = []
+        for frame in self._frames:
+            frames.append(frame)
+            if len(frames) == count:
+                break
+        return frames
+
+    def close(self) -> None:
+        self._container.close()
+
+    async def segments(self, segment_s: float) -> AsyncIterator[VideoSegment]:
+        """Cut the file into segments of ``segment_s`` seconds; decoding runs off the event loop."""
+        if not segment_s > 0:
+            raise InputError(f"segment length must be positive, got {segment_s}")
+        frames_per_segment = max(1, round(segment_s * self.fps))
+        index = 0
+        try:
+            while True:
+                frames = await asyncio.to_thread(self.read_frames, frames_per_segment)
+                if not frames:
+                    break
+                yield VideoSegment(
+                    index=index,
+                    frames=np.stack(frames),
+                    fps=self.fps,
+                    t0=index * frames_per_segment / self.fps,
+                )
+                index += 1
+        finally:
+            self.close()
+        if index == 0:
+            raise InputError(f"{self.path} holds no decodable video frames")

@@ -1,0 +1,157 @@
+"""The objects that travel between stages: one dataclass per arrow of the pipeline.
+
+Frames are ``uint8`` arrays shaped ``(H, W, 3)`` in RGB order; a stack is ``(F, H, W, 3)``.
+Times are seconds unless a name says otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+FrameArray = npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True)
+class VideoSegment:
+    """Consecutive source frames: the unit the sender describes and the receiver generates."""
+
+    index: int
+    frames: FrameArray  # (F, H, W, 3) RGB
+    fps: float
+    t0: float  # presentation time of the first frame
+
+    def __post_init__(self) -> None:
+        if self.frames.ndim != 4 or self.frames.shape[-1] != 3 or self.frames.dtype != np.uint8:
+            raise ValueError(
+                f"VideoSegment.frames must be uint8 (F, H, W, 3), got {self.frames.dtype} "
+                f"{self.frames.shape}"
+            )
+        if self.fps <= 0:
+            raise ValueError(f"VideoSegment.fps must be positive, got {self.fps}")
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.frames.shape[0])
+
+    @property
+    def height(self) -> int:
+        return int(self.frames.shape[1])
+
+    @property
+    def width(self) -> int:
+        return int(self.frames.shape[2])
+
+    @property
+    def duration(self) -> float:
+        return self.num_frames / self.fps
+
+    @property
+    def raw_bytes(self) -> int:
+        """Size of the segment as raw 8-bit RGB (24 bits per pixel), the paper's 'Raw' scheme."""
+        return int(self.frames.nbytes)
+
+
+@dataclass(frozen=True)
+class MotionHints:
+    """Measured global motion of a segment, in pixels per frame at the working resolution.
+
+    ``dx``/``dy`` are the median optical-flow displacement (content moving right / down is
+    positive); ``zoom`` is the per-frame scale change (> 0: content grows, as in a zoom-in);
+    ``activity`` is the mean flow magnitude after removing the global motion (local movement).
+    These travel to the receiver as generator hints.
+    """
+
+    dx: float = 0.0
+    dy: float = 0.0
+    zoom: float = 0.0
+    activity: float = 0.0
+
+
+@dataclass(frozen=True)
+class Caption:
+    """What the sender says about a segment: fluent text plus the measured facts behind it."""
+
+    text: str
+    motion: MotionHints = field(default_factory=MotionHints)
+    faces: int = 0
+    brightness: float = 0.0  # mean luma in [0, 1]
+    colours: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    """A source frame chosen to show what things look like, with its position in the segment."""
+
+    frame_index: int
+    image: FrameArray  # (H, W, 3) RGB
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class EncodedKeyframe:
+    """A keyframe squeezed into codec symbols (eq. 10-13).
+
+    ``codec`` names the codec family, ``variant`` the codebook or quantiser setting within it (for
+    example ``K256`` or ``y5c4``), ``grid`` the (rows, cols) of the symbol grid, ``data`` the packed
+    symbol bits. ``frame_index`` locates the keyframe in its segment.
+    """
+
+    codec: str
+    variant: str
+    grid: tuple[int, int]
+    data: bytes
+    frame_index: int = 0
+
+
+@dataclass(frozen=True)
+class SemanticPayload:
+    """Everything that crosses the link for one segment: no pixels, only meaning (eq. 1)."""
+
+    segment_index: int
+    t0: float
+    duration: float
+    fps: float
+    width: int
+    height: int
+    num_frames: int
+    caption: str
+    hints: MotionHints
+    keyframes: tuple[EncodedKeyframe, ...]
+
+
+@dataclass(frozen=True)
+class ReceivedPayload:
+    """A payload as decoded at the receiver, with damage flagged part by part (CRC32)."""
+
+    payload: SemanticPayload
+    caption_ok: bool
+    hints_ok: bool
+    keyframes_ok: tuple[bool, ...]
+
+
+@dataclass(frozen=True)
+class LinkReport:
+    """What one segment's trip over the simulated channel cost and suffered."""
+
+    snr_db: float
+    ber: float
+    bits_sent: int
+    bits_exposed: int  # bits sent best-effort (keyframe symbols), subject to flips
+    bit_errors: int
+    time_on_air_s: float
+    delivered: bool = True
+
+
+@dataclass(frozen=True)
+class GeneratedSegment:
+    """Frames the receiver generated for one segment."""
+
+    index: int
+    frames: FrameArray  # (F, H, W, 3) RGB
+    fps: float
+    t0: float
+    keyframe_damaged: bool = False
+    notes: tuple[str, ...] = ()

@@ -1,0 +1,276 @@
+"""SemanticPayload <-> bytes.
+
+Layout (msgpack array, version 1)::
+
+    [ b"MIRG", 1,
+      [header_blob, crc], [caption_blob, crc], [hints_blob, crc],
+      [ [kf_meta_blob, crc, kf_data_blob, crc], ... ] ]
+
+Each blob is a msgpack ``bin``; each CRC32 covers its blob, so damage is found part by part.
+``header_blob`` packs (segment index, t0, duration, fps, width, height, frames); ``caption_blob``
+is the zlib-compressed UTF-8 caption; ``hints_blob`` packs the motion hints (dx, dy, zoom,
+activity); ``kf_meta_blob`` packs (codec, variant, rows, cols, frame index) and ``kf_data_blob``
+holds the packed symbol bits. Only the symbol bits are sent best-effort (see
+``WireImage.exposed_spans``); everything else is meant for the protected path.
+
+Decoding is strict and bounded: a size cap before parsing, msgpack length limits while parsing, a
+cap on the decompressed caption. Any malformed input raises ``PayloadError`` and nothing else.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import msgpack
+
+from mirage_stream.errors import PayloadError
+from mirage_stream.types import EncodedKeyframe, MotionHints, ReceivedPayload, SemanticPayload
+
+MAGIC = b"MIRG"
+VERSION = 1
+MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_CAPTION_BYTES = 16 * 1024
+MAX_KEYFRAMES = 16
+MAX_NAME_CHARS = 32  # bytes of UTF-8
+MAX_DIMENSION = 4096
+MAX_FRAMES = 3600
+# Bounds what a receiver may be asked to generate for one segment (about 30 s of 720p).
+MAX_SEGMENT_PIXELS = 1280 * 720 * 900
+_ZLIB_LEVEL = 9
+
+_LIMITS: dict[str, int] = {
+    "max_bin_len": MAX_PAYLOAD_BYTES,
+    "max_str_len": MAX_NAME_CHARS,
+    "max_array_len": MAX_KEYFRAMES,
+    "max_map_len": 0,
+    "max_ext_len": 0,
+}
+
+
+@dataclass(frozen=True)
+class WireImage:
+    """Encoded bytes plus where each part lies, for the link and for byte accounting."""
+
+    data: bytes
+    exposed_spans: tuple[tuple[int, int], ...]  # (offset, length) of keyframe symbol bits
+    part_bytes: dict[str, int]  # blob bytes by part; "framing" is the rest
+
+
+def _pack(value: object) -> bytes:
+    return msgpack.packb(value, use_bin_type=True)  # type: ignore[no-any-return]
+
+
+def encode_payload_image(payload: SemanticPayload) -> WireImage:
+    """Encode ``payload`` and return the bytes with the spans of its best-effort parts."""
+    header = _pack(
+        [
+            payload.segment_index,
+            float(payload.t0),
+            float(payload.duration),
+            float(payload.fps),
+            payload.width,
+            payload.height,
+            payload.num_frames,
+        ]
+    )
+    caption = zlib.compress(payload.caption.encode("utf-8"), _ZLIB_LEVEL)
+    hints = _pack(
+        [
+            float(payload.hints.dx),
+            float(payload.hints.dy),
+            float(payload.hints.zoom),
+            float(payload.hints.activity),
+        ]
+    )
+    chunks: list[bytes] = [_pack_array_header(6), _pack(MAGIC), _pack(VERSION)]
+    for blob in (header, caption, hints):
+        chunks += [_pack_array_header(2), _pack(blob), _pack(zlib.crc32(blob))]
+    chunks.append(_pack_array_header(len(payload.keyframes)))
+    spans: list[tuple[int, int]] = []
+    keyframe_bytes = 0
+    if len(payload.keyframes) > MAX_KEYFRAMES:
+        raise PayloadError(f"at most {MAX_KEYFRAMES} keyframes fit a payload")
+    for keyframe in payload.keyframes:
+        for what, name in (("codec", keyframe.codec), ("variant", keyframe.variant)):
+            if len(name.encode("utf-8")) > MAX_NAME_CHARS:
+                raise PayloadError(f"keyframe {what} {name!r} is over {MAX_NAME_CHARS} bytes")
+        meta = _pack(
+            [
+                keyframe.codec,
+                keyframe.variant,
+                keyframe.grid[0],
+                keyframe.grid[1],
+                keyframe.frame_index,
+            ]
+        )
+        chunks += [_pack_array_header(4), _pack(meta), _pack(zlib.crc32(meta))]
+        packed_data = _pack(keyframe.data)
+        data_offset = sum(map(len, chunks)) + len(packed_data) - len(keyframe.data)
+        spans.append((data_offset, len(keyframe.data)))
+        chunks += [packed_data, _pack(zlib.crc32(keyframe.data))]
+        keyframe_bytes += len(meta) + len(keyframe.data)
+    data = b"".join(chunks)
+    if len(data) > MAX_PAYLOAD_BYTES:
+        raise PayloadError(f"payload of {len(data)} bytes exceeds the {MAX_PAYLOAD_BYTES}-byte cap")
+    parts = {
+        "header": len(header),
+        "caption": len(caption),
+        "hints": len(hints),
+        "keyframes": keyframe_bytes,
+    }
+    parts["framing"] = len(data) - sum(parts.values())
+    return WireImage(data=data, exposed_spans=tuple(spans), part_bytes=parts)
+
+
+def encode_payload(payload: SemanticPayload) -> bytes:
+    """Encode ``payload`` to wire bytes."""
+    return encode_payload_image(payload).data
+
+
+def _pack_array_header(length: int) -> bytes:
+    return msgpack.Packer(use_bin_type=True).pack_array_header(length)  # type: ignore[no-any-return]
+
+
+# --- decoding ---------------------------------------------------------------------------------
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise PayloadError(message)
+
+
+def _unpack(blob: bytes, what: str) -> Any:
+    try:
+        return msgpack.unpackb(blob, raw=False, strict_map_key=True, use_list=True, **_LIMITS)
+    except PayloadError:
+        raise
+    except Exception as error:  # msgpack signals malformed input with many exception types
+        raise PayloadError(f"{what}: not valid msgpack ({type(error).__name__}: {error})") from None
+
+
+def _as_int(value: Any, what: str, low: int, high: int) -> int:
+    _require(type(value) is int, f"{what} must be an integer, got {type(value).__name__}")
+    _require(low <= value <= high, f"{what}={value} outside [{low}, {high}]")
+    return int(value)
+
+
+def _as_float(value: Any, what: str) -> float:
+    _require(type(value) in (int, float), f"{what} must be a number, got {type(value).__name__}")
+    number = float(value)
+    _require(math.isfinite(number), f"{what} must be finite, got {number}")
+    return number
+
+
+def _as_bytes(value: Any, what: str) -> bytes:
+    _require(isinstance(value, bytes), f"{what} must be bytes, got {type(value).__name__}")
+    return bytes(value)
+
+
+def _as_str(value: Any, what: str) -> str:
+    _require(isinstance(value, str), f"{what} must be a string, got {type(value).__name__}")
+    return str(value)
+
+
+def _as_list(value: Any, what: str, length: int | None = None) -> list[Any]:
+    _require(isinstance(value, list), f"{what} must be an array, got {type(value).__name__}")
+    if length is not None:
+        _require(len(value) == length, f"{what} must have {length} items, got {len(value)}")
+    return list(value)
+
+
+def _checked_blob(part: Any, what: str) -> tuple[bytes, bool]:
+    """(blob, crc_ok) from a ``[blob, crc]`` pair."""
+    blob_and_crc = _as_list(part, what, 2)
+    blob = _as_bytes(blob_and_crc[0], f"{what} blob")
+    crc = _as_int(blob_and_crc[1], f"{what} crc", 0, 0xFFFFFFFF)
+    return blob, zlib.crc32(blob) == crc
+
+
+def _decompress_caption(blob: bytes) -> str:
+    inflater = zlib.decompressobj()
+    try:
+        text = inflater.decompress(blob, MAX_CAPTION_BYTES)
+    except zlib.error as error:
+        raise PayloadError(f"caption: not valid zlib ({error})") from None
+    _require(not inflater.unconsumed_tail, f"caption longer than {MAX_CAPTION_BYTES} bytes")
+    _require(inflater.eof, "caption: truncated zlib stream")
+    try:
+        return text.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise PayloadError(f"caption: not UTF-8 ({error})") from None
+
+
+def _decode_keyframe(entry: Any, position: int) -> tuple[EncodedKeyframe, bool]:
+    what = f"keyframe {position}"
+    fields = _as_list(entry, what, 4)
+    meta_blob, meta_ok = _checked_blob(fields[:2], f"{what} meta")
+    _require(meta_ok, f"{what} meta: CRC mismatch")
+    meta = _as_list(_unpack(meta_blob, f"{what} meta"), f"{what} meta", 5)
+    data, data_ok = _checked_blob(fields[2:], f"{what} data")
+    keyframe = EncodedKeyframe(
+        codec=_as_str(meta[0], f"{what} codec"),
+        variant=_as_str(meta[1], f"{what} variant"),
+        grid=(
+            _as_int(meta[2], f"{what} rows", 1, MAX_DIMENSION),
+            _as_int(meta[3], f"{what} cols", 1, MAX_DIMENSION),
+        ),
+        data=data,
+        frame_index=_as_int(meta[4], f"{what} frame index", 0, MAX_FRAMES),
+    )
+    return keyframe, data_ok
+
+
+def decode_payload(data: bytes) -> ReceivedPayload:
+    """Decode wire bytes. Header and keyframe metadata must be intact; caption, hints and keyframe
+    symbols may be damaged, which the result flags instead of failing.
+
+    Raises ``PayloadError`` for anything malformed.
+    """
+    _require(isinstance(data, bytes | bytearray | memoryview), "payload must be bytes")
+    _require(0 < len(data) <= MAX_PAYLOAD_BYTES, f"payload size {len(data)} outside (0, cap]")
+    top = _as_list(_unpack(bytes(data), "payload"), "payload", 6)
+    _require(top[0] == MAGIC, "payload: bad magic")
+    _require(top[1] == VERSION, f"payload: unsupported version {top[1]!r}")
+
+    header_blob, header_ok = _checked_blob(top[2], "header")
+    _require(header_ok, "header: CRC mismatch")
+    header = _as_list(_unpack(header_blob, "header"), "header", 7)
+
+    caption_blob, caption_ok = _checked_blob(top[3], "caption")
+    caption = _decompress_caption(caption_blob) if caption_ok else ""
+
+    hints_blob, hints_ok = _checked_blob(top[4], "hints")
+    hints = MotionHints()
+    if hints_ok:
+        values = _as_list(_unpack(hints_blob, "hints"), "hints", 4)
+        dx, dy, zoom, activity = (_as_float(v, "hint") for v in values)
+        hints = MotionHints(dx=dx, dy=dy, zoom=zoom, activity=activity)
+
+    decoded = [_decode_keyframe(entry, i) for i, entry in enumerate(_as_list(top[5], "keyframes"))]
+    fps = _as_float(header[3], "fps")
+    _require(0 < fps <= 1000, f"fps={fps} outside (0, 1000]")
+    payload = SemanticPayload(
+        segment_index=_as_int(header[0], "segment index", 0, 2**53),
+        t0=_as_float(header[1], "t0"),
+        duration=_as_float(header[2], "duration"),
+        fps=fps,
+        width=_as_int(header[4], "width", 1, MAX_DIMENSION),
+        height=_as_int(header[5], "height", 1, MAX_DIMENSION),
+        num_frames=_as_int(header[6], "frames", 0, MAX_FRAMES),
+        caption=caption,
+        hints=hints,
+        keyframes=tuple(keyframe for keyframe, _ in decoded),
+    )
+    _require(
+        payload.width * payload.height * payload.num_frames <= MAX_SEGMENT_PIXELS,
+        f"segment of {payload.num_frames} frames at {payload.width}x{payload.height} is too large",
+    )
+    return ReceivedPayload(
+        payload=payload,
+        caption_ok=caption_ok,
+        hints_ok=hints_ok,
+        keyframes_ok=tuple(ok for _, ok in decoded),
+    )

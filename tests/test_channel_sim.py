@@ -1,0 +1,128 @@
+import itertools
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from channel_sim import (
+    AwgnBitChannel,
+    ber_bpsk,
+    ber_mirage,
+    bit_error_rate,
+    db_to_linear,
+    flip_bits,
+    flip_bits_in_spans,
+    linear_to_db,
+    shannon_throughput_bps,
+    time_on_air_s,
+)
+
+
+def test_paper_ber_differs_from_bpsk_as_paper_md_states():
+    assert bit_error_rate(-10, "mirage") == pytest.approx(0.114, abs=5e-4)
+    assert bit_error_rate(-10, "bpsk") == pytest.approx(0.327, abs=5e-4)
+    assert bit_error_rate(10, "mirage") == pytest.approx(0.0081, abs=5e-5)
+    assert bit_error_rate(10, "bpsk") == pytest.approx(3.87e-6, rel=0.01)
+
+
+def test_ber_models_decrease_with_snr():
+    for model in ("mirage", "bpsk"):
+        values = [bit_error_rate(snr, model) for snr in range(-10, 11, 2)]
+        assert all(a > b for a, b in itertools.pairwise(values))
+        assert all(0 < v < 0.5 for v in values)
+
+
+def test_db_round_trip():
+    for snr_db in (-10.0, 0.0, 7.5):
+        assert linear_to_db(db_to_linear(snr_db)) == pytest.approx(snr_db)
+
+
+def test_table1_raw_latency_within_one_percent():
+    # Table 1's raw size, 32,415.88 KiB, is 144 frames of 320x240 RGB (PAPER.md: "about 141").
+    raw_bits = round(32_415.88 * 1024) * 8
+    assert raw_bits == pytest.approx(144 * 320 * 240 * 24, rel=1e-3)
+    latency_ms = 1000 * time_on_air_s(raw_bits, 20e6, -10.0)
+    assert latency_ms == pytest.approx(96_899.14, rel=0.01)
+
+
+def test_throughput_is_eq7():
+    assert shannon_throughput_bps(1e6, 0.0) == pytest.approx(1e6)  # log2(1 + 1) = 1
+    assert time_on_air_s(1000, 1e6, 0.0, per_payload_overhead_s=0.002) == pytest.approx(0.003)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: bit_error_rate(math.nan),
+        lambda: bit_error_rate(math.inf),
+        lambda: bit_error_rate(0.0, "nonsense"),
+        lambda: shannon_throughput_bps(-1.0, 0.0),
+        lambda: time_on_air_s(-1, 1e6, 0.0),
+        lambda: AwgnBitChannel(bandwidth_hz=0.0),
+        lambda: AwgnBitChannel(ber_model="nonsense"),
+        lambda: AwgnBitChannel().send(b"", 0.0, np.random.default_rng(0)),
+        lambda: flip_bits(b"abc", 1.5, np.random.default_rng(0)),
+    ],
+)
+def test_bad_input_raises_value_error(call):
+    with pytest.raises(ValueError):
+        call()
+
+
+@pytest.mark.parametrize("ber", [0.114, 0.01, 0.0081])
+def test_flip_count_inside_two_sided_binomial_interval(ber):
+    rng = np.random.default_rng(1234)
+    data = bytes(20_000)  # 160,000 bits
+    damaged, errors = flip_bits(data, ber, rng)
+    measured = int(np.unpackbits(np.frombuffer(damaged, dtype=np.uint8)).sum())
+    assert measured == errors
+    low, high = stats.binom.interval(0.999, len(data) * 8, ber)
+    assert low <= errors <= high
+
+
+def test_flips_are_spread_uniformly_over_bit_positions():
+    rng = np.random.default_rng(7)
+    damaged, errors = flip_bits(bytes(50_000), 0.05, rng)
+    per_position = np.unpackbits(np.frombuffer(damaged, dtype=np.uint8)).reshape(-1, 8).sum(axis=0)
+    # each of the 8 bit positions gets Binomial(50,000, 0.05) flips
+    low, high = stats.binom.interval(0.999, 50_000, 0.05)
+    assert np.all((per_position >= low) & (per_position <= high))
+    assert per_position.sum() == errors
+
+
+def test_zero_ber_changes_nothing_and_ber_one_flips_everything():
+    rng = np.random.default_rng(0)
+    data = bytes(range(256))
+    assert flip_bits(data, 0.0, rng) == (data, 0)
+    inverted, errors = flip_bits(data, 1.0, rng)
+    assert errors == 256 * 8
+    assert inverted == bytes(255 - b for b in data)
+
+
+def test_flips_stay_inside_spans():
+    rng = np.random.default_rng(3)
+    data = bytes(1000)
+    damaged, errors = flip_bits_in_spans(data, [(100, 50), (600, 200)], 0.3, rng)
+    changed = np.flatnonzero(np.frombuffer(damaged, dtype=np.uint8))
+    assert errors > 0
+    assert np.all(((changed >= 100) & (changed < 150)) | ((changed >= 600) & (changed < 800)))
+    with pytest.raises(ValueError):
+        flip_bits_in_spans(data, [(990, 20)], 0.1, rng)
+
+
+def test_same_seed_same_damage():
+    data = bytes(5000)
+    a = flip_bits(data, 0.05, np.random.default_rng(42))
+    b = flip_bits(data, 0.05, np.random.default_rng(42))
+    assert a == b
+
+
+def test_channel_reports_what_it_did():
+    channel = AwgnBitChannel(bandwidth_hz=20e6, per_payload_overhead_s=0.001)
+    sent = channel.send(bytes(500), -10.0, np.random.default_rng(5), exposed_spans=[(100, 300)])
+    assert sent.ber == pytest.approx(ber_mirage(0.1))
+    assert sent.bits_sent == 4000 and sent.bits_exposed == 2400
+    assert sent.bit_errors == int(np.unpackbits(np.frombuffer(sent.received, np.uint8)).sum())
+    assert sent.time_on_air_s == pytest.approx(4000 / (20e6 * math.log2(1.1)) + 0.001)
+    assert ber_bpsk(0.0) == pytest.approx(0.5)

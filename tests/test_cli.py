@@ -1,0 +1,146 @@
+import json
+import math
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+
+from mirage_stream.cli import main
+from tests.conftest import write_video
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.slow
+def test_run_end_to_end_on_real_clip(tmp_path, capsys):
+    out = tmp_path / "demo"
+    code, _, err = run_cli(
+        capsys,
+        "run",
+        "--input",
+        "sample:carphone",
+        "--snr-db",
+        "-10",
+        "--segment-s",
+        "0.5",
+        "--max-seconds",
+        "1.5",
+        "--out",
+        str(out),
+    )
+    assert code == 0, err
+    assert "segment   0" in err and "data speed-up" in err
+    report = json.loads((out / "report.json").read_text())
+    assert json.loads((out / "config.json").read_text())["snr_db"] == -10.0
+    segments = report["segments"]
+    assert len(segments) == 3 and report["totals"]["segments_played"] == 3
+    for row in segments:
+        assert row["caption"] and row["payload_bytes"]["total"] <= 1024
+        assert row["bit_errors"] > 0 and math.isclose(row["ber"], 0.1139, abs_tol=1e-3)
+        assert row["time_on_air_ms"] > 0 and row["psnr_db"] > 8
+        assert {"sender", "link", "receiver", "sink"} <= set(row["timings_ms"])
+    totals = report["totals"]
+    assert totals["data_speedup"] > 3_000  # 15 raw frames (3.5 MB) vs about 700 B
+    assert totals["raw_bytes"] == 45 * 320 * 240 * 3
+    for name, frames_expected, width in (("generated.mp4", 45, 320), ("side_by_side.mp4", 45, 640)):
+        with av.open(str(out / name)) as container:
+            stream = container.streams.video[0]
+            assert stream.average_rate == Fraction(30000, 1001)
+            frames = list(container.decode(video=0))
+        assert len(frames) == frames_expected and frames[0].width == width
+
+
+def test_bench_table1_json(capsys):
+    code, out, err = run_cli(
+        capsys, "bench", "table1", "--input", "sample:carphone", "--frames", "30", "--json"
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    raw, mirage = result["rows"]
+    for row in result["rows"]:
+        assert {"scheme", "bytes", "bpp", "latency_ms", "data_speedup", "latency_speedup"} <= set(
+            row
+        )
+    assert raw["bytes"] == 30 * 320 * 240 * 3 and raw["bpp"] == 24.0
+    assert mirage["bytes"] < 1024
+    assert mirage["data_speedup"] == pytest.approx(raw["bytes"] / mirage["bytes"])
+    assert mirage["latency_speedup"] == pytest.approx(raw["latency_ms"] / mirage["latency_ms"])
+    assert next(row["scheme"] for row in result["paper"]) == "Raw (8-bit)"
+
+
+def test_info_lists_backends(capsys):
+    code, out, _ = run_cli(capsys, "info")
+    info = json.loads(out)
+    assert code == 0 and "thumbnail" in info["backends"]["codec"]
+    assert info["packages"]["torch"].startswith("2.13.0")
+
+
+def _one_line_error(code, err):
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mirage-stream: error:")
+    assert "Traceback" not in err
+
+
+def test_missing_file_is_a_one_line_error(tmp_path, capsys):
+    code, _, err = run_cli(
+        capsys,
+        "run",
+        "--input",
+        str(tmp_path / "nope.mp4"),
+        "--quiet",
+        "--out",
+        str(tmp_path / "o"),
+    )
+    _one_line_error(code, err.replace("mirage-stream run:", "", 1).split("\n", 1)[-1])
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [["--snr-db", "nan"], ["--snr-db", "100"], ["--segment-s", "0"], ["--width", "333"]],
+)
+def test_out_of_range_flags_are_one_line_errors(tmp_path, capsys, flags):
+    code, _, err = run_cli(
+        capsys, "run", "--input", "sample:carphone", "--out", str(tmp_path / "o"), *flags
+    )
+    _one_line_error(code, err.split("\n", 1)[-1] if err.startswith("mirage-stream run:") else err)
+
+
+def test_not_a_video_is_a_one_line_error(tmp_path, capsys):
+    bogus = tmp_path / "bogus.mp4"
+    bogus.write_bytes(b"\x00\x01 not a video at all" * 100)
+    code, _, err = run_cli(capsys, "run", "--input", str(bogus), "--out", str(tmp_path / "o"))
+    _one_line_error(code, err.split("\n", 1)[-1])
+
+
+def test_video_with_zero_frames_is_a_one_line_error(tmp_path, capsys):
+    import av
+
+    empty = tmp_path / "empty.mp4"
+    container = av.open(str(empty), "w")
+    stream = container.add_stream("libx264", rate=Fraction(25))
+    stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+    container.start_encoding()
+    container.close()
+    code, _, err = run_cli(capsys, "run", "--input", str(empty), "--out", str(tmp_path / "o"))
+    _one_line_error(code, err.split("\n", 1)[-1])
+    assert "no video stream" in err or "no decodable video frames" in err
+
+
+def test_nothing_read_is_a_one_line_error(tmp_path, capsys):
+    path = write_video(tmp_path / "short.mp4", np.zeros((3, 48, 64, 3), dtype=np.uint8))
+    code, _, err = run_cli(
+        capsys, "run", "--input", str(path), "--max-seconds", "0.001", "--out", str(tmp_path / "o")
+    )
+    _one_line_error(code, err.split("\n", 1)[-1])
+    assert "no decodable video frames" in err
+
+
+def test_unknown_sample_is_a_one_line_error(tmp_path, capsys):
+    code, _, err = run_cli(capsys, "bench", "table1", "--input", "sample:nope", "--json")
+    _one_line_error(code, err)
