@@ -16,7 +16,8 @@ demo: $(STAMP)
 	$(BIN)/mirage-stream run --input sample:carphone --snr-db -10 --out out/demo
 
 test: $(STAMP)
-	$(BIN)/ruff check mirage_stream channel_sim tests sender_app.py receiver_app.py
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
@@ -25,6 +26,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench-table1: $(STAMP)
 	$(BIN)/mirage-stream bench table1 --json

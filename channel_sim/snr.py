@@ -7,7 +7,7 @@ import math
 
 def check_finite(name: str, value: float) -> float:
     """``value`` as float; ValueError naming the field when it is NaN or infinite."""
-    number = float(value)
+    number: float = float(value)
     if not math.isfinite(number):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
     return number
@@ -15,7 +15,7 @@ def check_finite(name: str, value: float) -> float:
 
 def db_to_linear(snr_db: float) -> float:
     """10^(snr_db / 10)."""
-    return 10.0 ** (check_finite("snr_db", snr_db) / 10.0)
+    return float(10.0 ** (check_finite("snr_db", snr_db) / 10.0))
 
 
 def linear_to_db(snr: float) -> float:

@@ -10,7 +10,7 @@ from mirage_stream.types import EncodedKeyframe
 
 # name -> (default factory, factory from a wire variant string)
 _REGISTRY: dict[str, tuple[Callable[[], KeyframeCodec], Callable[[str], KeyframeCodec]]] = {
-    "thumbnail": (ThumbnailCodec, ThumbnailCodec.from_variant),
+    "thumbnail": (lambda: ThumbnailCodec(), ThumbnailCodec.from_variant),
 }
 
 

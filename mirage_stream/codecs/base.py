@@ -20,8 +20,11 @@ class KeyframeCodec(Protocol):
     part's CRC failed), never raising on them.
     """
 
-    name: str
-    variant: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def variant(self) -> str: ...
 
     def encode(self, image: FrameArray, frame_index: int = 0) -> EncodedKeyframe: ...
 

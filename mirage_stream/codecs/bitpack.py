@@ -40,4 +40,4 @@ def unpack_symbols(data: bytes, bits_per_symbol: int, count: int) -> npt.NDArray
         raw = np.concatenate([raw, np.zeros(needed - raw.size, dtype=np.uint8)])
     bits = np.unpackbits(raw)[: count * bits_per_symbol].reshape(count, bits_per_symbol)
     weights = 1 << np.arange(bits_per_symbol - 1, -1, -1, dtype=np.int64)
-    return (bits.astype(np.int64) * weights).sum(axis=1)
+    return np.asarray((bits.astype(np.int64) * weights).sum(axis=1), dtype=np.int64)

@@ -24,7 +24,7 @@ _MAX_GRID = 256
 
 def _quantise(plane: npt.NDArray[np.float32], bits: int) -> npt.NDArray[np.int64]:
     levels = (1 << bits) - 1
-    return np.clip(np.rint(plane / 255.0 * levels), 0, levels).astype(np.int64)
+    return np.asarray(np.clip(np.rint(plane / 255.0 * levels), 0, levels), dtype=np.int64)
 
 
 def _dequantise(symbols: npt.NDArray[np.int64], bits: int) -> npt.NDArray[np.float32]:
@@ -125,7 +125,7 @@ class ThumbnailCodec:
             ).reshape(self.chroma_grid[1], self.chroma_grid[0]),
         ]
         if damaged:
-            planes = [cv2.medianBlur(np.ascontiguousarray(p), 3) for p in planes]
+            planes = [np.asarray(cv2.medianBlur(np.ascontiguousarray(p), 3)) for p in planes]
         upsampled = [cv2.resize(p, size, interpolation=cv2.INTER_CUBIC) for p in planes]
         ycrcb = np.clip(np.stack(upsampled, axis=-1), 0, 255).astype(np.uint8)
-        return cv2.cvtColor(ycrcb, cv2.COLOR_YCrCb2RGB)
+        return np.asarray(cv2.cvtColor(ycrcb, cv2.COLOR_YCrCb2RGB), dtype=np.uint8)

@@ -30,7 +30,8 @@ class GeneratorConfig:
 
 
 class Generator(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def generate(
         self,
@@ -65,7 +66,7 @@ class KeyframeMotionGenerator:
         size = (config.width, config.height)
         base = keyframe
         if base.shape[1] != config.width or base.shape[0] != config.height:
-            base = cv2.resize(base, size, interpolation=cv2.INTER_CUBIC)
+            base = np.asarray(cv2.resize(base, size, interpolation=cv2.INTER_CUBIC), np.uint8)
         centre_x, centre_y = (config.width - 1) / 2, (config.height - 1) / 2
         limit_x, limit_y = self.max_drift * config.width, self.max_drift * config.height
         frames = np.empty((config.num_frames, config.height, config.width, 3), dtype=np.uint8)

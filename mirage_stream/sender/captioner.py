@@ -18,7 +18,8 @@ from mirage_stream.types import Caption, MotionHints, VideoSegment
 
 
 class Captioner(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def caption(self, segment: VideoSegment) -> Caption: ...
 

@@ -12,7 +12,8 @@ from mirage_stream.types import Keyframe, VideoSegment
 
 
 class KeyframeSelector(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def select(self, segment: VideoSegment) -> list[Keyframe]: ...
 

@@ -29,7 +29,7 @@ class FaceBox:
 
 @cache
 def _face_cascade() -> cv2.CascadeClassifier:
-    path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+    path = str(cv2.data.haarcascades) + "haarcascade_frontalface_default.xml"  # type: ignore[attr-defined]
     cascade = cv2.CascadeClassifier(path)
     if cascade.empty():
         raise RuntimeError(f"OpenCV face cascade missing at {path}")
@@ -50,7 +50,8 @@ def detect_faces(frame: FrameArray) -> list[FaceBox]:
 def _gray_small(frame: FrameArray) -> npt.NDArray[np.uint8]:
     scale = _FLOW_WIDTH / frame.shape[1]
     size = (_FLOW_WIDTH, max(8, round(frame.shape[0] * scale)))
-    return cv2.resize(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), size, interpolation=cv2.INTER_AREA)
+    gray = cv2.resize(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), size, interpolation=cv2.INTER_AREA)
+    return np.asarray(gray, dtype=np.uint8)
 
 
 def measure_motion(frames: npt.NDArray[np.uint8]) -> MotionHints:
@@ -70,7 +71,9 @@ def measure_motion(frames: npt.NDArray[np.uint8]) -> MotionHints:
     estimates = []
     for start in starts:
         before, after = _gray_small(frames[start]), _gray_small(frames[start + 1])
-        flow = cv2.calcOpticalFlowFarneback(before, after, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+        flow = np.asarray(
+            cv2.calcOpticalFlowFarneback(before, after, None, 0.5, 3, 15, 3, 5, 1.2, 0)  # type: ignore[call-overload]
+        )
         height, width = before.shape
         ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
         xc, yc = xs - (width - 1) / 2, ys - (height - 1) / 2
@@ -134,7 +137,9 @@ def dominant_colours(frame: FrameArray, count: int = 3) -> list[tuple[str, float
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32)
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
     cv2.setRNGSeed(0)  # k-means++ seeding: fixed so that captions are deterministic
-    _, labels, centres = cv2.kmeans(lab, count, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
+    _, labels, centres = cv2.kmeans(  # type: ignore[call-overload]
+        lab, count, None, criteria, 2, cv2.KMEANS_PP_CENTERS
+    )
     shares = np.bincount(labels.ravel(), minlength=count) / labels.size
     names, palette = _palette_lab()
     named: dict[str, float] = {}

@@ -55,7 +55,7 @@ def fit_frame(frame: FrameArray, width: int, height: int) -> FrameArray:
         return np.ascontiguousarray(frame)
     shrinking = frame.shape[1] > width
     interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC
-    return cv2.resize(frame, (width, height), interpolation=interpolation)
+    return np.asarray(cv2.resize(frame, (width, height), interpolation=interpolation), np.uint8)
 
 
 class FileSource:
@@ -92,7 +92,7 @@ class FileSource:
             for frame in self._container.decode(video=0):
                 if limit is not None and produced >= limit:
                     return
-                rgb = frame.to_ndarray(format="rgb24")
+                rgb = np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
                 yield fit_frame(rgb, self.config.width, self.config.height)
                 produced += 1
         except av.error.FFmpegError as error:
