@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from mirage_stream.errors import MirageError
 from mirage_stream.pipeline import SegmentTrace
@@ -182,14 +182,23 @@ def _add_channel_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class _OneLineErrorParser(argparse.ArgumentParser):
+    """Usage mistakes get one line and exit code 2, like every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineErrorParser(
         prog="mirage-stream",
         description="Send video as meaning: a caption and a few coded keyframes cross a "
         "simulated wireless channel, and the receiver generates the video back.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_OneLineErrorParser
+    )
 
     run = commands.add_parser(
         "run",
@@ -218,7 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_cmd_run)
 
     bench = commands.add_parser("bench", help="measure the system; each bench prints JSON")
-    benches = bench.add_subparsers(dest="bench", required=True, metavar="BENCH")
+    benches = bench.add_subparsers(
+        dest="bench", required=True, metavar="BENCH", parser_class=_OneLineErrorParser
+    )
     t1 = benches.add_parser(
         "table1",
         help="the paper's Table 1: bytes, bpp, latency and speed-ups vs raw video",

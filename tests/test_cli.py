@@ -144,3 +144,12 @@ def test_nothing_read_is_a_one_line_error(tmp_path, capsys):
 def test_unknown_sample_is_a_one_line_error(tmp_path, capsys):
     code, _, err = run_cli(capsys, "bench", "table1", "--input", "sample:nope", "--json")
     _one_line_error(code, err)
+
+
+@pytest.mark.parametrize("argv", [["run"], ["run", "--input", "x", "--snr-db", "abc"], ["frob"]])
+def test_usage_mistakes_are_one_line_errors(capsys, argv):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert len(err.strip().splitlines()) == 1 and "error:" in err
