@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from channel_sim import AwgnBitChannel
+from channel_sim import AwgnBitChannel, ConstantSnr
 from mirage_stream.codecs import make_codec
 from mirage_stream.errors import MirageError
 from mirage_stream.link import SimulatedLinkStage
@@ -28,7 +28,7 @@ from mirage_stream.sources import FileSource, SourceConfig, resolve_input
 async def send(args: argparse.Namespace) -> int:
     source = FileSource(resolve_input(args.input), SourceConfig(max_seconds=args.max_seconds))
     sender = SenderStage(MeasuredFactsCaptioner(), SharpestFrameSelector(), make_codec(args.codec))
-    link = SimulatedLinkStage(AwgnBitChannel(), lambda _index: args.snr_db, seed=args.seed)
+    link = SimulatedLinkStage(AwgnBitChannel(), ConstantSnr(args.snr_db), seed=args.seed)
 
     async def segments():  # type: ignore[no-untyped-def]
         async for segment in source.segments(args.segment_s):

@@ -1,15 +1,23 @@
-"""An AWGN link at the bit level: BER from a model, flips on the exposed bits, time on air."""
+"""The semantic link at the bit level (eq. 5-9, 15): a protected path and a best-effort path.
+
+Bytes of a payload inside ``exposed_spans`` (keyframe symbols) go best-effort: packets through
+the packet layer's loss process, bits flipped at the model's BER. All other bytes (header,
+caption, hints, framing) go through the reliable chain of ``channel_sim.reliable`` with ARQ;
+if every try fails, the payload is not delivered. Time on air covers every bit sent, protection
+and retries included, at the eq. 7 rate, plus a fixed overhead per try.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from channel_sim.arq import send_reliably
 from channel_sim.ber import BER_MODELS, bit_error_rate
-from channel_sim.capacity import time_on_air_s
-from channel_sim.corrupt import flip_bits_in_spans
+from channel_sim.capacity import shannon_throughput_bps
+from channel_sim.packets import PacketConfig, reassemble, send_packets
 from channel_sim.snr import check_finite
 
 
@@ -17,28 +25,35 @@ from channel_sim.snr import check_finite
 class Transmission:
     """The outcome of sending one payload: what arrived and what it cost."""
 
-    received: bytes
+    received: bytes | None  # None: the protected part was lost after every try
     snr_db: float
     ber: float
-    bits_sent: int
-    bits_exposed: int
-    bit_errors: int
+    bits_sent: int  # payload bits (before protection)
+    bits_exposed: int  # best-effort payload bits
+    protected_channel_bits: int  # protected part on air, coding and retries included
+    tries: int
+    residual_block_error: float  # predicted probability that every try fails
+    bit_errors: int  # flips on the best-effort bits as delivered
+    exposed_error_bits: tuple[tuple[int, ...], ...]  # per span, bit offsets that flipped
+    packets_sent: int
+    packets_lost: int
     time_on_air_s: float
+
+    @property
+    def delivered(self) -> bool:
+        return self.received is not None
 
 
 @dataclass(frozen=True)
 class AwgnBitChannel:
-    """Stateless AWGN channel seen through a BER model (eq. 5-9).
-
-    The SNR is a call argument, so one channel object serves a whole SNR process. Bytes inside
-    ``exposed_spans`` suffer independent bit flips at the model's BER; the rest arrive intact (they
-    stand for a protected path whose coding cost is not charged here). Time on air covers every
-    bit sent, at the eq. 7 rate, plus ``per_payload_overhead_s``.
-    """
+    """Stateless link seen through a BER model; the SNR is a call argument (one object serves a
+    whole SNR process)."""
 
     bandwidth_hz: float = 20e6
     ber_model: str = "mirage"
     per_payload_overhead_s: float = 0.0
+    max_tries: int = 8
+    packets: PacketConfig = field(default_factory=lambda: PacketConfig(header_bytes=0))
 
     def __post_init__(self) -> None:
         bandwidth = check_finite("bandwidth_hz", self.bandwidth_hz)
@@ -53,29 +68,69 @@ class AwgnBitChannel:
             raise ValueError(
                 f"per_payload_overhead_s must be non-negative, got {self.per_payload_overhead_s!r}"
             )
+        if self.max_tries < 1:
+            raise ValueError(f"max_tries must be at least 1, got {self.max_tries}")
 
     def send(
         self,
         data: bytes,
         snr_db: float,
         rng: np.random.Generator,
-        exposed_spans: Sequence[tuple[int, int]] | None = None,
+        exposed_spans: Sequence[tuple[int, int]] = (),
     ) -> Transmission:
         snr_db = check_finite("snr_db", snr_db)
         if not data:
             raise ValueError("data must not be empty")
-        spans = [(0, len(data))] if exposed_spans is None else list(exposed_spans)
+        spans = sorted(exposed_spans)
+        for offset, length in spans:
+            if offset < 0 or length < 0 or offset + length > len(data):
+                raise ValueError(f"span ({offset}, {length}) lies outside {len(data)} bytes")
         ber = bit_error_rate(snr_db, self.ber_model)
-        received, errors = flip_bits_in_spans(data, spans, ber, rng)
-        bits_sent = len(data) * 8
+        rate = shannon_throughput_bps(self.bandwidth_hz, snr_db)
+
+        protected = _outside(data, spans)
+        delivery = send_reliably(protected, ber, rng, self.max_tries) if protected else None
+        tries = delivery.tries if delivery else 1
+
+        received = bytearray(data)
+        errors_per_span: list[tuple[int, ...]] = []
+        packets_sent = packets_lost = best_effort_bits = 0
+        for offset, length in spans:
+            span = data[offset : offset + length]
+            outcomes = send_packets(span, ber, rate, rng, self.packets)
+            arrived, lost = reassemble(outcomes, length)
+            packets_sent += len(outcomes)
+            packets_lost += len(lost)
+            best_effort_bits += 8 * (length + self.packets.header_bytes * len(outcomes))
+            received[offset : offset + length] = arrived
+            flipped = np.unpackbits(
+                np.frombuffer(span, np.uint8) ^ np.frombuffer(arrived, np.uint8)
+            )
+            errors_per_span.append(tuple(int(bit) for bit in np.flatnonzero(flipped)))
+        protected_bits = delivery.channel_bits if delivery else 0
+        on_air = (protected_bits + best_effort_bits) / rate + tries * self.per_payload_overhead_s
         return Transmission(
-            received=received,
+            received=None if delivery is not None and delivery.block is None else bytes(received),
             snr_db=snr_db,
             ber=ber,
-            bits_sent=bits_sent,
-            bits_exposed=sum(length for _, length in spans) * 8,
-            bit_errors=errors,
-            time_on_air_s=time_on_air_s(
-                bits_sent, self.bandwidth_hz, snr_db, self.per_payload_overhead_s
-            ),
+            bits_sent=8 * len(data),
+            bits_exposed=8 * sum(length for _, length in spans),
+            protected_channel_bits=protected_bits,
+            tries=tries,
+            residual_block_error=delivery.plan.residual_failure if delivery else 0.0,
+            bit_errors=sum(len(bits) for bits in errors_per_span),
+            exposed_error_bits=tuple(errors_per_span),
+            packets_sent=packets_sent,
+            packets_lost=packets_lost,
+            time_on_air_s=on_air,
         )
+
+
+def _outside(data: bytes, spans: Sequence[tuple[int, int]]) -> bytes:
+    """The bytes of ``data`` not covered by the (sorted, disjoint) spans, in order."""
+    pieces, cursor = [], 0
+    for offset, length in spans:
+        pieces.append(data[cursor:offset])
+        cursor = offset + length
+    pieces.append(data[cursor:])
+    return b"".join(pieces)

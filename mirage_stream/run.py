@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from channel_sim import AwgnBitChannel, time_on_air_s
+from channel_sim import (
+    AwgnBitChannel,
+    ConstantSnr,
+    GaussMarkovSnr,
+    GilbertElliottSnr,
+    SnrProcess,
+    TraceSnr,
+    time_on_air_s,
+)
 from mirage_stream.codecs import make_codec
 from mirage_stream.errors import InputError
 from mirage_stream.link import SimulatedLinkStage
@@ -23,6 +31,7 @@ from mirage_stream.sources import FileSource, SourceConfig, resolve_input
 from mirage_stream.types import LinkReport, VideoSegment
 
 SNR_RANGE_DB = (-30.0, 40.0)
+SNR_PROCESSES = ("constant", "random-walk", "gilbert-elliott", "trace")
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,10 @@ class RunConfig:
     input: str
     out: Path
     snr_db: float = -10.0
+    snr_process: str = "constant"
+    snr_std_db: float = 3.0  # random-walk spread around snr_db
+    snr_bad_db: float = -15.0  # gilbert-elliott bad state (snr_db is the good state)
+    snr_trace: str | None = None  # CSV with a snr_db column, for snr_process "trace"
     segment_s: float = 2.0
     width: int = 320
     height: int = 240
@@ -53,6 +66,12 @@ class RunConfig:
             raise InputError(f"--bandwidth-hz must be positive, got {self.bandwidth_hz}")
         if not (math.isfinite(self.overhead_ms) and self.overhead_ms >= 0):
             raise InputError(f"--overhead-ms must be non-negative, got {self.overhead_ms}")
+        if self.snr_process not in SNR_PROCESSES:
+            raise InputError(
+                f"--snr-process must be one of {', '.join(SNR_PROCESSES)}, got {self.snr_process}"
+            )
+        if self.snr_process == "trace" and not self.snr_trace:
+            raise InputError("--snr-process trace needs --snr-trace PATH")
         if self.queue_size < 1:
             raise InputError(f"--queue-size must be at least 1, got {self.queue_size}")
 
@@ -60,6 +79,21 @@ class RunConfig:
         values = dataclasses.asdict(self)
         values["out"] = str(self.out)
         return values
+
+
+def make_snr_process(config: RunConfig) -> SnrProcess:
+    """The per-segment SNR the run's flags describe."""
+    try:
+        if config.snr_process == "random-walk":
+            return GaussMarkovSnr(config.snr_db, config.snr_std_db, seed=config.seed)
+        if config.snr_process == "gilbert-elliott":
+            return GilbertElliottSnr(config.snr_db, config.snr_bad_db, seed=config.seed)
+        if config.snr_process == "trace":
+            assert config.snr_trace is not None
+            return TraceSnr.from_csv(Path(config.snr_trace))
+    except (ValueError, OSError) as error:
+        raise InputError(str(error)) from None
+    return ConstantSnr(config.snr_db)
 
 
 @dataclass(frozen=True)
@@ -91,13 +125,20 @@ def _segment_row(trace: SegmentTrace, config: RunConfig) -> dict[str, Any]:
             "ber": link.ber,
             "bits_sent": link.bits_sent,
             "bits_exposed": link.bits_exposed,
+            "channel_bits": link.channel_bits,
+            "overhead_bits": link.overhead_bits,
+            "tries": link.tries,
+            "residual_block_error": link.residual_block_error,
+            "delivered": link.delivered,
             "bit_errors": link.bit_errors,
+            "damaged_symbols": [len(symbols) for symbols in link.damaged_symbols],
             "time_on_air_ms": link.time_on_air_s * 1000.0,
         }
     if source is not None:
-        raw_bits = source.raw_bytes * 8
+        # Raw video goes uncoded, as in the paper's Table 1, at this segment's SNR.
+        snr_db = config.snr_db if link is None else link.snr_db
         row["raw_time_on_air_ms"] = 1000.0 * time_on_air_s(
-            raw_bits, config.bandwidth_hz, config.snr_db, config.overhead_ms / 1000.0
+            source.raw_bytes * 8, config.bandwidth_hz, snr_db, config.overhead_ms / 1000.0
         )
     row |= {
         "keyframe_damaged": trace.facts.get("keyframe_damaged"),
@@ -144,6 +185,7 @@ def build_report(
         "raw_time_on_air_ms": raw_air_ms,
         "latency_speedup": round(raw_air_ms / air_ms, 1) if air_ms else None,
         "bit_errors": sum(row.get("bit_errors", 0) for row in all_rows),
+        "channel_bits": sum(row.get("channel_bits", 0) for row in all_rows),
         "mean_psnr_db": round(sum(psnrs) / len(psnrs), 3) if psnrs else None,
         "max_queue_depth": result.max_queue_depth,
     }
@@ -170,7 +212,7 @@ async def run_file(
         MeasuredFactsCaptioner(), SharpestFrameSelector(), make_codec(config.codec)
     )
     channel = AwgnBitChannel(config.bandwidth_hz, config.ber_model, config.overhead_ms / 1000.0)
-    link = SimulatedLinkStage(channel, lambda _index: config.snr_db, seed=config.seed)
+    link = SimulatedLinkStage(channel, make_snr_process(config), seed=config.seed)
     receiver = ReceiverStage(KeyframeMotionGenerator(), width=config.width, height=config.height)
     config.out.mkdir(parents=True, exist_ok=True)
     sink = _NotifyingSink(FileSink(config.out), on_segment)

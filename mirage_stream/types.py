@@ -138,11 +138,22 @@ class LinkReport:
 
     snr_db: float
     ber: float
-    bits_sent: int
-    bits_exposed: int  # bits sent best-effort (keyframe symbols), subject to flips
-    bit_errors: int
+    bits_sent: int  # payload bits before protection
+    bits_exposed: int  # payload bits sent best-effort (keyframe symbols), subject to flips
+    bit_errors: int  # flips on the best-effort bits
     time_on_air_s: float
-    delivered: bool = True
+    delivered: bool = True  # False: the protected part was lost after every try
+    channel_bits: int = 0  # bits on air, protection and retries included
+    tries: int = 1  # tries of the protected part (ARQ)
+    residual_block_error: float = 0.0  # predicted chance that every try fails
+    packets_sent: int = 0
+    packets_lost: int = 0
+    damaged_symbols: tuple[tuple[int, ...], ...] = ()  # per keyframe, symbol indices hit
+
+    @property
+    def overhead_bits(self) -> int:
+        """Bits on air beyond the payload itself: coding, repetition, retries, headers."""
+        return self.channel_bits - self.bits_sent
 
 
 @dataclass(frozen=True)

@@ -120,9 +120,24 @@ def test_same_seed_same_damage():
 
 def test_channel_reports_what_it_did():
     channel = AwgnBitChannel(bandwidth_hz=20e6, per_payload_overhead_s=0.001)
-    sent = channel.send(bytes(500), -10.0, np.random.default_rng(5), exposed_spans=[(100, 300)])
+    data = bytes(range(250)) * 2
+    sent = channel.send(data, -10.0, np.random.default_rng(5), exposed_spans=[(100, 300)])
     assert sent.ber == pytest.approx(ber_mirage(0.1))
     assert sent.bits_sent == 4000 and sent.bits_exposed == 2400
-    assert sent.bit_errors == int(np.unpackbits(np.frombuffer(sent.received, np.uint8)).sum())
-    assert sent.time_on_air_s == pytest.approx(4000 / (20e6 * math.log2(1.1)) + 0.001)
+    assert sent.delivered and sent.received is not None
+    received = np.frombuffer(sent.received, np.uint8)
+    flipped = np.unpackbits(received ^ np.frombuffer(data, np.uint8))
+    assert sent.bit_errors == int(flipped.sum()) > 0
+    assert flipped[: 100 * 8].sum() == 0 and flipped[400 * 8 :].sum() == 0  # protected: intact
+    assert sorted(sent.exposed_error_bits[0]) == list(np.flatnonzero(flipped) - 800)
+    # 200 protected bytes at BER 0.114 need heavy protection, all of it charged to the air
+    assert sent.protected_channel_bits > 5 * 1600
+    rate = 20e6 * math.log2(1.1)
+    expected = (sent.protected_channel_bits + 2400) / rate + sent.tries * 0.001
+    assert sent.time_on_air_s == pytest.approx(expected)
     assert ber_bpsk(0.0) == pytest.approx(0.5)
+
+
+def test_channel_without_exposed_spans_delivers_everything_intact():
+    sent = AwgnBitChannel().send(b"caption" * 50, -5.0, np.random.default_rng(1))
+    assert sent.received == b"caption" * 50 and sent.bit_errors == 0 and sent.bits_exposed == 0

@@ -153,3 +153,70 @@ def test_usage_mistakes_are_one_line_errors(capsys, argv):
     err = capsys.readouterr().err
     assert exit_info.value.code == 2
     assert len(err.strip().splitlines()) == 1 and "error:" in err
+
+
+def test_bench_channel_json(capsys):
+    code, out, err = run_cli(
+        capsys, "bench", "channel", "--trials", "300", "--ber-bits", "100000", "--json"
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    models = {row["model"] for row in result["ber"]}
+    assert models == {"mirage", "bpsk", "qpsk", "16qam"}
+    for row in result["ber"]:
+        assert {"model", "snr_db", "theory", "measured", "bits"} <= set(row)
+    assert set(result["throughput_mbit_s"]) == {"0.1", "1e-05"}
+    caption = result["caption"]
+    for key in ("trials", "bytes", "snr_db", "undetected_errors", "mean_tries", "overhead_ratio"):
+        assert key in caption
+    assert caption["trials"] == 300 and caption["bytes"] == 400 and caption["snr_db"] == -10.0
+    assert caption["undetected_errors"] == 0 and caption["mean_tries"] >= 1.0
+    assert result["caption_low_ber"]["overhead_ratio"] <= 0.30
+    assert result["table1_raw_latency_ms"] == pytest.approx(96_899.14, rel=0.01)
+
+
+def test_run_with_an_snr_trace(tmp_path, capsys):
+    trace = tmp_path / "snr.csv"
+    trace.write_text("snr_db\n-10\n5\n")
+    out = tmp_path / "o"
+    code, _, err = run_cli(
+        capsys,
+        "run",
+        "--input",
+        "sample:carphone",
+        "--max-seconds",
+        "1.0",
+        "--segment-s",
+        "0.5",
+        "--snr-process",
+        "trace",
+        "--snr-trace",
+        str(trace),
+        "--quiet",
+        "--out",
+        str(out),
+    )
+    assert code == 0, err
+    rows = json.loads((out / "report.json").read_text())["segments"]
+    assert [row["snr_db"] for row in rows] == [-10.0, 5.0]
+    assert rows[0]["channel_bits"] > rows[1]["channel_bits"]  # more protection at -10 dB
+    assert rows[0]["bit_errors"] > rows[1]["bit_errors"]
+
+
+def test_bad_snr_trace_is_a_one_line_error(tmp_path, capsys):
+    trace = tmp_path / "snr.csv"
+    trace.write_text("snr_db\nloud\n")
+    code, _, err = run_cli(
+        capsys,
+        "run",
+        "--input",
+        "sample:carphone",
+        "--snr-process",
+        "trace",
+        "--snr-trace",
+        str(trace),
+        "--out",
+        str(tmp_path / "o"),
+    )
+    _one_line_error(code, err.split("\n", 1)[-1])
+    assert "snr_db 'loud'" in err

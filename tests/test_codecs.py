@@ -67,3 +67,11 @@ def test_unknown_codec_is_codec_error():
 def test_wrong_image_shape_is_clear_error():
     with pytest.raises(ValueError, match="H, W, 3"):
         ThumbnailCodec().encode(np.zeros((10, 10), dtype=np.uint8))
+
+
+def test_damaged_bits_map_to_symbol_indices():
+    codec = ThumbnailCodec()  # 432 luma symbols of 5 bits (270 B), then 108 + 108 of 4 bits
+    assert codec.damaged_symbols([0, 4]) == [0]
+    assert codec.damaged_symbols([5, 2159]) == [1, 431]
+    assert codec.damaged_symbols([270 * 8]) == [432]  # first bit of the Cr plane
+    assert codec.damaged_symbols([270 * 8 + 54 * 8 + 7]) == [432 + 108 + 1]

@@ -86,3 +86,12 @@ def test_receiver_drops_garbage_with_a_reason():
     result = ReceiverStage(KeyframeMotionGenerator()).render(_delivery(_payload(), b"junk"), trace)
     assert result is None
     assert trace.facts["dropped"].startswith("payload rejected")
+
+
+def test_payload_lost_on_the_link_is_dropped_with_a_reason():
+    trace = SegmentTrace(index=4)
+    lost = Delivery(
+        data=None, report=LinkReport(-25.0, 0.2, 0, 0, 0, 0.0, delivered=False, tries=8)
+    )
+    assert ReceiverStage(KeyframeMotionGenerator()).render(lost, trace) is None
+    assert trace.facts["dropped"] == "payload lost on the link after 8 tries"

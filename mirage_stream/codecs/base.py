@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from mirage_stream.errors import MirageError
@@ -31,6 +32,10 @@ class KeyframeCodec(Protocol):
     def decode(
         self, encoded: EncodedKeyframe, size: tuple[int, int], damaged: bool = False
     ) -> FrameArray: ...
+
+    def damaged_symbols(self, bit_offsets: Sequence[int]) -> list[int]:
+        """Indices of the symbols that contain the given bit offsets of ``data``."""
+        ...
 
     def payload_bytes(self) -> int:
         """Bytes of symbol data per keyframe."""

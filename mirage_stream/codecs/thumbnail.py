@@ -8,6 +8,7 @@ this rate. The trained VQ-VAE replaces it as the default; it stays as a named ba
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -71,6 +72,25 @@ class ThumbnailCodec:
     def payload_bytes(self) -> int:
         luma, chroma = self._symbol_counts()
         return packed_size(luma, self.luma_bits) + 2 * packed_size(chroma, self.chroma_bits)
+
+    def damaged_symbols(self, bit_offsets: Sequence[int]) -> list[int]:
+        """Symbols are numbered luma first, then Cr, then Cb; each plane starts on a byte."""
+        luma_count, chroma_count = self._symbol_counts()
+        plane_starts = [0, 8 * packed_size(luma_count, self.luma_bits)]
+        plane_starts.append(plane_starts[1] + 8 * packed_size(chroma_count, self.chroma_bits))
+        planes = [
+            (0, self.luma_bits, luma_count),
+            (luma_count, self.chroma_bits, chroma_count),
+            (luma_count + chroma_count, self.chroma_bits, chroma_count),
+        ]
+        hit = set()
+        for bit in bit_offsets:
+            plane = sum(bit >= start for start in plane_starts) - 1
+            first, width, count = planes[plane]
+            position = (bit - plane_starts[plane]) // width
+            if position < count:  # bits in a plane's byte padding belong to no symbol
+                hit.add(first + position)
+        return sorted(hit)
 
     def encode(self, image: FrameArray, frame_index: int = 0) -> EncodedKeyframe:
         if image.ndim != 3 or image.shape[2] != 3:

@@ -33,7 +33,8 @@ class PayloadFileSink:
 
     async def consume(self, delivery: Delivery, trace: SegmentTrace) -> None:
         path = self.folder / f"{trace.index:06d}{SUFFIX}"
-        await asyncio.to_thread(path.write_bytes, delivery.data)
+        if delivery.data is not None:  # a lost payload leaves a gap, as on a real link
+            await asyncio.to_thread(path.write_bytes, delivery.data)
         self._log.write(json.dumps({"index": trace.index, **asdict(delivery.report)}) + "\n")
 
     async def close(self) -> None:
@@ -53,6 +54,7 @@ async def read_payload_files(folder: Path) -> AsyncIterator[Envelope[Delivery]]:
         for line in log_path.read_text().splitlines():
             entry = json.loads(line)
             index = entry.pop("index")
+            entry["damaged_symbols"] = tuple(map(tuple, entry.get("damaged_symbols", ())))
             reports[index] = LinkReport(**entry)
     for position, path in enumerate(paths):
         index = int(path.stem) if path.stem.isdigit() else position

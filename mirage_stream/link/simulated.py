@@ -1,20 +1,20 @@
 """In-process link stage: encode the payload, pass its bits through channel_sim, deliver bytes.
 
-Keyframe symbol bits travel best-effort and take bit flips at the channel's BER; header, caption,
-hints and framing are treated as protected (delivered intact). The coding cost of that protection
-is not yet charged to time on air.
+Keyframe symbol bits travel best-effort and take bit flips at the channel's BER; header,
+caption, hints and framing go through channel_sim's reliable chain (CRC, Reed-Solomon,
+repetition sized to the BER, ARQ), whose every bit and retry is charged to time on air.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from channel_sim import AwgnBitChannel
+from channel_sim import AwgnBitChannel, SnrProcess
+from mirage_stream.codecs import CodecError, codec_for
 from mirage_stream.pipeline import SegmentTrace
-from mirage_stream.types import LinkReport, SemanticPayload
+from mirage_stream.types import EncodedKeyframe, LinkReport, SemanticPayload
 from mirage_stream.wire import encode_payload_image
 
 
@@ -22,16 +22,16 @@ from mirage_stream.wire import encode_payload_image
 class Delivery:
     """Bytes as they arrive at the receiver, with what the link did to them."""
 
-    data: bytes
+    data: bytes | None  # None: lost (the protected part failed every try)
     report: LinkReport
 
 
 @dataclass
 class SimulatedLinkStage:
-    """Applies ``channel`` at the SNR that ``snr_db_for`` gives for each segment index."""
+    """Applies ``channel`` at the SNR that ``snr`` gives for each segment index."""
 
     channel: AwgnBitChannel
-    snr_db_for: Callable[[int], float]
+    snr: SnrProcess
     seed: int = 0
     name: str = "link"
     _rng: np.random.Generator = field(init=False)
@@ -42,7 +42,7 @@ class SimulatedLinkStage:
     def transmit(self, payload: SemanticPayload, trace: SegmentTrace) -> Delivery:
         image = encode_payload_image(payload)
         sent = self.channel.send(
-            image.data, self.snr_db_for(payload.segment_index), self._rng, image.exposed_spans
+            image.data, self.snr.snr_db(payload.segment_index), self._rng, image.exposed_spans
         )
         report = LinkReport(
             snr_db=sent.snr_db,
@@ -51,6 +51,16 @@ class SimulatedLinkStage:
             bits_exposed=sent.bits_exposed,
             bit_errors=sent.bit_errors,
             time_on_air_s=sent.time_on_air_s,
+            delivered=sent.delivered,
+            channel_bits=sent.protected_channel_bits + sent.bits_exposed,
+            tries=sent.tries,
+            residual_block_error=sent.residual_block_error,
+            packets_sent=sent.packets_sent,
+            packets_lost=sent.packets_lost,
+            damaged_symbols=tuple(
+                _damaged_symbols(keyframe, bits)
+                for keyframe, bits in zip(payload.keyframes, sent.exposed_error_bits, strict=True)
+            ),
         )
         trace.facts["payload_bytes"] = {**image.part_bytes, "total": len(image.data)}
         trace.facts["link"] = report
@@ -59,3 +69,12 @@ class SimulatedLinkStage:
     async def process(self, payload: SemanticPayload, trace: SegmentTrace) -> Delivery:
         # Encoding and flipping a few hundred bytes takes microseconds: no thread needed.
         return self.transmit(payload, trace)
+
+
+def _damaged_symbols(keyframe: EncodedKeyframe, bit_offsets: tuple[int, ...]) -> tuple[int, ...]:
+    if not bit_offsets:
+        return ()
+    try:
+        return tuple(codec_for(keyframe).damaged_symbols(bit_offsets))
+    except CodecError:
+        return ()

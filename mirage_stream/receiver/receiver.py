@@ -58,6 +58,10 @@ class ReceiverStage:
         return np.full((self.height, self.width, 3), _NEUTRAL_GREY, dtype=np.uint8), True
 
     def render(self, delivery: Delivery, trace: SegmentTrace) -> GeneratedSegment | None:
+        if delivery.data is None:
+            tries = delivery.report.tries
+            trace.facts["dropped"] = f"payload lost on the link after {tries} tries"
+            return None
         with trace.timed("decode"):
             try:
                 received = decode_payload(delivery.data)
