@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--snr-db", type=float, default=-10.0, help="channel SNR in dB")
     parser.add_argument("--segment-s", type=float, default=2.0, help="segment length, seconds")
     parser.add_argument("--max-seconds", type=float, default=None, help="read at most this much")
-    parser.add_argument("--codec", default="thumbnail", help="keyframe codec")
+    parser.add_argument("--codec", default="vq", help="keyframe codec: vq, ae or thumbnail")
     parser.add_argument("--seed", type=int, default=0, help="seed of the channel's bit flips")
     args = parser.parse_args(argv)
     try:

@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -96,18 +97,18 @@ def _cmd_bench_table1(args: argparse.Namespace) -> int:
             snr_db=args.snr_db,
             bandwidth_hz=args.bandwidth_hz,
             overhead_ms=args.overhead_ms,
-            codec=args.codec,
+            codecs=tuple(args.codecs.split(",")),
         )
     )
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
     print(
-        f"{'scheme':<22}{'bytes':>12}{'bpp':>10}{'latency ms':>14}{'data x':>12}{'latency x':>12}"
+        f"{'scheme':<34}{'bytes':>12}{'bpp':>10}{'latency ms':>14}{'data x':>12}{'latency x':>12}"
     )
     for row in result["rows"]:
         print(
-            f"{row['scheme']:<22}{row['bytes']:>12}{row['bpp']:>10.4f}{row['latency_ms']:>14.2f}"
+            f"{row['scheme']:<34}{row['bytes']:>12}{row['bpp']:>10.4f}{row['latency_ms']:>14.2f}"
             f"{row['data_speedup']:>12.1f}{row['latency_speedup']:>12.1f}"
         )
     return 0
@@ -144,6 +145,69 @@ def _cmd_bench_channel(args: argparse.Namespace) -> int:
             f"{c['undetected_errors']} undetected, {c['failed']} failed, "
             f"mean tries {c['mean_tries']:.4f}, overhead {c['overhead_ratio']:.3f}"
         )
+    return 0
+
+
+def _cmd_bench_codec(args: argparse.Namespace) -> int:
+    from mirage_stream.bench.codec import bench_codec, plot_robustness
+
+    def say(message: str) -> None:
+        print(f"bench codec: {message}", file=sys.stderr, flush=True)
+
+    result = bench_codec(
+        args.input, frames=args.frames, budget=args.budget_bytes, seed=args.seed, progress=say
+    )
+    if args.plot and "robustness" in result:
+        plot_robustness(result["robustness"], Path(args.plot))
+        say(f"robustness plot written to {args.plot}")
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    for row in result["rows"]:
+        setting = row.get("K") or row.get("q") or row.get("budget_bytes") or ""
+        print(
+            f"{row['codec']:>9} {setting!s:>5} {row['bytes']:>9.1f} B  {row['bpp']:.4f} bpp  "
+            f"PSNR {row['psnr_db']:6.2f} dB  SSIM {row['ssim']:.3f}  {row['ms']:7.1f} ms"
+        )
+    return 0
+
+
+def _cmd_train_codec(args: argparse.Namespace) -> int:
+    import torch
+
+    from mirage_stream.codecs.learned.train import TrainConfig, ae_preset, train, vq_preset
+
+    device = args.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    torch.set_num_threads(max(1, args.threads))
+    if args.kind == "vq":
+        model_config = vq_preset(args.codebook)
+        settings = TrainConfig(
+            steps=args.steps, batch_size=args.batch_size, crop_size=(64, 64), seed=args.seed
+        )
+    else:
+        model_config = ae_preset()
+        settings = TrainConfig(
+            steps=args.steps,
+            batch_size=args.batch_size,
+            crop_size=(96, 96),
+            seed=args.seed,
+            quantiser_bits=(2, 3, 4, 6, 8),
+        )
+    out = Path(args.out)
+    start = time.perf_counter()
+
+    def progress(step: int, psnr: float) -> None:
+        elapsed = time.perf_counter() - start
+        print(
+            f"step {step:>6}/{args.steps}  training PSNR {psnr:5.2f} dB  {elapsed:7.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    train(model_config, settings, out, device=device, progress=progress)
+    print(f"saved {args.kind} weights to {out}", file=sys.stderr)
     return 0
 
 
@@ -194,7 +258,7 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _add_channel_args(parser: argparse.ArgumentParser) -> None:
+def _add_channel_args(parser: argparse.ArgumentParser, with_codec: bool = True) -> None:
     parser.add_argument(
         "--snr-db",
         type=float,
@@ -213,11 +277,13 @@ def _add_channel_args(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         help="fixed time on air added per payload (framing, scheduling); default 0",
     )
-    parser.add_argument(
-        "--codec",
-        default="thumbnail",
-        help="keyframe codec (see `mirage-stream info`); default thumbnail",
-    )
+    if with_codec:
+        parser.add_argument(
+            "--codec",
+            default="vq",
+            help="keyframe codec, name or name:variant: vq (trained FSQ-VAE, K256), ae "
+            "(q-bit autoencoder, q8) or thumbnail (baseline); default vq",
+        )
 
 
 class _OneLineErrorParser(argparse.ArgumentParser):
@@ -308,7 +374,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(32,415.88 KiB of 320x240 RGB)",
     )
     t1.add_argument("--json", action="store_true", help="print the JSON object (else a table)")
-    _add_channel_args(t1)
+    t1.add_argument(
+        "--codecs",
+        default="vq,ae,thumbnail",
+        help="comma-separated keyframe codecs (vq: every shipped K; ae: every q; "
+        "or name:variant); default vq,ae,thumbnail",
+    )
+    _add_channel_args(t1, with_codec=False)
     t1.set_defaults(handler=_cmd_bench_table1)
 
     channel = benches.add_parser(
@@ -333,6 +405,56 @@ def build_parser() -> argparse.ArgumentParser:
         help="also draw BER against SNR (theory and Monte Carlo) into PNG",
     )
     channel.set_defaults(handler=_cmd_bench_channel)
+
+    codec = benches.add_parser(
+        "codec",
+        help="keyframe codecs vs AV1 and JPEG at matched bytes, on held-out frames",
+        description="On --frames frames of --input at 320x240: bytes, bpp, PSNR, SSIM and "
+        "encode+decode time of the vq (every shipped K), ae (q = 2..8) and "
+        "thumbnail codecs, and of AV1 and JPEG downscaled to fit --budget-bytes; "
+        "plus PSNR of the K=256 codec under bit errors, lattice vs random index "
+        "order.",
+    )
+    codec.add_argument("--input", default="sample:bikes", help=INPUT_HELP + "; default bikes")
+    codec.add_argument("--frames", type=int, default=10, help="held-out frames; default 10")
+    codec.add_argument(
+        "--budget-bytes",
+        type=int,
+        default=256,
+        help="byte budget for AV1 and JPEG; default 256 (K=256 on 16x16)",
+    )
+    codec.add_argument("--seed", type=int, default=0, help="seed of the bit flips; default 0")
+    codec.add_argument("--json", action="store_true", help="print the JSON object")
+    codec.add_argument(
+        "--plot",
+        default=None,
+        metavar="PNG",
+        help="draw PSNR against BER for both index orders into PNG",
+    )
+    codec.set_defaults(handler=_cmd_bench_codec)
+
+    trainer = commands.add_parser(
+        "train-codec",
+        help="train a keyframe codec (reproducible from --seed)",
+        description="Train the vq (FSQ-VAE) or ae (q-bit autoencoder) keyframe codec on frames "
+        "of the carphone and bigbuckbunny clips and the images shipped in "
+        "scikit-image and scikit-learn (never bikes, the evaluation clip), and "
+        "save config.json, model.safetensors and training.json into --out.",
+    )
+    trainer.add_argument("--kind", choices=("vq", "ae"), default="vq", help="default vq")
+    trainer.add_argument(
+        "--codebook",
+        type=int,
+        default=256,
+        help="vq codebook size K: 256, 512, 1024 or 2048; default 256",
+    )
+    trainer.add_argument("--steps", type=int, default=1500, help="default 1500")
+    trainer.add_argument("--batch-size", type=int, default=32, help="default 32")
+    trainer.add_argument("--seed", type=int, default=0, help="default 0")
+    trainer.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+    trainer.add_argument("--threads", type=int, default=2, help="CPU threads; default 2")
+    trainer.add_argument("--out", required=True, help="folder for the weights")
+    trainer.set_defaults(handler=_cmd_train_codec)
 
     info = commands.add_parser("info", help="versions and available backends, as JSON")
     info.set_defaults(handler=_cmd_info)

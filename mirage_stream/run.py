@@ -49,7 +49,7 @@ class RunConfig:
     width: int = 320
     height: int = 240
     max_seconds: float | None = None
-    codec: str = "thumbnail"
+    codec: str = "vq"
     bandwidth_hz: float = 20e6
     ber_model: str = "mirage"
     overhead_ms: float = 0.0

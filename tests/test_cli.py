@@ -57,20 +57,34 @@ def test_run_end_to_end_on_real_clip(tmp_path, capsys):
 
 def test_bench_table1_json(capsys):
     code, out, err = run_cli(
-        capsys, "bench", "table1", "--input", "sample:carphone", "--frames", "30", "--json"
+        capsys,
+        "bench",
+        "table1",
+        "--input",
+        "sample:carphone",
+        "--frames",
+        "30",
+        "--codecs",
+        "vq,thumbnail",
+        "--json",
     )
     assert code == 0, err
     result = json.loads(out)
-    raw, mirage = result["rows"]
+    raw, *mirage = result["rows"]
     for row in result["rows"]:
         assert {"scheme", "bytes", "bpp", "latency_ms", "data_speedup", "latency_speedup"} <= set(
             row
         )
     assert raw["bytes"] == 30 * 320 * 240 * 3 and raw["bpp"] == 24.0
-    assert mirage["bytes"] < 1024
-    assert mirage["data_speedup"] == pytest.approx(raw["bytes"] / mirage["bytes"])
-    assert mirage["latency_speedup"] == pytest.approx(raw["latency_ms"] / mirage["latency_ms"])
-    assert next(row["scheme"] for row in result["paper"]) == "Raw (8-bit)"
+    schemes = [row["scheme"] for row in mirage]
+    assert "mirage-vq-K256" in schemes and schemes[-1].startswith("mirage-thumbnail")
+    for row in mirage:
+        assert row["bytes"] < 1024
+        assert row["data_speedup"] == pytest.approx(raw["bytes"] / row["bytes"])
+        assert row["latency_speedup"] == pytest.approx(raw["latency_ms"] / row["latency_ms"])
+    vq = mirage[schemes.index("mirage-vq-K256")]
+    assert vq["keyframe_bytes"] == 256 and vq["parts"]["keyframes"] > 256  # symbols + metadata
+    assert result["paper"][0]["scheme"] == "Raw (8-bit)"
 
 
 def test_info_lists_backends(capsys):
@@ -220,3 +234,31 @@ def test_bad_snr_trace_is_a_one_line_error(tmp_path, capsys):
     )
     _one_line_error(code, err.split("\n", 1)[-1])
     assert "snr_db 'loud'" in err
+
+
+@pytest.mark.slow
+def test_bench_codec_json(capsys):
+    code, out, err = run_cli(
+        capsys, "bench", "codec", "--input", "sample:carphone", "--frames", "2", "--json"
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    rows = {(row["codec"], row.get("K") or row.get("q")): row for row in result["rows"]}
+    for row in result["rows"]:
+        assert {"codec", "bytes", "bpp", "psnr_db", "ssim", "ms"} <= set(row)
+        assert 5 < row["psnr_db"] < 60 and 0 < row["ssim"] <= 1
+    vq = rows[("vq", 256)]
+    assert vq["bytes"] == 256 and 0 < vq["codebook_usage"] <= 1
+    assert rows[("av1", None)]["fits_budget"] and rows[("av1", None)]["bytes"] <= 256
+    assert ("jpeg", None) in rows and ("thumbnail", None) in rows
+    ber = [row["ber"] for row in result["robustness"]]
+    assert ber[0] == 0.0 and ber[-1] == pytest.approx(0.114)
+    clean = result["robustness"][0]
+    assert clean["lattice_psnr_db"] == pytest.approx(clean["random_psnr_db"])  # same codebook
+
+
+def test_unknown_codec_is_a_one_line_error(tmp_path, capsys):
+    code, _, err = run_cli(
+        capsys, "run", "--input", "sample:carphone", "--codec", "nope", "--out", str(tmp_path / "o")
+    )
+    _one_line_error(code, err.split("\n", 1)[-1])

@@ -1,4 +1,13 @@
-"""Keyframe codecs, chosen by name (eq. 10-13)."""
+"""Keyframe codecs, chosen by name (eq. 10-13).
+
+| name | what | default variant |
+|---|---|---|
+| ``vq`` | trained FSQ-VAE, 16x16 indices of a K-entry codebook (K = 256..2048) | ``K256`` |
+| ``ae`` | trained autoencoder, latent quantised to q bits (q = 2, 3, 4, 6, 8) | ``q8`` |
+| ``thumbnail`` | baseline: a 24x18 YCrCb thumbnail with few-bit samples | ``y24x18b5-c12x9b4`` |
+
+The learned codecs load their shipped weights lazily (torch is imported only when used).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +17,24 @@ from mirage_stream.codecs.base import CodecError, KeyframeCodec
 from mirage_stream.codecs.thumbnail import ThumbnailCodec
 from mirage_stream.types import EncodedKeyframe
 
-# name -> (default factory, factory from a wire variant string)
-_REGISTRY: dict[str, tuple[Callable[[], KeyframeCodec], Callable[[str], KeyframeCodec]]] = {
-    "thumbnail": (lambda: ThumbnailCodec(), ThumbnailCodec.from_variant),
+
+def _vq(variant: str) -> KeyframeCodec:
+    from mirage_stream.codecs.learned.codecs import vq_from_variant
+
+    return vq_from_variant(variant)
+
+
+def _ae(variant: str) -> KeyframeCodec:
+    from mirage_stream.codecs.learned.codecs import ae_from_variant
+
+    return ae_from_variant(variant)
+
+
+# name -> (default variant, factory from a variant string)
+_REGISTRY: dict[str, tuple[str, Callable[[str], KeyframeCodec]]] = {
+    "vq": ("K256", _vq),
+    "ae": ("q8", _ae),
+    "thumbnail": (ThumbnailCodec().variant, ThumbnailCodec.from_variant),
 }
 
 
@@ -18,22 +42,22 @@ def available_codecs() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def make_codec(name: str) -> KeyframeCodec:
-    """The named codec with its default setting."""
+def make_codec(name: str, variant: str | None = None) -> KeyframeCodec:
+    """The named codec, at ``variant`` or its default. ``name`` may also be ``name:variant``."""
+    if variant is None and ":" in name:
+        name, variant = name.split(":", 1)
     try:
-        factory, _ = _REGISTRY[name]
+        default, factory = _REGISTRY[name]
     except KeyError:
         raise CodecError(f"codec must be one of {available_codecs()}, got {name!r}") from None
-    return factory()
+    return factory(variant or default)
 
 
 def codec_for(encoded: EncodedKeyframe) -> KeyframeCodec:
     """The codec that can decode ``encoded``, from its wire codec name and variant."""
-    try:
-        _, from_variant = _REGISTRY[encoded.codec]
-    except KeyError:
-        raise CodecError(f"unknown keyframe codec {encoded.codec!r}") from None
-    return from_variant(encoded.variant)
+    if encoded.codec not in _REGISTRY:
+        raise CodecError(f"unknown keyframe codec {encoded.codec!r}")
+    return make_codec(encoded.codec, encoded.variant)
 
 
 __all__ = [

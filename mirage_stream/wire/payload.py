@@ -31,7 +31,7 @@ from mirage_stream.types import EncodedKeyframe, MotionHints, ReceivedPayload, S
 
 MAGIC = b"MIRG"
 VERSION = 1
-MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_PAYLOAD_BYTES = 256 * 1024  # room for one q=8 AE keyframe (the paper sends ~128 KB)
 MAX_CAPTION_BYTES = 16 * 1024
 MAX_KEYFRAMES = 16
 MAX_NAME_CHARS = 32  # bytes of UTF-8
