@@ -1,7 +1,9 @@
 """The semantic link at the bit level (eq. 5-9, 15): a protected path and a best-effort path.
 
 Bytes of a payload inside ``exposed_spans`` (keyframe symbols) go best-effort: packets through
-the packet layer's loss process, bits flipped at the model's BER. All other bytes (header,
+the packet layer's loss process, bits flipped at the model's BER, optionally with light FEC
+(a little Reed-Solomon parity that repairs the few errors of a good channel and is charged to
+time on air). All other bytes (header,
 caption, hints, framing) go through the reliable chain of ``channel_sim.reliable`` with ARQ;
 if every try fails, the payload is not delivered. Time on air covers every bit sent, protection
 and retries included, at the eq. 7 rate, plus a fixed overhead per try.
@@ -13,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from reedsolo import ReedSolomonError, RSCodec
 
 from channel_sim.arq import send_reliably
 from channel_sim.ber import BER_MODELS, bit_error_rate
@@ -54,6 +57,7 @@ class AwgnBitChannel:
     per_payload_overhead_s: float = 0.0
     max_tries: int = 8
     packets: PacketConfig = field(default_factory=lambda: PacketConfig(header_bytes=0))
+    keyframe_fec_parity: int = 0  # light FEC: RS parity bytes per 255-byte block of a span
 
     def __post_init__(self) -> None:
         bandwidth = check_finite("bandwidth_hz", self.bandwidth_hz)
@@ -70,6 +74,10 @@ class AwgnBitChannel:
             )
         if self.max_tries < 1:
             raise ValueError(f"max_tries must be at least 1, got {self.max_tries}")
+        if not 0 <= self.keyframe_fec_parity <= 64 or self.keyframe_fec_parity % 2:
+            raise ValueError(
+                f"keyframe_fec_parity must be even and in [0, 64], got {self.keyframe_fec_parity}"
+            )
 
     def send(
         self,
@@ -97,11 +105,13 @@ class AwgnBitChannel:
         packets_sent = packets_lost = best_effort_bits = 0
         for offset, length in spans:
             span = data[offset : offset + length]
-            outcomes = send_packets(span, ber, rate, rng, self.packets)
-            arrived, lost = reassemble(outcomes, length)
+            coded = protect_light(span, self.keyframe_fec_parity)
+            outcomes = send_packets(coded, ber, rate, rng, self.packets)
+            arrived_coded, lost = reassemble(outcomes, len(coded))
+            arrived = recover_light(arrived_coded, length, self.keyframe_fec_parity)
             packets_sent += len(outcomes)
             packets_lost += len(lost)
-            best_effort_bits += 8 * (length + self.packets.header_bytes * len(outcomes))
+            best_effort_bits += 8 * (len(coded) + self.packets.header_bytes * len(outcomes))
             received[offset : offset + length] = arrived
             flipped = np.unpackbits(
                 np.frombuffer(span, np.uint8) ^ np.frombuffer(arrived, np.uint8)
@@ -124,6 +134,26 @@ class AwgnBitChannel:
             packets_lost=packets_lost,
             time_on_air_s=on_air,
         )
+
+
+def protect_light(span: bytes, parity: int) -> bytes:
+    """Keyframe light FEC: systematic RS over 255-byte blocks (reedsolo chunks long spans)."""
+    if parity == 0 or not span:
+        return span
+    return bytes(RSCodec(parity, nsize=255).encode(span))
+
+
+def recover_light(received: bytes, length: int, parity: int) -> bytes:
+    """Corrected span when RS decoding succeeds; else its systematic bytes as they arrived,
+    damage and all (best effort never withholds data)."""
+    if parity == 0 or length == 0:
+        return received[:length]
+    try:
+        message, _, _ = RSCodec(parity, nsize=255).decode(bytearray(received))
+        return bytes(message)
+    except ReedSolomonError:
+        chunks = [received[i : i + 255] for i in range(0, len(received), 255)]
+        return b"".join(chunk[:-parity] for chunk in chunks)[:length]
 
 
 def _outside(data: bytes, spans: Sequence[tuple[int, int]]) -> bytes:

@@ -53,6 +53,7 @@ class RunConfig:
     bandwidth_hz: float = 20e6
     ber_model: str = "mirage"
     overhead_ms: float = 0.0
+    keyframe_fec_parity: int = 0
     seed: int = 0
     queue_size: int = 2
 
@@ -211,7 +212,15 @@ async def run_file(
     sender = SenderStage(
         MeasuredFactsCaptioner(), SharpestFrameSelector(), make_codec(config.codec)
     )
-    channel = AwgnBitChannel(config.bandwidth_hz, config.ber_model, config.overhead_ms / 1000.0)
+    try:
+        channel = AwgnBitChannel(
+            config.bandwidth_hz,
+            config.ber_model,
+            config.overhead_ms / 1000.0,
+            keyframe_fec_parity=config.keyframe_fec_parity,
+        )
+    except ValueError as error:
+        raise InputError(str(error)) from None
     link = SimulatedLinkStage(channel, make_snr_process(config), seed=config.seed)
     receiver = ReceiverStage(KeyframeMotionGenerator(), width=config.width, height=config.height)
     config.out.mkdir(parents=True, exist_ok=True)
