@@ -7,6 +7,7 @@ repetition sized to the BER, ARQ), whose every bit and retry is charged to time 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -67,8 +68,8 @@ class SimulatedLinkStage:
         return Delivery(data=sent.received, report=report)
 
     async def process(self, payload: SemanticPayload, trace: SegmentTrace) -> Delivery:
-        # Encoding and flipping a few hundred bytes takes microseconds: no thread needed.
-        return self.transmit(payload, trace)
+        # Reed-Solomon decoding of the protected part takes milliseconds: keep it off the loop.
+        return await asyncio.to_thread(self.transmit, payload, trace)
 
 
 def _damaged_symbols(keyframe: EncodedKeyframe, bit_offsets: tuple[int, ...]) -> tuple[int, ...]:
