@@ -34,6 +34,7 @@ class Transmission:
     bits_sent: int  # payload bits (before protection)
     bits_exposed: int  # best-effort payload bits
     protected_channel_bits: int  # protected part on air, coding and retries included
+    exposed_channel_bits: int  # best-effort part on air, light FEC and packet headers included
     tries: int
     residual_block_error: float  # predicted probability that every try fails
     bit_errors: int  # flips on the best-effort bits as delivered
@@ -126,6 +127,7 @@ class AwgnBitChannel:
             bits_sent=8 * len(data),
             bits_exposed=8 * sum(length for _, length in spans),
             protected_channel_bits=protected_bits,
+            exposed_channel_bits=best_effort_bits,
             tries=tries,
             residual_block_error=delivery.plan.residual_failure if delivery else 0.0,
             bit_errors=sum(len(bits) for bits in errors_per_span),

@@ -53,7 +53,7 @@ class SimulatedLinkStage:
             bit_errors=sent.bit_errors,
             time_on_air_s=sent.time_on_air_s,
             delivered=sent.delivered,
-            channel_bits=sent.protected_channel_bits + sent.bits_exposed,
+            channel_bits=sent.protected_channel_bits + sent.exposed_channel_bits,
             tries=sent.tries,
             residual_block_error=sent.residual_block_error,
             packets_sent=sent.packets_sent,
