@@ -115,12 +115,19 @@ def _cmd_bench_table1(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stderr_progress(prefix: str) -> Callable[[str], None]:
+    """Progress lines on stderr, so that --json output on stdout stays clean."""
+
+    def say(message: str) -> None:
+        print(f"{prefix}: {message}", file=sys.stderr, flush=True)
+
+    return say
+
+
 def _cmd_bench_channel(args: argparse.Namespace) -> int:
     from mirage_stream.bench.channel import bench_channel
 
-    def say(message: str) -> None:
-        print(f"bench channel: {message}", file=sys.stderr, flush=True)
-
+    say = _stderr_progress("bench channel")
     result = bench_channel(trials=args.trials, ber_bits=args.ber_bits, seed=args.seed, progress=say)
     if args.plot:
         from mirage_stream.bench.channel import plot_ber
@@ -152,9 +159,7 @@ def _cmd_bench_channel(args: argparse.Namespace) -> int:
 def _cmd_bench_codec(args: argparse.Namespace) -> int:
     from mirage_stream.bench.codec import bench_codec, plot_robustness
 
-    def say(message: str) -> None:
-        print(f"bench codec: {message}", file=sys.stderr, flush=True)
-
+    say = _stderr_progress("bench codec")
     result = bench_codec(
         args.input, frames=args.frames, budget=args.budget_bytes, seed=args.seed, progress=say
     )
