@@ -31,6 +31,7 @@ from mirage_stream.codecs.learned.codecs import (
     AeKeyframeCodec,
     VqKeyframeCodec,
     load_model,
+    shipped_codebook_sizes,
 )
 from mirage_stream.errors import InputError
 from mirage_stream.metrics import psnr_db
@@ -176,8 +177,10 @@ def _codec_runner(codec: KeyframeCodec) -> Callable[[FrameArray], tuple[int, Fra
 
 
 def shipped_vq() -> list[VqKeyframeCodec]:
-    folders = sorted(WEIGHTS_DIR.glob("vq-K*"), key=lambda p: int(p.name.split("K")[1]))
-    return [VqKeyframeCodec(load_model(folder)) for folder in folders]
+    return [
+        VqKeyframeCodec(load_model(WEIGHTS_DIR / f"vq-K{size}"))
+        for size in shipped_codebook_sizes()
+    ]
 
 
 def codebook_usage(codec: VqKeyframeCodec, frames: list[FrameArray]) -> float:

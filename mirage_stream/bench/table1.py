@@ -106,10 +106,9 @@ def codec_settings(names: tuple[str, ...]) -> list[str]:
         if ":" in name or name == "thumbnail":
             settings.append(name)
         elif name == "vq":
-            from mirage_stream.codecs.learned.codecs import WEIGHTS_DIR
+            from mirage_stream.codecs.learned.codecs import shipped_codebook_sizes
 
-            shipped = sorted(WEIGHTS_DIR.glob("vq-K*"), key=lambda p: int(p.name[4:]))
-            settings += [f"vq:{folder.name[3:]}" for folder in shipped]
+            settings += [f"vq:K{size}" for size in shipped_codebook_sizes()]
         elif name == "ae":
             from mirage_stream.codecs.learned.codecs import AE_BITS, WEIGHTS_DIR
 

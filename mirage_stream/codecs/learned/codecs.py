@@ -47,6 +47,12 @@ def load_model(folder: Path) -> KeyframeAutoencoder:
     return KeyframeAutoencoder.from_pretrained(folder)
 
 
+def shipped_codebook_sizes() -> list[int]:
+    """The K of every vq checkpoint shipped with the package (folders ``vq-K<size>``), sorted."""
+    names = (folder.name for folder in WEIGHTS_DIR.glob("vq-K*") if folder.is_dir())
+    return sorted(int(name[4:]) for name in names if name[4:].isdigit())
+
+
 def shipped_folder(name: str) -> Path:
     folder = WEIGHTS_DIR / name
     if not folder.is_dir():
