@@ -16,18 +16,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from channel_sim import AwgnBitChannel, ConstantSnr
-from mirage_stream.codecs import make_codec
+from mirage_stream.cli import add_sender_args, sender_options
 from mirage_stream.errors import MirageError
 from mirage_stream.link import SimulatedLinkStage
 from mirage_stream.link.payload_files import PayloadFileSink
 from mirage_stream.pipeline import Envelope, SegmentTrace, run_pipeline
-from mirage_stream.sender import MeasuredFactsCaptioner, SenderStage, SharpestFrameSelector
+from mirage_stream.sender.factory import build_sender
 from mirage_stream.sources import FileSource, SourceConfig, resolve_input
 
 
 async def send(args: argparse.Namespace) -> int:
     source = FileSource(resolve_input(args.input), SourceConfig(max_seconds=args.max_seconds))
-    sender = SenderStage(MeasuredFactsCaptioner(), SharpestFrameSelector(), make_codec(args.codec))
+    sender = build_sender(sender_options(args), initial_snr_db=args.snr_db)
     link = SimulatedLinkStage(AwgnBitChannel(), ConstantSnr(args.snr_db), seed=args.seed)
 
     async def segments():  # type: ignore[no-untyped-def]
@@ -48,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=None, help="read at most this much")
     parser.add_argument("--codec", default="vq", help="keyframe codec: vq, ae or thumbnail")
     parser.add_argument("--seed", type=int, default=0, help="seed of the channel's bit flips")
+    add_sender_args(parser)
     args = parser.parse_args(argv)
     try:
         return asyncio.run(send(args))

@@ -75,10 +75,7 @@ class AwgnBitChannel:
             )
         if self.max_tries < 1:
             raise ValueError(f"max_tries must be at least 1, got {self.max_tries}")
-        if not 0 <= self.keyframe_fec_parity <= 64 or self.keyframe_fec_parity % 2:
-            raise ValueError(
-                f"keyframe_fec_parity must be even and in [0, 64], got {self.keyframe_fec_parity}"
-            )
+        _check_parity(self.keyframe_fec_parity)
 
     def send(
         self,
@@ -86,8 +83,13 @@ class AwgnBitChannel:
         snr_db: float,
         rng: np.random.Generator,
         exposed_spans: Sequence[tuple[int, int]] = (),
+        keyframe_fec_parity: int | None = None,
     ) -> Transmission:
+        """Send ``data``; ``keyframe_fec_parity`` overrides the channel's light FEC for this
+        payload (the sender's rate adapter picks it per segment)."""
         snr_db = check_finite("snr_db", snr_db)
+        parity = self.keyframe_fec_parity if keyframe_fec_parity is None else keyframe_fec_parity
+        _check_parity(parity)
         if not data:
             raise ValueError("data must not be empty")
         spans = sorted(exposed_spans)
@@ -106,10 +108,10 @@ class AwgnBitChannel:
         packets_sent = packets_lost = best_effort_bits = 0
         for offset, length in spans:
             span = data[offset : offset + length]
-            coded = protect_light(span, self.keyframe_fec_parity)
+            coded = protect_light(span, parity)
             outcomes = send_packets(coded, ber, rate, rng, self.packets)
             arrived_coded, lost = reassemble(outcomes, len(coded))
-            arrived = recover_light(arrived_coded, length, self.keyframe_fec_parity)
+            arrived = recover_light(arrived_coded, length, parity)
             packets_sent += len(outcomes)
             packets_lost += len(lost)
             best_effort_bits += 8 * (len(coded) + self.packets.header_bytes * len(outcomes))
@@ -136,6 +138,11 @@ class AwgnBitChannel:
             packets_lost=packets_lost,
             time_on_air_s=on_air,
         )
+
+
+def _check_parity(parity: int) -> None:
+    if not 0 <= parity <= 64 or parity % 2:
+        raise ValueError(f"keyframe_fec_parity must be even and in [0, 64], got {parity}")
 
 
 def protect_light(span: bytes, parity: int) -> bytes:

@@ -11,11 +11,14 @@ import time
 from collections.abc import Callable, Coroutine, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from mirage_stream.errors import MirageError
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.sources import SAMPLES
+
+if TYPE_CHECKING:
+    from mirage_stream.sender.factory import SenderOptions
 
 log = logging.getLogger("mirage_stream")
 
@@ -64,10 +67,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         width=args.width,
         height=args.height,
         max_seconds=args.max_seconds,
-        codec=args.codec,
+        sender=sender_options(args),
         bandwidth_hz=args.bandwidth_hz,
         overhead_ms=args.overhead_ms,
-        keyframe_fec_parity=args.keyframe_fec,
         seed=args.seed,
     )
     print(
@@ -176,6 +178,95 @@ def _cmd_bench_codec(args: argparse.Namespace) -> int:
             f"PSNR {row['psnr_db']:6.2f} dB  SSIM {row['ssim']:.3f}  {row['ms']:7.1f} ms"
         )
     return 0
+
+
+def _cmd_bench_sender(args: argparse.Namespace) -> int:
+    from mirage_stream.bench.sender import SenderBenchConfig, bench_sender
+
+    config = SenderBenchConfig(
+        input=args.input,
+        segment_s=args.segment_s,
+        max_seconds=args.max_seconds,
+        sender=sender_options(args),
+    )
+    result = bench_sender(config, progress=not args.json)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(
+        f"sender on {result['input']}: rtf {result['rtf']} ({result['segments']} segments, "
+        f"{result['video_s']} s of video), peak RSS {result['peak_rss_mb']} MB, "
+        f"{result['bytes_per_segment']} B per segment, "
+        f"{result['keyframes_skipped']} keyframes skipped"
+    )
+    for name, rtf in result["stages"].items():
+        print(f"  {name:>8}: {rtf}")
+    return 0
+
+
+def _cmd_bench_rate(args: argparse.Namespace) -> int:
+    from mirage_stream.bench.rate import RateBenchConfig, bench_rate
+
+    config = RateBenchConfig(
+        input=args.input,
+        segments=args.segments,
+        budget_ms=args.latency_budget_ms,
+        snr_db=args.snr_db,
+        snr_std_db=args.snr_std_db,
+        snr_bad_db=args.snr_bad_db,
+        bandwidth_hz=args.bandwidth_hz,
+        seed=args.seed,
+    )
+    result = bench_rate(config, progress=True)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    for row in result["processes"]:
+        print(
+            f"{row['process']:>16}: budget met in {row['budget_met_share']:.2%} of "
+            f"{row['segments']} segments, p99 time on air {row['p99_time_on_air_ms']:.2f} ms"
+        )
+    return 0
+
+
+def _cmd_calibrate_codecs(args: argparse.Namespace) -> int:
+    from mirage_stream.bench.codec import held_out_frames
+    from mirage_stream.codecs.quality import (
+        QUALITY_FILE,
+        SHIPPED_SETTINGS,
+        calibrate,
+        save_quality,
+    )
+
+    say = _stderr_progress("calibrate-codecs")
+    frames = held_out_frames(args.input, args.frames)
+    table = []
+    for setting in SHIPPED_SETTINGS:
+        say(f"measuring {setting}")
+        table.append(calibrate(setting, frames, seed=args.seed))
+    out = Path(args.out) if args.out else QUALITY_FILE
+    save_quality(table, out)
+    say(f"written {out}")
+    return 0
+
+
+def sender_options(args: argparse.Namespace) -> SenderOptions:
+    """The sender's flags (see ``add_sender_args``) as ``SenderOptions``."""
+    from mirage_stream.sender.factory import SenderOptions
+
+    return SenderOptions(
+        captioner=args.captioner,
+        vlm_model=args.vlm_model,
+        allow_download=args.allow_download,
+        clip_model=args.clip_model,
+        granularity=args.granularity,
+        privacy=args.privacy,
+        face_policy=args.faces,
+        codec=args.codec,
+        max_keyframes=args.max_keyframes,
+        keyframe_fec_parity=args.keyframe_fec,
+        latency_budget_ms=args.latency_budget_ms,
+    )
 
 
 def _cmd_train_codec(args: argparse.Namespace) -> int:
@@ -292,6 +383,72 @@ def _add_channel_args(parser: argparse.ArgumentParser, with_codec: bool = True) 
         )
 
 
+def add_sender_args(parser: argparse.ArgumentParser) -> None:
+    """What the sender says and sends: captioner, granularity, privacy, keyframes, rate."""
+    group = parser.add_argument_group("sender")
+    group.add_argument(
+        "--captioner",
+        default="measured-facts",
+        help="measured-facts (offline: faces, people, talking, camera and subject motion, "
+        "light, setting, colours, cuts) or vlm (a transformers image-text-to-text model "
+        "from --vlm-model); default measured-facts",
+    )
+    group.add_argument(
+        "--vlm-model",
+        default=None,
+        metavar="PATH_OR_ID",
+        help="model folder or hub id for --captioner vlm (read from the local cache only, "
+        "unless --allow-download)",
+    )
+    group.add_argument(
+        "--clip-model",
+        default=None,
+        metavar="PATH_OR_ID",
+        help="CLIP folder or hub id: adds caption relevance to the keyframe score (eq. 4)",
+    )
+    group.add_argument(
+        "--allow-download",
+        action="store_true",
+        help="let --vlm-model and --clip-model download from the hub",
+    )
+    group.add_argument(
+        "--granularity",
+        default="normal",
+        help="caption detail: short, normal or detailed; default normal",
+    )
+    group.add_argument(
+        "--privacy",
+        action="store_true",
+        help="captions without identity words (gender, age, ethnicity, skin, hair)",
+    )
+    group.add_argument(
+        "--faces",
+        default="keep",
+        help="faces in keyframes before encoding: keep, blur or mask; default keep",
+    )
+    group.add_argument(
+        "--max-keyframes",
+        type=int,
+        default=1,
+        help="keyframes per segment, 0-4 (fewer when the scene has not changed); default 1",
+    )
+    group.add_argument(
+        "--keyframe-fec",
+        type=int,
+        default=0,
+        metavar="PARITY",
+        help="light FEC on keyframe symbols: Reed-Solomon parity bytes per 255-byte block "
+        "(even, 0-64; helps at BER around 1e-3, useless at -10 dB); default 0",
+    )
+    group.add_argument(
+        "--latency-budget-ms",
+        type=_positive_float,
+        default=None,
+        help="turn the rate adapter on: per segment it picks codec, keyframe count, caption "
+        "detail and FEC to fit this time on air at the SNR the receiver reports",
+    )
+
+
 def _add_report_args(parser: argparse.ArgumentParser, plot_help: str) -> None:
     """--seed, --json and --plot, shared by the benches that draw a figure."""
     parser.add_argument("--seed", type=int, default=0, help="seed; default 0")
@@ -341,14 +498,6 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="seed of the channel's bit flips")
     run.add_argument("-q", "--quiet", action="store_true", help="no per-segment progress lines")
     run.add_argument(
-        "--keyframe-fec",
-        type=int,
-        default=0,
-        metavar="PARITY",
-        help="light FEC on keyframe symbols: Reed-Solomon parity bytes per 255-byte block "
-        "(even, 0-64; helps at BER around 1e-3, useless at -10 dB); default 0",
-    )
-    run.add_argument(
         "--snr-process",
         default="constant",
         help="per-segment SNR: constant (at --snr-db), random-walk (Gauss-Markov "
@@ -373,6 +522,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="CSV file with one SNR per segment (column snr_db, or the last column)",
     )
     _add_channel_args(run)
+    add_sender_args(run)
     run.set_defaults(handler=_cmd_run)
 
     bench = commands.add_parser("bench", help="measure the system; each bench prints JSON")
@@ -439,6 +589,62 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_report_args(codec, "draw PSNR against BER for both index orders into PNG")
     codec.set_defaults(handler=_cmd_bench_codec)
+
+    sender = benches.add_parser(
+        "sender",
+        help="sender cost per second of video (total and per stage), memory, bytes",
+        description="Run the sender (analysis, rate plan, caption, keyframe selection, privacy, "
+        "encoding) on every segment of --input and report rtf (sender seconds per "
+        "second of video), per-stage rtf, peak RSS, bytes per segment and the bytes "
+        "saved by not resending unchanged keyframes.",
+    )
+    sender.add_argument("--input", default="sample:bikes", help=INPUT_HELP + "; default bikes")
+    sender.add_argument("--segment-s", type=_positive_float, default=2.0, help="default 2")
+    sender.add_argument(
+        "--max-seconds", type=_positive_float, default=None, help="read at most this much"
+    )
+    sender.add_argument("--json", action="store_true", help="print the JSON object")
+    sender.add_argument(
+        "--codec", default="vq", help="keyframe codec, name or name:variant; default vq"
+    )
+    add_sender_args(sender)
+    sender.set_defaults(handler=_cmd_bench_sender)
+
+    rate = benches.add_parser(
+        "rate",
+        help="rate adapter vs its latency budget on constant, random-walk and Gilbert-Elliott SNR",
+        description="For each SNR process, plan --segments segments from the receiver's "
+        "feedback, send the implied payloads through channel_sim at the true SNR "
+        "and count the segments whose time on air (retries included) fits "
+        "--latency-budget-ms.",
+    )
+    rate.add_argument("--input", default="sample:bikes", help=INPUT_HELP + "; default bikes")
+    rate.add_argument("--segments", type=int, default=1000, help="per process; default 1000")
+    rate.add_argument("--latency-budget-ms", type=_positive_float, default=20.0, help="default 20")
+    rate.add_argument(
+        "--snr-db", type=float, default=-5.0, help="mean / good-state SNR; default -5"
+    )
+    rate.add_argument("--snr-std-db", type=float, default=3.0, help="random walk; default 3")
+    rate.add_argument(
+        "--snr-bad-db", type=float, default=-12.0, help="Gilbert-Elliott bad state; default -12"
+    )
+    rate.add_argument("--bandwidth-hz", type=_positive_float, default=20e6, help="default 20e6")
+    rate.add_argument("--seed", type=int, default=0, help="default 0")
+    rate.add_argument("--json", action="store_true", help="print the JSON object")
+    rate.set_defaults(handler=_cmd_bench_rate)
+
+    calibrate = commands.add_parser(
+        "calibrate-codecs",
+        help="measure each shipped codec setting's distortion model for the rate adapter",
+        description="Encode --frames held-out frames with every shipped codec setting, clean "
+        "and with bits flipped at BER 0.05, and write the distortion model "
+        "(clean MSE, MSE per damaged symbol, bytes) to quality.json beside the weights.",
+    )
+    calibrate.add_argument("--input", default="sample:bikes", help=INPUT_HELP)
+    calibrate.add_argument("--frames", type=int, default=10, help="default 10")
+    calibrate.add_argument("--seed", type=int, default=0, help="default 0")
+    calibrate.add_argument("--out", default=None, help="default: the shipped quality.json")
+    calibrate.set_defaults(handler=_cmd_calibrate_codecs)
 
     trainer = commands.add_parser(
         "train-codec",

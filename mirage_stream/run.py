@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import math
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +21,14 @@ from channel_sim import (
     TraceSnr,
     time_on_air_s,
 )
-from mirage_stream.codecs import make_codec
 from mirage_stream.errors import InputError
+from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.link import SimulatedLinkStage
 from mirage_stream.pipeline import Envelope, PipelineResult, SegmentTrace, run_pipeline
 from mirage_stream.player import FileSink
 from mirage_stream.receiver import KeyframeMotionGenerator, ReceiverStage
-from mirage_stream.sender import MeasuredFactsCaptioner, SenderStage, SharpestFrameSelector
+from mirage_stream.sender.factory import SenderOptions, build_sender
+from mirage_stream.sender.rate import LinkModel
 from mirage_stream.sources import FileSource, SourceConfig, resolve_input
 from mirage_stream.types import LinkReport, VideoSegment
 
@@ -49,11 +51,10 @@ class RunConfig:
     width: int = 320
     height: int = 240
     max_seconds: float | None = None
-    codec: str = "vq"
+    sender: SenderOptions = field(default_factory=SenderOptions)
     bandwidth_hz: float = 20e6
     ber_model: str = "mirage"
     overhead_ms: float = 0.0
-    keyframe_fec_parity: int = 0
     seed: int = 0
     queue_size: int = 2
 
@@ -118,6 +119,8 @@ def _segment_row(trace: SegmentTrace, config: RunConfig) -> dict[str, Any]:
         "frames": None if source is None else source.num_frames,
         "caption": trace.facts.get("caption"),
         "keyframe_indices": trace.facts.get("keyframe_indices"),
+        "keyframe_skipped": trace.facts.get("keyframe_skipped"),
+        "plan": trace.facts.get("plan"),
         "payload_bytes": trace.facts.get("payload_bytes"),
     }
     if link is not None:
@@ -209,20 +212,26 @@ async def run_file(
     """Run the whole chain on ``config.input`` and write the results into ``config.out``."""
     path = resolve_input(config.input)
     source = FileSource(path, SourceConfig(config.width, config.height, config.max_seconds))
-    sender = SenderStage(
-        MeasuredFactsCaptioner(), SharpestFrameSelector(), make_codec(config.codec)
-    )
     try:
-        channel = AwgnBitChannel(
-            config.bandwidth_hz,
-            config.ber_model,
-            config.overhead_ms / 1000.0,
-            keyframe_fec_parity=config.keyframe_fec_parity,
-        )
+        channel = AwgnBitChannel(config.bandwidth_hz, config.ber_model, config.overhead_ms / 1000.0)
     except ValueError as error:
         raise InputError(str(error)) from None
+    feedback = FeedbackInbox()
+    sender = build_sender(
+        config.sender,
+        feedback,
+        LinkModel(
+            bandwidth_hz=channel.bandwidth_hz,
+            ber_model=channel.ber_model,
+            per_try_overhead_s=channel.per_payload_overhead_s,
+            max_tries=channel.max_tries,
+        ),
+        initial_snr_db=config.snr_db,
+    )
     link = SimulatedLinkStage(channel, make_snr_process(config), seed=config.seed)
-    receiver = ReceiverStage(KeyframeMotionGenerator(), width=config.width, height=config.height)
+    receiver = ReceiverStage(
+        KeyframeMotionGenerator(), width=config.width, height=config.height, feedback=feedback
+    )
     config.out.mkdir(parents=True, exist_ok=True)
     sink = _NotifyingSink(FileSink(config.out), on_segment)
     start = time.perf_counter()
@@ -250,6 +259,8 @@ def finite_json(value: Any) -> Any:
         return [finite_json(item) for item in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, enum.Enum):
+        return value.value
     return value
 
 

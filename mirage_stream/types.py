@@ -61,7 +61,7 @@ class MotionHints:
     ``dx``/``dy`` are the median optical-flow displacement (content moving right / down is
     positive); ``zoom`` is the per-frame scale change (> 0: content grows, as in a zoom-in);
     ``activity`` is the mean flow magnitude after removing the global motion (local movement).
-    These travel to the receiver as generator hints.
+    These travel to the receiver inside ``SceneFacts``.
     """
 
     dx: float = 0.0
@@ -71,14 +71,49 @@ class MotionHints:
 
 
 @dataclass(frozen=True)
+class FaceFact:
+    """A face's box as fractions of the frame width and height (resolution-free)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class SceneFacts:
+    """What the sender measured in a segment: the structured side of a caption.
+
+    They travel with the payload for the receiver's generator and feed the rate adapter.
+    ``motion`` is the camera's global motion; ``subject_dx``/``subject_dy`` the mean motion of
+    what moves against it (pixels per frame), over ``subject_share`` of the frame in
+    ``moving_objects`` separate regions. ``cuts`` are scene-cut times in seconds from the
+    segment's start.
+    """
+
+    motion: MotionHints = field(default_factory=MotionHints)
+    camera_shake: float = 0.0  # spread of the per-pair camera translation, pixels per frame
+    subject_dx: float = 0.0
+    subject_dy: float = 0.0
+    subject_share: float = 0.0
+    moving_objects: int = 0
+    people: int = 0
+    faces: tuple[FaceFact, ...] = ()
+    talking: bool = False
+    gesturing: bool = False
+    brightness: float = 0.0  # mean luma in [0, 1]
+    outdoors: bool = False  # sky or vegetation seen: outdoor cues (no cue: nothing claimed)
+    animation: bool = False  # vivid, noise-free colours: rendered or drawn rather than filmed
+    colours: tuple[str, ...] = ()
+    cuts: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
 class Caption:
     """What the sender says about a segment: fluent text plus the measured facts behind it."""
 
     text: str
-    motion: MotionHints = field(default_factory=MotionHints)
-    faces: int = 0
-    brightness: float = 0.0  # mean luma in [0, 1]
-    colours: tuple[str, ...] = ()
+    facts: SceneFacts = field(default_factory=SceneFacts)
 
 
 @dataclass(frozen=True)
@@ -118,8 +153,9 @@ class SemanticPayload:
     height: int
     num_frames: int
     caption: str
-    hints: MotionHints
+    facts: SceneFacts
     keyframes: tuple[EncodedKeyframe, ...]
+    keyframe_fec_parity: int = 0  # light RS parity per 255-byte block on the keyframe symbols
 
 
 @dataclass(frozen=True)
@@ -166,3 +202,13 @@ class GeneratedSegment:
     t0: float
     keyframe_damaged: bool = False
     notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChannelFeedback:
+    """What the receiver tells the sender about one segment (closes the rate-control loop)."""
+
+    segment_index: int
+    snr_db: float  # the receiver's SNR estimate
+    delivered: bool = True
+    keyframe_damaged: bool = False

@@ -8,7 +8,7 @@ from mirage_stream.link import Delivery
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.receiver import GeneratorConfig, KeyframeMotionGenerator, ReceiverStage
 from mirage_stream.sender.measure import measure_motion
-from mirage_stream.types import LinkReport, MotionHints, SemanticPayload
+from mirage_stream.types import LinkReport, MotionHints, SceneFacts, SemanticPayload
 from mirage_stream.wire import encode_payload, encode_payload_image
 from tests.conftest import textured_image
 
@@ -57,7 +57,7 @@ def _payload(num_frames: int = 5) -> SemanticPayload:
         height=240,
         num_frames=num_frames,
         caption="A test.",
-        hints=MotionHints(),
+        facts=SceneFacts(),
         keyframes=(ThumbnailCodec().encode(textured_image()),),
     )
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from mirage_stream.codecs import ThumbnailCodec
 from mirage_stream.errors import PayloadError
-from mirage_stream.types import EncodedKeyframe, MotionHints, SemanticPayload
+from mirage_stream.types import EncodedKeyframe, FaceFact, MotionHints, SceneFacts, SemanticPayload
 from mirage_stream.wire import (
     MAX_PAYLOAD_BYTES,
     decode_payload,
@@ -36,7 +36,20 @@ def make_payload(caption: str = CAPTION, keyframes: int = 1) -> SemanticPayload:
         height=240,
         num_frames=60,
         caption=caption,
-        hints=MotionHints(dx=1.5, dy=-0.25, zoom=0.001, activity=0.8),
+        facts=SceneFacts(
+            motion=MotionHints(dx=1.5, dy=-0.25, zoom=0.001, activity=0.8),
+            camera_shake=0.5,
+            subject_dx=-2.25,
+            subject_share=0.125,
+            moving_objects=2,
+            people=1,
+            faces=(FaceFact(0.25, 0.125, 0.375, 0.5),),
+            talking=True,
+            outdoors=True,
+            brightness=0.5,
+            cuts=(1.2,),
+        ),
+        keyframe_fec_parity=8,
         keyframes=(encoded,) * keyframes,
     )
 
@@ -116,12 +129,13 @@ floats = st.floats(allow_nan=False, allow_infinity=False, width=64, min_value=-1
     caption=text,
     index=st.integers(0, 2**40),
     frames=st.integers(0, 3600),
-    hints=st.tuples(floats, floats, floats, floats),
+    hints=st.tuples(*[st.integers(-(10**6), 10**6)] * 4),
+    flags=st.tuples(*[st.booleans()] * 4),
     data=st.binary(max_size=600),
     codec=st.text(alphabet=st.characters(codec="ascii"), max_size=32),
     grid=st.tuples(st.integers(1, 4096), st.integers(1, 4096)),
 )
-def test_property_round_trip(caption, index, frames, hints, data, codec, grid):
+def test_property_round_trip(caption, index, frames, hints, flags, data, codec, grid):
     payload = SemanticPayload(
         segment_index=index,
         t0=1.5,
@@ -131,7 +145,13 @@ def test_property_round_trip(caption, index, frames, hints, data, codec, grid):
         height=240,
         num_frames=frames,
         caption=caption,
-        hints=MotionHints(*hints),
+        facts=SceneFacts(
+            motion=MotionHints(hints[0] / 100, hints[1] / 100, hints[2] / 1e5, abs(hints[3]) / 100),
+            talking=flags[0],
+            gesturing=flags[1],
+            outdoors=flags[2],
+            animation=flags[3],
+        ),
         keyframes=(EncodedKeyframe(codec=codec, variant="v", grid=grid, data=data),),
     )
     assert decode_payload(encode_payload(payload)).payload == payload

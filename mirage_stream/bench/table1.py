@@ -18,7 +18,15 @@ from channel_sim import time_on_air_s
 from mirage_stream.codecs import make_codec
 from mirage_stream.errors import InputError
 from mirage_stream.pipeline import SegmentTrace
-from mirage_stream.sender import MeasuredFactsCaptioner, SenderStage, SharpestFrameSelector
+from mirage_stream.sender import (
+    CaptionSettings,
+    MeasuredFactsCaptioner,
+    SceneAnalyser,
+    ScoredKeyframeSelector,
+    SegmentAnalysis,
+    SenderSettings,
+    SenderStage,
+)
 from mirage_stream.sources import FileSource, SourceConfig, resolve_input
 from mirage_stream.types import Caption, VideoSegment
 from mirage_stream.wire import encode_payload_image
@@ -83,7 +91,9 @@ class _FixedCaption:
     fixed: Caption
     name: str = "fixed"
 
-    def caption(self, segment: VideoSegment) -> Caption:
+    def caption(
+        self, segment: VideoSegment, analysis: SegmentAnalysis, settings: CaptionSettings
+    ) -> Caption:
         return self.fixed
 
 
@@ -139,12 +149,17 @@ def table1(config: Table1Config) -> dict[str, Any]:
             "latency_speedup": 1.0,
         }
     ]
-    captioner, selector = MeasuredFactsCaptioner(), SharpestFrameSelector()
-    caption = captioner.caption(clip)  # the same caption for every codec
+    analysis = SceneAnalyser().analyse(clip)
+    # The same caption for every codec, so that rows differ only by their keyframe codec.
+    caption = MeasuredFactsCaptioner().caption(clip, analysis, CaptionSettings())
     for setting in codec_settings(config.codecs):
         codec = make_codec(setting)
-        sender = SenderStage(_FixedCaption(caption), selector, codec)
-        image = encode_payload_image(sender.describe(clip, SegmentTrace(index=0)))
+        sender = SenderStage(
+            _FixedCaption(caption), ScoredKeyframeSelector(), SenderSettings(codec=setting)
+        )
+        payload = sender.describe(clip, SegmentTrace(index=0))
+        assert payload is not None  # the clip has frames
+        image = encode_payload_image(payload)
         mirage_bytes = len(image.data)
         mirage_latency = latency_ms(mirage_bytes)
         rows.append(

@@ -43,7 +43,11 @@ class SimulatedLinkStage:
     def transmit(self, payload: SemanticPayload, trace: SegmentTrace) -> Delivery:
         image = encode_payload_image(payload)
         sent = self.channel.send(
-            image.data, self.snr.snr_db(payload.segment_index), self._rng, image.exposed_spans
+            image.data,
+            self.snr.snr_db(payload.segment_index),
+            self._rng,
+            image.exposed_spans,
+            keyframe_fec_parity=payload.keyframe_fec_parity,
         )
         report = LinkReport(
             snr_db=sent.snr_db,

@@ -10,10 +10,11 @@ import numpy as np
 
 from mirage_stream.codecs import CodecError, codec_for
 from mirage_stream.errors import PayloadError
+from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.link import Delivery
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.receiver.generators import Generator, GeneratorConfig
-from mirage_stream.types import FrameArray, GeneratedSegment, ReceivedPayload
+from mirage_stream.types import ChannelFeedback, FrameArray, GeneratedSegment, ReceivedPayload
 from mirage_stream.wire import decode_payload
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class ReceiverStage:
     generator: Generator
     width: int = 320
     height: int = 240
+    feedback: FeedbackInbox | None = None  # reports to the sender's rate adapter
     name: str = "receiver"
     _last_keyframe: FrameArray | None = field(default=None, init=False)
     _last_frame: FrameArray | None = field(default=None, init=False)
@@ -40,7 +42,13 @@ class ReceiverStage:
     def _keyframe_image(
         self, received: ReceivedPayload, notes: list[str]
     ) -> tuple[FrameArray, bool]:
+        """The keyframe to animate and whether it is damaged or stale.
+
+        All keyframes are decoded; the first one is animated (the offline generator takes one)
+        and the last one is kept, since the sender compares the next segment against it.
+        """
         size = (self.width, self.height)
+        decoded: list[tuple[FrameArray, bool]] = []
         for encoded, intact in zip(received.payload.keyframes, received.keyframes_ok, strict=True):
             try:
                 image = codec_for(encoded).decode(encoded, size, damaged=not intact)
@@ -49,15 +57,38 @@ class ReceiverStage:
                 continue
             if not intact:
                 notes.append("keyframe symbols damaged (CRC mismatch); decoded best-effort")
-            self._last_keyframe = image
-            return image, not intact
+            decoded.append((image, not intact))
+        if decoded:
+            self._last_keyframe = decoded[-1][0]
+            return decoded[0]
         if self._last_keyframe is not None:
-            notes.append("no usable keyframe; reusing the last one received")
-            return self._last_keyframe, True
+            if received.payload.keyframes:
+                notes.append("no usable keyframe; reusing the last one received")
+                return self._last_keyframe, True
+            notes.append("no keyframe sent (the sender saw no change); reusing the last one")
+            return self._last_keyframe, False
         notes.append("no keyframe yet; rendering neutral grey")
         return np.full((self.height, self.width, 3), _NEUTRAL_GREY, dtype=np.uint8), True
 
+    def _report(self, trace: SegmentTrace, delivery: Delivery, damaged: bool) -> None:
+        # The link report's SNR stands for the receiver's own estimate (pilots, decoder soft
+        # values) that a real modem would measure.
+        if self.feedback is not None:
+            self.feedback.post(
+                ChannelFeedback(
+                    segment_index=trace.index,
+                    snr_db=delivery.report.snr_db,
+                    delivered=delivery.data is not None,
+                    keyframe_damaged=damaged,
+                )
+            )
+
     def render(self, delivery: Delivery, trace: SegmentTrace) -> GeneratedSegment | None:
+        generated = self._render(delivery, trace)
+        self._report(trace, delivery, bool(trace.facts.get("keyframe_damaged", False)))
+        return generated
+
+    def _render(self, delivery: Delivery, trace: SegmentTrace) -> GeneratedSegment | None:
         if delivery.data is None:
             tries = delivery.report.tries
             trace.facts["dropped"] = f"payload lost on the link after {tries} tries"
@@ -78,7 +109,9 @@ class ReceiverStage:
             num_frames=payload.num_frames, fps=payload.fps, width=self.width, height=self.height
         )
         with trace.timed("generate"):
-            frames = self.generator.generate(keyframe, payload.hints, config, self._last_frame)
+            frames = self.generator.generate(
+                keyframe, payload.facts.motion, config, self._last_frame
+            )
         self._last_frame = frames[-1]
         trace.facts["keyframe_damaged"] = damaged
         trace.facts["receiver_notes"] = notes

@@ -1,27 +1,79 @@
-"""Captioners (eq. 2-3). The offline default states facts it measured; it invents nothing."""
+"""Captioners (eq. 2-3) behind one protocol, and the settings they share.
+
+The offline default writes fluent sentences from the scene analysis and invents nothing: each
+clause comes from a measured number, in the order content -> actions and motion -> scene ->
+style cues. Granularity and privacy are sender settings applied the same way to every backend.
+"""
 
 from __future__ import annotations
 
+import enum
+import re
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
-from mirage_stream.sender.measure import (
-    FaceBox,
-    detect_faces,
-    dominant_colours,
-    mean_brightness,
-    measure_motion,
-)
-from mirage_stream.types import Caption, MotionHints, VideoSegment
+from mirage_stream.sender.analysis import SegmentAnalysis
+from mirage_stream.types import Caption, FaceFact, SceneFacts, VideoSegment
+
+
+class Granularity(enum.Enum):
+    SHORT = "short"
+    NORMAL = "normal"
+    DETAILED = "detailed"
+
+
+@dataclass(frozen=True)
+class CaptionSettings:
+    """How much the caption says, and whether it may say anything about who someone is."""
+
+    granularity: Granularity = Granularity.NORMAL
+    privacy: bool = False  # no identity words (gender, age, ethnicity, skin, hair, names)
 
 
 class Captioner(Protocol):
     @property
     def name(self) -> str: ...
 
-    def caption(self, segment: VideoSegment) -> Caption: ...
+    def caption(
+        self, segment: VideoSegment, analysis: SegmentAnalysis, settings: CaptionSettings
+    ) -> Caption: ...
+
+
+# Identity words and their neutral replacements; a word missing from the right-hand side is
+# dropped. Applied to every backend's text when privacy is on.
+_NEUTRAL = {
+    "man": "person", "woman": "person", "men": "people", "women": "people",
+    "boy": "person", "girl": "person", "boys": "people", "girls": "people",
+    "guy": "person", "lady": "person", "gentleman": "person", "child": "person",
+    "he": "they", "she": "they", "him": "them", "his": "their", "her": "their",
+    "himself": "themselves", "herself": "themselves", "male": "", "female": "",
+    "young": "", "old": "", "elderly": "", "teenage": "", "middle-aged": "",
+    "blond": "", "blonde": "", "brunette": "", "bald": "", "bearded": "",
+    "asian": "", "african": "", "caucasian": "", "white-skinned": "", "dark-skinned": "",
+}  # fmt: skip
+_WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
+
+
+def scrub_identity(text: str) -> str:
+    """``text`` without identity words: people become 'person', pronouns 'they'."""
+
+    def replace(match: re.Match[str]) -> str:
+        word = match.group(0)
+        neutral = _NEUTRAL.get(word.lower())
+        if neutral is None:
+            return word
+        return neutral.capitalize() if word[0].isupper() and neutral else neutral
+
+    scrubbed = re.sub(r"\bskin(?:[- ]tones?)?\b", "", text, flags=re.IGNORECASE)
+    scrubbed = _WORD.sub(replace, scrubbed)
+    scrubbed = re.sub(r" {2,}", " ", scrubbed)
+    # Articles follow the word that now comes after them: "an old man" -> "a person".
+    scrubbed = re.sub(r"\b([Aa])n (?=[^aeiouAEIOU\W])", r"\1 ", scrubbed)
+    scrubbed = re.sub(r"\b([Aa]) (?=[aeiouAEIOU])", r"\1n ", scrubbed)
+    scrubbed = re.sub(r"\s+([,.;:])", r"\1", scrubbed)
+    return re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", scrubbed).replace(", .", ".").strip()
 
 
 def _speed_word(pixels_per_frame: float) -> str:
@@ -44,101 +96,140 @@ def _direction(dx: float, dy: float) -> str:
     return f"{vertical} and to the {horizontal}"
 
 
-def _place(box: FaceBox, width: int, height: int) -> str:
-    cx = (box.x + box.width / 2) / width
-    cy = (box.y + box.height / 2) / height
+def _place(face: FaceFact) -> str:
+    cx, cy = face.x + face.width / 2, face.y + face.height / 2
     column = "left" if cx < 0.38 else "right" if cx > 0.62 else "centre"
-    row = "upper" if cy < 0.38 else "lower" if cy > 0.62 else ""
-    return f"the {row} {column}".replace("  ", " ") if row else f"the {column}"
+    row = "upper " if cy < 0.38 else "lower " if cy > 0.62 else ""
+    return f"the {row}{column}"
 
 
-def _describe_faces(faces: list[FaceBox], width: int, height: int) -> str:
-    if not faces:
-        return "No face is visible."
-    largest = faces[0]
-    share = largest.width / width
-    size = "close up" if share > 0.35 else "at medium distance" if share > 0.15 else "far away"
-    if len(faces) == 1:
-        return f"One face is visible in {_place(largest, width, height)} of the frame, {size}."
+def _distance(face: FaceFact) -> str:
     return (
-        f"{len(faces)} faces are visible; the largest is in "
-        f"{_place(largest, width, height)} of the frame, {size}."
+        "close up"
+        if face.width > 0.35
+        else "at medium distance"
+        if face.width > 0.15
+        else "far away"
     )
 
 
-def _describe_motion(motion: MotionHints) -> str:
-    speed = float(np.hypot(motion.dx, motion.dy))
-    parts = []
-    if speed < 0.3:
-        parts.append("The view is almost still")
-    else:
-        parts.append(
-            f"The whole view drifts {_speed_word(speed)} {_direction(motion.dx, motion.dy)} "
-            f"(about {speed:.1f} pixels per frame)"
+_NUMBERS = {1: "One", 2: "Two", 3: "Three", 4: "Four", 5: "Five"}
+
+
+def _count(number: int, noun: str, plural: str) -> str:
+    word = _NUMBERS.get(number, str(number))
+    return f"{word} {noun}" if number == 1 else f"{word} {plural}"
+
+
+def _content(facts: SceneFacts, detail: Granularity) -> str:
+    lead = "An animated scene. " if facts.animation else ""
+    if facts.people == 0:
+        return lead + "No person is visible."
+    who = f"{_count(facts.people, 'person is', 'people are')} in view"
+    if not facts.faces:
+        return f"{lead}{who}."
+    face = facts.faces[0]
+    if detail is Granularity.SHORT:
+        return f"{lead}{who}, {_distance(face)}."
+    faces = "one face" if len(facts.faces) == 1 else f"{len(facts.faces)} faces, the largest"
+    where = f"{faces} in {_place(face)} of the frame, {_distance(face)}"
+    if detail is Granularity.DETAILED:
+        where += f" (about {face.width:.0%} of the frame width)"
+    return f"{lead}{who}: {where}."
+
+
+def _actions(facts: SceneFacts, detail: Granularity) -> list[str]:
+    sentences = []
+    subject = "They" if facts.people > 1 else "The person" if facts.people else ""
+    if subject and facts.talking and facts.gesturing:
+        sentences.append(f"{subject} talks and moves while talking.")
+    elif subject and facts.talking:
+        sentences.append(f"{subject} talks.")
+    elif subject and facts.gesturing:
+        sentences.append(f"{subject} moves or gestures.")
+    speed = float(np.hypot(facts.subject_dx, facts.subject_dy))
+    if facts.subject_share >= 0.03 and speed >= 0.3:
+        what = (
+            f"{_count(facts.moving_objects, 'thing moves', 'things move')}"
+            if facts.moving_objects > 1
+            else "Something in the scene moves"
         )
+        sentence = f"{what} {_speed_word(speed)} {_direction(facts.subject_dx, facts.subject_dy)}"
+        if detail is Granularity.DETAILED:
+            sentence += (
+                f" (about {speed:.1f} pixels per frame over {facts.subject_share:.0%} of the view)"
+            )
+        sentences.append(sentence + ".")
+    sentences.append(_camera(facts, detail))
+    return sentences
+
+
+def _camera(facts: SceneFacts, detail: Granularity) -> str:
+    motion = facts.motion
+    speed = float(np.hypot(motion.dx, motion.dy))
+    moves = []
+    if speed >= 0.3:
+        # Content drifting left means the camera pans right: say what the camera does.
+        pan = _direction(-motion.dx, -motion.dy)
+        verb = "tilts" if pan in ("up", "down") else "pans"
+        moves.append(f"{verb} {_speed_word(speed)} {pan}")
     if motion.zoom > 0.002:
-        parts.append("and zooms in")
+        moves.append("zooms in")
     elif motion.zoom < -0.002:
-        parts.append("and zooms out")
-    local = motion.activity
-    if local < 0.3:
-        parts.append("with little movement inside the scene.")
-    elif local < 1.5:
-        parts.append("while something in the scene moves a little.")
-    else:
-        parts.append("while things in the scene move a lot.")
-    return " ".join(parts)
+        moves.append("zooms out")
+    if facts.camera_shake >= 1.5:
+        moves.append("shakes")
+    if not moves:
+        return "The camera is almost still."
+    sentence = "The camera " + " and ".join(moves)
+    if detail is Granularity.DETAILED and speed >= 0.3:
+        sentence += f" (about {speed:.1f} pixels per frame)"
+    return sentence + "."
 
 
-def _describe_light(brightness: float) -> str:
-    if brightness < 0.3:
-        return "The scene is dimly lit."
-    if brightness > 0.65:
-        return "The scene is brightly lit."
-    return "The scene is moderately lit."
+def _scene(facts: SceneFacts, detail: Granularity) -> list[str]:
+    sentences = []
+    if facts.cuts:
+        times = ", ".join(f"{t:.1f} s" for t in facts.cuts)
+        sentences.append(f"The shot changes at {times}.")
+    light = (
+        "dimly lit"
+        if facts.brightness < 0.3
+        else "brightly lit"
+        if facts.brightness > 0.65
+        else "moderately lit"
+    )
+    where = " outdoors (sky or greenery in view)" if facts.outdoors else ""
+    sentences.append(f"The scene is {light}{where}.")
+    return sentences
 
 
-def _confirmed_count(counts: list[int]) -> int:
-    """The largest count seen in at least two sampled frames (one frame alone may be a false
-    detection, and a turned head hides a face from the cascade in others)."""
-    confirmed = [c for c in set(counts) if sum(other >= c for other in counts) >= 2]
-    return max(confirmed, default=0) if len(counts) > 1 else (counts[0] if counts else 0)
+def _style(facts: SceneFacts, privacy: bool) -> list[str]:
+    colours = [c for c in facts.colours if not (privacy and c == "skin tone")]
+    sentences = ["The colours are vivid and saturated."] if facts.animation else []
+    if colours:
+        sentences.append(f"Dominant colours: {', '.join(colours)}.")
+    return sentences
+
+
+def describe(facts: SceneFacts, settings: CaptionSettings) -> str:
+    """Fluent text for ``facts`` at the requested granularity (content -> motion -> scene ->
+    style)."""
+    detail = settings.granularity
+    sentences = [_content(facts, detail), *_actions(facts, detail)]
+    if detail is not Granularity.SHORT:
+        sentences += _scene(facts, detail) + _style(facts, settings.privacy)
+    text = " ".join(sentences)
+    return scrub_identity(text) if settings.privacy else text
 
 
 @dataclass(frozen=True)
 class MeasuredFactsCaptioner:
-    """Offline captioner: faces (Haar cascade), motion (Farneback flow), light and colours.
+    """Offline captioner: turns the scene analysis into sentences (see ``describe``)."""
 
-    The text runs content -> motion -> scene -> style cues, and every clause comes from a number
-    it measured; the numbers also travel as structured fields (``Caption``).
-    """
-
-    face_samples: int = 5
     name: str = "measured-facts"
 
-    def caption(self, segment: VideoSegment) -> Caption:
-        frames = segment.frames
-        picks = np.unique(
-            np.linspace(0, segment.num_frames - 1, num=self.face_samples).round().astype(int)
-        )
-        face_sets = [detect_faces(frames[i]) for i in picks]
-        face_count = _confirmed_count([len(found) for found in face_sets])
-        faces = max(face_sets, key=len)[:face_count] if face_count else []
-        motion = measure_motion(frames)
-        brightness = mean_brightness(frames)
-        colours = [name for name, _ in dominant_colours(frames[segment.num_frames // 2])]
-        text = " ".join(
-            [
-                _describe_faces(faces, segment.width, segment.height),
-                _describe_motion(motion),
-                _describe_light(brightness),
-                f"Dominant colours: {', '.join(colours)}.",
-            ]
-        )
-        return Caption(
-            text=text,
-            motion=motion,
-            faces=face_count,
-            brightness=brightness,
-            colours=tuple(colours),
-        )
+    def caption(
+        self, segment: VideoSegment, analysis: SegmentAnalysis, settings: CaptionSettings
+    ) -> Caption:
+        return Caption(text=describe(analysis.facts, settings), facts=analysis.facts)

@@ -111,25 +111,42 @@ class FileSource:
     def close(self) -> None:
         self._container.close()
 
-    async def segments(self, segment_s: float) -> AsyncIterator[VideoSegment]:
-        """Cut the file into segments of ``segment_s`` seconds; decoding runs off the event loop."""
+    def _frames_per_segment(self, segment_s: float) -> int:
         if not segment_s > 0:
             raise InputError(f"segment length must be positive, got {segment_s}")
-        frames_per_segment = max(1, round(segment_s * self.fps))
+        return max(1, round(segment_s * self.fps))
+
+    def _next_segment(self, index: int, frames_per_segment: int) -> VideoSegment | None:
+        frames = self.read_frames(frames_per_segment)
+        if not frames:
+            if index == 0:
+                raise InputError(f"{self.path} holds no decodable video frames")
+            return None
+        return VideoSegment(
+            index=index,
+            frames=np.stack(frames),
+            fps=self.fps,
+            t0=index * frames_per_segment / self.fps,
+        )
+
+    def iter_segments(self, segment_s: float) -> Iterator[VideoSegment]:
+        """Segments of ``segment_s`` seconds, decoded on the caller's thread (benches)."""
+        frames_per_segment = self._frames_per_segment(segment_s)
+        index = 0
+        while (segment := self._next_segment(index, frames_per_segment)) is not None:
+            yield segment
+            index += 1
+
+    async def segments(self, segment_s: float) -> AsyncIterator[VideoSegment]:
+        """Cut the file into segments of ``segment_s`` seconds; decoding runs off the event loop."""
+        frames_per_segment = self._frames_per_segment(segment_s)
         index = 0
         try:
             while True:
-                frames = await asyncio.to_thread(self.read_frames, frames_per_segment)
-                if not frames:
+                segment = await asyncio.to_thread(self._next_segment, index, frames_per_segment)
+                if segment is None:
                     break
-                yield VideoSegment(
-                    index=index,
-                    frames=np.stack(frames),
-                    fps=self.fps,
-                    t0=index * frames_per_segment / self.fps,
-                )
+                yield segment
                 index += 1
         finally:
             self.close()
-        if index == 0:
-            raise InputError(f"{self.path} holds no decodable video frames")

@@ -1,17 +1,17 @@
 """SemanticPayload <-> bytes.
 
-Layout (msgpack array, version 1)::
+Layout (msgpack array, version 2)::
 
-    [ b"MIRG", 1,
+    [ b"MIRG", 2,
       [header_blob, crc], [caption_blob, crc], [hints_blob, crc],
       [ [kf_meta_blob, crc, kf_data_blob, crc], ... ] ]
 
 Each blob is a msgpack ``bin``; each CRC32 covers its blob, so damage is found part by part.
-``header_blob`` packs (segment index, t0, duration, fps, width, height, frames); ``caption_blob``
-is the zlib-compressed UTF-8 caption; ``hints_blob`` packs the motion hints (dx, dy, zoom,
-activity); ``kf_meta_blob`` packs (codec, variant, rows, cols, frame index) and ``kf_data_blob``
-holds the packed symbol bits. Only the symbol bits are sent best-effort (see
-``WireImage.exposed_spans``); everything else is meant for the protected path.
+``header_blob`` packs (segment index, t0, duration, fps, width, height, frames, keyframe FEC
+parity); ``caption_blob`` is the zlib-compressed UTF-8 caption; ``hints_blob`` packs the scene
+facts (``mirage_stream.wire.facts``); ``kf_meta_blob`` packs (codec, variant, rows, cols,
+frame index) and ``kf_data_blob`` holds the packed symbol bits. Only the symbol bits are sent
+best-effort (see ``WireImage.exposed_spans``); everything else is meant for the protected path.
 
 Decoding is strict and bounded: a size cap before parsing, msgpack length limits while parsing, a
 cap on the decompressed caption. Any malformed input raises ``PayloadError`` and nothing else.
@@ -27,10 +27,11 @@ from typing import Any
 import msgpack
 
 from mirage_stream.errors import PayloadError
-from mirage_stream.types import EncodedKeyframe, MotionHints, ReceivedPayload, SemanticPayload
+from mirage_stream.types import EncodedKeyframe, ReceivedPayload, SceneFacts, SemanticPayload
+from mirage_stream.wire.facts import pack_facts, unpack_facts
 
 MAGIC = b"MIRG"
-VERSION = 1
+VERSION = 2
 MAX_PAYLOAD_BYTES = 256 * 1024  # room for one q=8 AE keyframe (the paper sends ~128 KB)
 MAX_CAPTION_BYTES = 16 * 1024
 MAX_KEYFRAMES = 16
@@ -74,17 +75,11 @@ def encode_payload_image(payload: SemanticPayload) -> WireImage:
             payload.width,
             payload.height,
             payload.num_frames,
+            payload.keyframe_fec_parity,
         ]
     )
     caption = zlib.compress(payload.caption.encode("utf-8"), _ZLIB_LEVEL)
-    hints = _pack(
-        [
-            float(payload.hints.dx),
-            float(payload.hints.dy),
-            float(payload.hints.zoom),
-            float(payload.hints.activity),
-        ]
-    )
+    hints = _pack(pack_facts(payload.facts))
     chunks: list[bytes] = [_pack_array_header(6), _pack(MAGIC), _pack(VERSION)]
     for blob in (header, caption, hints):
         chunks += [_pack_array_header(2), _pack(blob), _pack(zlib.crc32(blob))]
@@ -237,17 +232,13 @@ def decode_payload(data: bytes) -> ReceivedPayload:
 
     header_blob, header_ok = _checked_blob(top[2], "header")
     _require(header_ok, "header: CRC mismatch")
-    header = _as_list(_unpack(header_blob, "header"), "header", 7)
+    header = _as_list(_unpack(header_blob, "header"), "header", 8)
 
     caption_blob, caption_ok = _checked_blob(top[3], "caption")
     caption = _decompress_caption(caption_blob) if caption_ok else ""
 
     hints_blob, hints_ok = _checked_blob(top[4], "hints")
-    hints = MotionHints()
-    if hints_ok:
-        values = _as_list(_unpack(hints_blob, "hints"), "hints", 4)
-        dx, dy, zoom, activity = (_as_float(v, "hint") for v in values)
-        hints = MotionHints(dx=dx, dy=dy, zoom=zoom, activity=activity)
+    facts = unpack_facts(_unpack(hints_blob, "hints"), _require) if hints_ok else SceneFacts()
 
     decoded = [_decode_keyframe(entry, i) for i, entry in enumerate(_as_list(top[5], "keyframes"))]
     fps = _as_float(header[3], "fps")
@@ -261,8 +252,9 @@ def decode_payload(data: bytes) -> ReceivedPayload:
         height=_as_int(header[5], "height", 1, MAX_DIMENSION),
         num_frames=_as_int(header[6], "frames", 0, MAX_FRAMES),
         caption=caption,
-        hints=hints,
+        facts=facts,
         keyframes=tuple(keyframe for keyframe, _ in decoded),
+        keyframe_fec_parity=_as_int(header[7], "keyframe FEC parity", 0, 64),
     )
     _require(
         payload.width * payload.height * payload.num_frames <= MAX_SEGMENT_PIXELS,

@@ -1,0 +1,108 @@
+"""``bench sender``: what the sender costs per second of video, per stage, and what it sends.
+
+The sender runs on every segment of the input as it would in a call (feedback aside): scene
+analysis, rate plan, caption, keyframe selection, privacy filter, encoding. Decoding the input
+file is the camera's job and is reported apart (``source_rtf``).
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from mirage_stream.pipeline import SegmentTrace
+from mirage_stream.sender.factory import SenderOptions, build_sender
+from mirage_stream.sources import FileSource, SourceConfig, resolve_input
+from mirage_stream.wire import encode_payload_image
+
+STAGES = ("analyse", "plan", "caption", "select", "privacy", "encode")
+
+
+@dataclass(frozen=True)
+class SenderBenchConfig:
+    input: str = "sample:bikes"
+    segment_s: float = 2.0
+    width: int = 320
+    height: int = 240
+    max_seconds: float | None = None
+    warmup_segments: int = 1  # run once first so that lazy loads are not counted
+    sender: SenderOptions = field(default_factory=SenderOptions)
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident memory so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def bench_sender(config: SenderBenchConfig, progress: bool = False) -> dict[str, Any]:
+    source = FileSource(
+        resolve_input(config.input), SourceConfig(config.width, config.height, config.max_seconds)
+    )
+    start = time.perf_counter()
+    try:
+        segments = list(source.iter_segments(config.segment_s))
+    finally:
+        source.close()
+    decode_s = time.perf_counter() - start
+    if config.warmup_segments and segments:
+        warm = build_sender(config.sender)
+        warm.describe(segments[0], SegmentTrace(index=0))
+    sender = build_sender(config.sender)
+    rows: list[dict[str, Any]] = []
+    total_s = 0.0
+    stage_ms = dict.fromkeys(STAGES, 0.0)
+    for segment in segments:
+        trace = SegmentTrace(index=segment.index)
+        began = time.perf_counter()
+        payload = sender.describe(segment, trace)
+        elapsed = time.perf_counter() - began
+        total_s += elapsed
+        for name in STAGES:
+            stage_ms[name] += trace.timings_ms.get(name, 0.0)
+        size = len(encode_payload_image(payload).data) if payload is not None else 0
+        plan = trace.facts.get("plan")
+        rows.append(
+            {
+                "index": segment.index,
+                "seconds": round(elapsed, 4),
+                "bytes": size,
+                "keyframes": 0 if payload is None else len(payload.keyframes),
+                "keyframe_skipped": trace.facts.get("keyframe_skipped"),
+                "codec": getattr(plan, "codec", None),
+                "granularity": getattr(getattr(plan, "granularity", None), "value", None),
+                "caption": trace.facts.get("caption"),
+            }
+        )
+        if progress:
+            print(
+                f"segment {segment.index}: {elapsed * 1000:.0f} ms, {size} B",
+                file=sys.stderr,
+                flush=True,
+            )
+    video_s = sum(segment.duration for segment in segments)
+    keyframe_bytes = sender.codec(config.sender.codec).payload_bytes()
+    skipped = [row for row in rows if row["keyframe_skipped"]]
+    sent_bytes = sum(row["bytes"] for row in rows)
+    # What the skipped segments would have cost with one keyframe each (symbols + metadata).
+    saved = len(skipped) * (keyframe_bytes + 16)
+    return {
+        "input": config.input,
+        "segments": len(rows),
+        "video_s": round(video_s, 3),
+        "rtf": round(total_s / video_s, 4) if video_s else None,
+        "stages": {
+            name: round(ms / 1000.0 / video_s, 4) if video_s else None
+            for name, ms in stage_ms.items()
+        },
+        "source_rtf": round(decode_s / video_s, 4) if video_s else None,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "bytes_per_segment": round(sent_bytes / len(rows), 1) if rows else None,
+        "keyframes_skipped": len(skipped),
+        "bytes_saved_by_skipping": saved,
+        "bytes_saved_share": round(saved / (sent_bytes + saved), 4) if sent_bytes else None,
+        "options": asdict(config.sender),
+        "per_segment": rows,
+    }
