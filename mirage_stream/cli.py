@@ -205,7 +205,7 @@ def _cmd_bench_sender(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_rate(args: argparse.Namespace) -> int:
-    from mirage_stream.bench.rate import RateBenchConfig, bench_rate
+    from mirage_stream.bench.rate import RateBenchConfig, bench_rate, plot_rate
 
     config = RateBenchConfig(
         input=args.input,
@@ -218,6 +218,11 @@ def _cmd_bench_rate(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     result = bench_rate(config, progress=True)
+    if args.plot:
+        plot_rate(result, Path(args.plot))
+        print(f"bench rate: plot written to {args.plot}", file=sys.stderr)
+    for row in result["processes"]:
+        row.pop("series")  # per-segment traces: for the plot, too long to print
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -631,6 +636,9 @@ def build_parser() -> argparse.ArgumentParser:
     rate.add_argument("--bandwidth-hz", type=_positive_float, default=20e6, help="default 20e6")
     rate.add_argument("--seed", type=int, default=0, help="default 0")
     rate.add_argument("--json", action="store_true", help="print the JSON object")
+    rate.add_argument(
+        "--plot", default=None, metavar="PNG", help="draw SNR and time on air per segment"
+    )
     rate.set_defaults(handler=_cmd_bench_rate)
 
     calibrate = commands.add_parser(

@@ -265,3 +265,29 @@ def test_unknown_codec_is_a_one_line_error(tmp_path, capsys):
         capsys, "run", "--input", "sample:carphone", "--codec", "nope", "--out", str(tmp_path / "o")
     )
     _one_line_error(code, err.split("\n", 1)[-1])
+
+
+def test_bench_sender_json_names_its_keys(capsys):
+    code, out, err = run_cli(
+        capsys,
+        "bench",
+        "sender",
+        "--input",
+        "sample:carphone",
+        "--max-seconds",
+        "2",
+        "--faces",
+        "blur",
+        "--json",
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    assert {"rtf", "stages", "peak_rss_mb", "bytes_per_segment"} <= set(result)
+    assert result["segments"] == 1 and 0 < result["rtf"] < 5
+    assert {"analyse", "caption", "select", "privacy", "encode"} <= set(result["stages"])
+    assert 300 < result["bytes_per_segment"] < 1024
+
+
+def test_bench_sender_rejects_a_bad_granularity(capsys):
+    code, _, err = run_cli(capsys, "bench", "sender", "--granularity", "epic")
+    assert code == 2 and "--granularity" in err

@@ -18,6 +18,7 @@ from mirage_stream.sender import (
     scrub_identity,
 )
 from mirage_stream.sender.factory import SenderOptions, build_sender
+from mirage_stream.sender.keyframes import ScoreWeights
 from mirage_stream.sender.measure import detect_faces, dominant_colours, measure_motion
 from mirage_stream.types import MotionHints, SceneFacts, VideoSegment
 from tests.conftest import panning_segment, textured_image
@@ -259,12 +260,11 @@ def test_caption_relevance_can_steer_the_choice():
     def likes_frame_four(images, caption):
         return [1.0 if np.array_equal(image, frames[4]) else 0.0 for image in images]
 
-    selector = ScoredKeyframeSelector(relevance=likes_frame_four)
     selector = ScoredKeyframeSelector(
-        relevance=likes_frame_four,
-        weights=type(selector.weights)(relevance=10.0),
+        relevance=likes_frame_four, weights=ScoreWeights(relevance=10.0)
     )
-    (keyframe,) = _select(selector, segment).keyframes
+    analysis = SceneAnalyser(candidates=6, per_second=100).analyse(segment)
+    (keyframe,) = selector.select(segment, analysis, 1, "a caption").keyframes
     assert keyframe.frame_index == 4
 
 

@@ -9,9 +9,11 @@ estimate is the true SNR plus Gaussian estimation noise.
 
 from __future__ import annotations
 
+import io
 import sys
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -101,7 +103,7 @@ def run_process(
     )
     channel = AwgnBitChannel(bandwidth_hz=config.bandwidth_hz)
     rng = np.random.default_rng(config.seed)
-    times, met, mse = [], 0, []
+    times, met, mse, true_snr, planned_snr = [], 0, [], [], []
     chosen: Counter[str] = Counter()
     last_thumbnail = None
     for index in range(config.segments):
@@ -112,6 +114,8 @@ def run_process(
         image = encode_payload_image(payload)
         adapter.record_caption_bytes(plan.granularity, image.part_bytes["caption"])
         snr = process.snr_db(index)
+        true_snr.append(snr)
+        planned_snr.append(plan.planned_snr_db)
         sent = channel.send(
             image.data,
             snr,
@@ -138,6 +142,11 @@ def run_process(
         "max_time_on_air_ms": float(seconds.max() * 1000),
         "mean_predicted_mse": float(np.mean(mse)),
         "plans": dict(chosen.most_common(8)),
+        "series": {
+            "snr_db": true_snr,
+            "planned_snr_db": planned_snr,
+            "time_on_air_ms": [t * 1000 for t in times],
+        },
     }
 
 
@@ -163,3 +172,35 @@ def bench_rate(config: RateBenchConfig, progress: bool = False) -> dict[str, Any
         "processes": rows,
         "budget_met_min": min(row["budget_met_share"] for row in rows),
     }
+
+
+def plot_rate(result: dict[str, Any], path: Path, segments: int = 200) -> None:
+    """For each SNR process: true and planned SNR, and time on air against the budget, over the
+    first ``segments`` segments."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = result["processes"]
+    figure, axes = plt.subplots(2, len(rows), figsize=(4.2 * len(rows), 5.2), sharex=True)
+    for column, row in enumerate(rows):
+        series = row["series"]
+        top, bottom = axes[0][column], axes[1][column]
+        top.plot(series["snr_db"][:segments], label="true SNR", linewidth=1)
+        top.plot(series["planned_snr_db"][:segments], label="planned SNR", linewidth=1)
+        top.set_title(f"{row['process']}: {row['budget_met_share']:.1%} within budget")
+        top.set_ylabel("SNR (dB)")
+        top.grid(True, alpha=0.3)
+        bottom.plot(series["time_on_air_ms"][:segments], linewidth=1, label="time on air")
+        bottom.axhline(result["budget_ms"], color="red", linestyle="--", label="budget")
+        bottom.set_xlabel("segment")
+        bottom.set_ylabel("time on air (ms)")
+        bottom.grid(True, alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    axes[1][0].legend(fontsize=8)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)
+    plt.close(figure)
+    path.write_bytes(buffer.getvalue())

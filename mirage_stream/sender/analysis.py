@@ -86,10 +86,15 @@ def _face_facts(faces: tuple[Box, ...], width: int, height: int) -> tuple[FaceFa
 
 @dataclass(frozen=True)
 class SceneAnalyser:
-    """Measures a segment once: cuts, flow, faces, people, talking, setting and style cues."""
+    """Measures a segment once: cuts, flow, faces, people, talking, setting and style cues.
+
+    The work per segment scales with its length (``per_second`` candidate keyframes, capped
+    by ``candidates``), so that short segments do not pay a long segment's cost.
+    """
 
     candidates: int = 6
     people_samples: int = 2
+    per_second: float = 3.0
 
     def analyse(self, segment: VideoSegment) -> SegmentAnalysis:
         frames = segment.frames
@@ -97,6 +102,7 @@ class SceneAnalyser:
         if count == 0:
             raise ValueError("a segment needs at least one frame")
         cuts = scene_cuts(frames) if count > 1 else ()
+        wanted = min(self.candidates, max(2, round(self.per_second * segment.duration)))
         features = tuple(
             FrameFeatures(
                 index=i,
@@ -105,14 +111,15 @@ class SceneAnalyser:
                 faces=tuple(detect_faces(frames[i])),
                 thumbnail=thumbnail(frames[i]),
             )
-            for i in _candidate_indices(count, self.candidates, cuts)
+            for i in _candidate_indices(count, wanted, cuts)
         )
         face_count = _confirmed_count([len(f.faces) for f in features])
         richest = max(features, key=lambda f: len(f.faces))
         faces = richest.faces[:face_count]
-        people_picks = np.unique(np.linspace(0, count - 1, self.people_samples).round())
+        samples = min(self.people_samples, wanted // 2)
+        people_picks = np.unique(np.linspace(0, count - 1, samples).round())
         people = _confirmed_count([len(detect_people(frames[int(i)])) for i in people_picks])
-        flow = measure_flow(frames, cuts=cuts)
+        flow = measure_flow(frames, pairs=wanted, cuts=cuts)
         motion = camera_motion(flow)
         middle = frames[count // 2]
         close_up = any(box.width >= _CLOSE_UP_FACE * segment.width for box in faces)

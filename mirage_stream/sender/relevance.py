@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from mirage_stream.errors import InputError
+from mirage_stream.hub import load_error, model_source
 from mirage_stream.types import FrameArray
 
 
@@ -27,20 +27,16 @@ class ClipRelevance:
     def from_pretrained(cls, path_or_id: str, *, allow_download: bool = False) -> ClipRelevance:
         from transformers import AutoModel, AutoProcessor
 
-        local = Path(path_or_id).expanduser()
-        looks_local = path_or_id.startswith((".", "/", "~")) or local.exists()
-        if looks_local and not local.is_dir():
-            raise InputError(f"--clip-model: no model folder at {local}")
-        target = str(local) if looks_local else path_or_id
-        offline = not allow_download or looks_local
+        source = model_source(path_or_id, "--clip-model", allow_download)
         try:
-            processor = AutoProcessor.from_pretrained(target, local_files_only=offline)  # type: ignore[no-untyped-call]
-            model: Any = AutoModel.from_pretrained(target, local_files_only=offline)
+            processor = AutoProcessor.from_pretrained(  # type: ignore[no-untyped-call]
+                source.target, local_files_only=source.local_files_only
+            )
+            model: Any = AutoModel.from_pretrained(
+                source.target, local_files_only=source.local_files_only
+            )
         except (OSError, ValueError, KeyError) as error:
-            raise InputError(
-                f"--clip-model: cannot load a CLIP model from {path_or_id!r}: "
-                f"{str(error).splitlines()[0]}"
-            ) from None
+            raise load_error("--clip-model", path_or_id, "a CLIP model", error) from None
         if not hasattr(model, "get_image_features"):
             raise InputError(f"--clip-model: {path_or_id!r} is not a CLIP-style model")
         return cls(model=model.eval(), processor=processor)

@@ -11,12 +11,11 @@ unless downloads are allowed).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mirage_stream.errors import InputError
+from mirage_stream.hub import load_error, model_source
 from mirage_stream.sender.analysis import SegmentAnalysis
 from mirage_stream.sender.captioner import CaptionSettings, Granularity, scrub_identity
 from mirage_stream.types import Caption, VideoSegment
@@ -64,22 +63,17 @@ class VlmCaptioner:
         import torch
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
-        local = Path(path_or_id).expanduser()
-        looks_local = path_or_id.startswith((".", "/", "~")) or local.exists()
-        if looks_local and not local.is_dir():
-            raise InputError(f"--vlm-model: no model folder at {local}")
-        target = str(local) if looks_local else path_or_id
-        offline = not allow_download or looks_local
+        source = model_source(path_or_id, "--vlm-model", allow_download)
         try:
-            processor = AutoProcessor.from_pretrained(target, local_files_only=offline)  # type: ignore[no-untyped-call]
+            processor = AutoProcessor.from_pretrained(  # type: ignore[no-untyped-call]
+                source.target, local_files_only=source.local_files_only
+            )
             model: Any = AutoModelForImageTextToText.from_pretrained(
-                target, local_files_only=offline
+                source.target, local_files_only=source.local_files_only
             )
         except (OSError, ValueError, KeyError) as error:
-            where = "folder" if looks_local else "hub id (offline: only the local cache is read)"
-            raise InputError(
-                f"--vlm-model: cannot load an image-text-to-text model from {where} "
-                f"{path_or_id!r}: {str(error).splitlines()[0]}"
+            raise load_error(
+                "--vlm-model", path_or_id, "an image-text-to-text model", error
             ) from None
         chosen = device or ("cuda" if torch.cuda.is_available() else "cpu")
         return cls(model=model.to(chosen).eval(), processor=processor, source=path_or_id)
