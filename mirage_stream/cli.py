@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-from mirage_stream.errors import MirageError
+from mirage_stream.errors import InputError, MirageError
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.sources import SAMPLES
 
@@ -71,6 +71,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         bandwidth_hz=args.bandwidth_hz,
         overhead_ms=args.overhead_ms,
         seed=args.seed,
+        profile=args.profile,
+        keyframe_strength=args.keyframe_strength,
+        generator=args.generator,
+        diffusion_model=args.diffusion_model,
+        realtime=args.realtime,
+        generation_queue=args.generation_queue,
+        damaged_keyframes=args.damaged_keyframes,
+        playout_delay_s=args.playout_delay_s,
     )
     print(
         f"mirage-stream run: {args.input} at SNR {args.snr_db:g} dB -> {args.out}", file=sys.stderr
@@ -201,6 +209,34 @@ def _cmd_bench_sender(args: argparse.Namespace) -> int:
     )
     for name, rtf in result["stages"].items():
         print(f"  {name:>8}: {rtf}")
+    return 0
+
+
+def _cmd_bench_receiver(args: argparse.Namespace) -> int:
+    from mirage_stream.bench.receiver import ReceiverBenchConfig, bench_receiver
+
+    config = ReceiverBenchConfig(
+        input=args.input,
+        snr_db=args.snr_db,
+        codec=args.codec,
+        styles=tuple(args.styles.split(",")),
+        style_codecs=tuple(args.style_codecs.split(",")),
+        max_seconds=args.max_seconds,
+        seed=args.seed,
+    )
+    for style in config.styles:
+        if style not in ("none", "cinematic", "animation", "oil-painting"):
+            raise InputError(f"--styles: unknown style {style!r}")
+    result = bench_receiver(config, progress=True)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(
+        f"receiver on {result['input']}: rtf {result['rtf']}, generation queue depth max "
+        f"{result['queue_depth_max']}, SBERT {result['sbert']}"
+    )
+    for row in result["styles"]:
+        print(f"  {row['style']:>13} {row['codec']:>3}: SBERT {row['sbert']}")
     return 0
 
 
@@ -454,6 +490,49 @@ def add_sender_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_receiver_args(parser: argparse.ArgumentParser) -> None:
+    """How the receiver renders: profile (identity, style, safety), generator, theta_g."""
+    group = parser.add_argument_group("receiver")
+    group.add_argument(
+        "--profile",
+        default=None,
+        metavar="TOML",
+        help="receiver profile: [identity] mode keep|anonymise|substitute, persona; [style] "
+        "preset none|cinematic|animation|oil-painting, text, lighting, colour; [safety] "
+        "blocked_words, negative_prompt (see README)",
+    )
+    group.add_argument(
+        "--generator",
+        default="offline",
+        help="offline (keyframe motion, styles, fast) or diffusion (diffusers image-to-video "
+        "from --diffusion-model); default offline",
+    )
+    group.add_argument(
+        "--diffusion-model",
+        default=None,
+        metavar="PATH_OR_ID",
+        help="diffusers pipeline folder or cached hub id for --generator diffusion",
+    )
+    group.add_argument(
+        "--keyframe-strength",
+        type=float,
+        default=1.0,
+        help="lambda in [0, 1]: how closely generation follows the keyframe; default 1",
+    )
+    group.add_argument(
+        "--damaged-keyframes",
+        default="best-effort",
+        help="a keyframe whose CRC failed: best-effort (decode it anyway) or last-good "
+        "(generate from the caption and the last intact keyframe); default best-effort",
+    )
+    group.add_argument(
+        "--generation-queue",
+        type=int,
+        default=2,
+        help="segments waiting for generation at most; default 2",
+    )
+
+
 def _add_report_args(parser: argparse.ArgumentParser, plot_help: str) -> None:
     """--seed, --json and --plot, shared by the benches that draw a figure."""
     parser.add_argument("--seed", type=int, default=0, help="seed; default 0")
@@ -528,6 +607,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_channel_args(run)
     add_sender_args(run)
+    add_receiver_args(run)
+    run.add_argument(
+        "--realtime",
+        action="store_true",
+        help="pace the input like a live camera and play on a clock; when generation falls "
+        "behind, the generation queue skips to the newest segment (each skip is reported)",
+    )
+    run.add_argument(
+        "--playout-delay-s",
+        type=float,
+        default=0.5,
+        help="jitter buffer of the playback clock with --realtime; default 0.5",
+    )
     run.set_defaults(handler=_cmd_run)
 
     bench = commands.add_parser("bench", help="measure the system; each bench prints JSON")
@@ -614,6 +706,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_sender_args(sender)
     sender.set_defaults(handler=_cmd_bench_sender)
+
+    receiver = benches.add_parser(
+        "receiver",
+        help="receiver cost, generation queue depth, caption consistency per style and codec",
+        description="Run the whole chain on --input at --snr-db and report the receiver's rtf "
+        "(decode, prompt and generation seconds per second of video), per stage, the "
+        "generation queue's deepest fill, sbert (caption consistency: the offline "
+        "captioner on source and generated video, compared with Sentence-BERT, mean over "
+        "segments) and styles, a Table-5-like list of sbert per style and codec.",
+    )
+    receiver.add_argument("--input", default="sample:carphone", help=INPUT_HELP)
+    receiver.add_argument("--snr-db", type=float, default=-10.0, help="default -10")
+    receiver.add_argument("--codec", default="vq", help="codec of the main run; default vq")
+    receiver.add_argument(
+        "--styles",
+        default="none,cinematic,animation,oil-painting",
+        help="comma-separated styles for the styles table",
+    )
+    receiver.add_argument(
+        "--style-codecs", default="vq,ae", help="codecs for the styles table; default vq,ae"
+    )
+    receiver.add_argument(
+        "--max-seconds", type=_positive_float, default=None, help="read at most this much"
+    )
+    receiver.add_argument("--seed", type=int, default=0, help="default 0")
+    receiver.add_argument("--json", action="store_true", help="print the JSON object")
+    receiver.set_defaults(handler=_cmd_bench_receiver)
 
     rate = benches.add_parser(
         "rate",

@@ -12,7 +12,7 @@ import asyncio
 import enum
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -82,11 +82,17 @@ END = _EndOfStream()
 class BoundedQueue:
     """An asyncio queue of fixed size with an explicit drop policy; dropped traces are kept."""
 
-    def __init__(self, maxsize: int, policy: DropPolicy = DropPolicy.BLOCK) -> None:
+    def __init__(
+        self,
+        maxsize: int,
+        policy: DropPolicy = DropPolicy.BLOCK,
+        drop_reason: str = "queue full (drop-oldest)",
+    ) -> None:
         if maxsize < 1:
             raise ValueError(f"maxsize must be at least 1, got {maxsize}")
         self._queue: asyncio.Queue[Envelope[Any] | _EndOfStream] = asyncio.Queue(maxsize)
         self.policy = policy
+        self.drop_reason = drop_reason
         self.dropped: list[SegmentTrace] = []
         self.max_depth = 0
 
@@ -99,7 +105,7 @@ class BoundedQueue:
         ):
             oldest = self._queue.get_nowait()
             assert isinstance(oldest, Envelope)  # END is never followed by another put
-            oldest.trace.facts["dropped"] = "queue full (drop-oldest)"
+            oldest.trace.facts["dropped"] = self.drop_reason
             self.dropped.append(oldest.trace)
         await self._queue.put(envelope)
         self.max_depth = max(self.max_depth, self._queue.qsize())
@@ -113,6 +119,7 @@ class PipelineResult:
     completed: list[SegmentTrace]
     dropped: list[SegmentTrace]
     max_queue_depth: int
+    queue_depths: list[int] = field(default_factory=list)  # deepest fill of each queue
 
 
 async def _feed(source: AsyncIterator[Envelope[Any]], out: BoundedQueue) -> None:
@@ -161,12 +168,18 @@ async def run_pipeline(
     sink: Sink,
     queue_size: int = 2,
     policy: DropPolicy = DropPolicy.BLOCK,
+    inboxes: Mapping[int, BoundedQueue] | None = None,
 ) -> PipelineResult:
     """Run ``source -> stages... -> sink`` until the source ends; the sink is always closed.
 
-    If any stage raises, the others are cancelled and the first error propagates unwrapped.
+    ``inboxes`` replaces the queue in front of stage i (i = len(stages): the sink), for a
+    queue with its own size or drop policy (the receiver's generation queue). If any stage
+    raises, the others are cancelled and the first error propagates unwrapped.
     """
-    queues = [BoundedQueue(queue_size, policy) for _ in range(len(stages) + 1)]
+    custom = inboxes or {}
+    queues = [
+        custom.get(index) or BoundedQueue(queue_size, policy) for index in range(len(stages) + 1)
+    ]
     completed: list[SegmentTrace] = []
     dropped: list[SegmentTrace] = []
     try:
@@ -188,4 +201,5 @@ async def run_pipeline(
         completed=completed,
         dropped=sorted(dropped, key=lambda trace: trace.index),
         max_queue_depth=max(queue.max_depth for queue in queues),
+        queue_depths=[queue.max_depth for queue in queues],
     )

@@ -24,13 +24,22 @@ from channel_sim import (
 from mirage_stream.errors import InputError
 from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.link import SimulatedLinkStage
-from mirage_stream.pipeline import Envelope, PipelineResult, SegmentTrace, run_pipeline
-from mirage_stream.player import FileSink
-from mirage_stream.receiver import KeyframeMotionGenerator, ReceiverStage
+from mirage_stream.pipeline import (
+    BoundedQueue,
+    DropPolicy,
+    Envelope,
+    PipelineResult,
+    SegmentTrace,
+    Stage,
+    run_pipeline,
+)
+from mirage_stream.player import FileSink, PlaybackClock
+from mirage_stream.receiver import DecodeStage, GenerateStage, ReceiverProfile, load_profile
+from mirage_stream.receiver.backends import build_generator
 from mirage_stream.sender.factory import SenderOptions, build_sender
 from mirage_stream.sender.rate import LinkModel
 from mirage_stream.sources import FileSource, SourceConfig, resolve_input
-from mirage_stream.types import LinkReport, VideoSegment
+from mirage_stream.types import GeneratedSegment, LinkReport, VideoSegment
 
 SNR_RANGE_DB = (-30.0, 40.0)
 SNR_PROCESSES = ("constant", "random-walk", "gilbert-elliott", "trace")
@@ -57,6 +66,14 @@ class RunConfig:
     overhead_ms: float = 0.0
     seed: int = 0
     queue_size: int = 2
+    profile: str | None = None  # receiver profile TOML (identity, style, safety)
+    keyframe_strength: float = 1.0
+    generator: str = "offline"  # offline | diffusion
+    diffusion_model: str | None = None  # folder or hub id for generator "diffusion"
+    realtime: bool = False  # pace the source like a camera; the generation queue drops oldest
+    generation_queue: int = 2
+    damaged_keyframes: str = "best-effort"  # or last-good
+    playout_delay_s: float = 0.5  # jitter buffer of the playback clock (realtime only)
 
     def __post_init__(self) -> None:
         low, high = SNR_RANGE_DB
@@ -76,6 +93,12 @@ class RunConfig:
             raise InputError("--snr-process trace needs --snr-trace PATH")
         if self.queue_size < 1:
             raise InputError(f"--queue-size must be at least 1, got {self.queue_size}")
+        if self.generation_queue < 1:
+            raise InputError(f"--generation-queue must be at least 1, got {self.generation_queue}")
+        if not (math.isfinite(self.keyframe_strength) and 0 <= self.keyframe_strength <= 1):
+            raise InputError(f"--keyframe-strength must be in [0, 1], got {self.keyframe_strength}")
+        if not (math.isfinite(self.playout_delay_s) and 0 <= self.playout_delay_s <= 30):
+            raise InputError(f"--playout-delay-s must be in [0, 30], got {self.playout_delay_s}")
 
     def to_json(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
@@ -104,9 +127,18 @@ class RunResult:
     report_path: Path
 
 
-async def _traced(segments: AsyncIterator[VideoSegment]) -> AsyncIterator[Envelope[VideoSegment]]:
+async def _traced(
+    segments: AsyncIterator[VideoSegment], clock: PlaybackClock | None = None
+) -> AsyncIterator[Envelope[VideoSegment]]:
+    """Segments with their traces; with a clock, each is released when a camera would have
+    finished capturing it (t0 + duration after the start)."""
     async for segment in segments:
-        yield Envelope(segment, SegmentTrace(index=segment.index, source=segment))
+        if clock is not None:
+            await clock.wait_until(segment.t0 + segment.duration)
+        trace = SegmentTrace(index=segment.index, source=segment)
+        if clock is not None:
+            trace.facts["captured_at_s"] = clock.now()
+        yield Envelope(segment, trace)
 
 
 def _segment_row(trace: SegmentTrace, config: RunConfig) -> dict[str, Any]:
@@ -145,6 +177,8 @@ def _segment_row(trace: SegmentTrace, config: RunConfig) -> dict[str, Any]:
             source.raw_bytes * 8, config.bandwidth_hz, snr_db, config.overhead_ms / 1000.0
         )
     row |= {
+        "prompt": trace.facts.get("prompt"),
+        "playback": trace.facts.get("playback"),
         "keyframe_damaged": trace.facts.get("keyframe_damaged"),
         "psnr_db": trace.facts.get("psnr_db"),
         "receiver_notes": trace.facts.get("receiver_notes", []),
@@ -192,7 +226,19 @@ def build_report(
         "channel_bits": sum(row.get("channel_bits", 0) for row in all_rows),
         "mean_psnr_db": round(sum(psnrs) / len(psnrs), 3) if psnrs else None,
         "max_queue_depth": result.max_queue_depth,
+        "generation_queue_depth_max": result.queue_depths[-2] if result.queue_depths else None,
+        "segments_skipped": sum(
+            1 for row in dropped if str(row.get("dropped", "")).startswith("skipped")
+        ),
     }
+    playback = [row["playback"] for row in rows if row.get("playback")]
+    if playback:
+        g2g = sorted(item["glass_to_glass_s"] for item in playback)
+        totals |= {
+            "glass_to_glass_p50_s": g2g[len(g2g) // 2],
+            "glass_to_glass_max_s": g2g[-1],
+            "segments_late": sum(1 for item in playback if item["late_s"] > 0),
+        }
     return {
         "config": config.to_json(),
         "input": {
@@ -207,7 +253,9 @@ def build_report(
 
 
 async def run_file(
-    config: RunConfig, on_segment: Callable[[SegmentTrace], None] | None = None
+    config: RunConfig,
+    on_segment: Callable[[SegmentTrace], None] | None = None,
+    on_generated: Callable[[GeneratedSegment, SegmentTrace], None] | None = None,
 ) -> RunResult:
     """Run the whole chain on ``config.input`` and write the results into ``config.out``."""
     path = resolve_input(config.input)
@@ -229,17 +277,37 @@ async def run_file(
         initial_snr_db=config.snr_db,
     )
     link = SimulatedLinkStage(channel, make_snr_process(config), seed=config.seed)
-    receiver = ReceiverStage(
-        KeyframeMotionGenerator(), width=config.width, height=config.height, feedback=feedback
+    profile = load_profile(Path(config.profile)) if config.profile else ReceiverProfile()
+    decode = DecodeStage(
+        width=config.width,
+        height=config.height,
+        feedback=feedback,
+        damaged_keyframes=config.damaged_keyframes,
+    )
+    generate = GenerateStage(
+        build_generator(config.generator, config.diffusion_model),
+        profile,
+        width=config.width,
+        height=config.height,
+        keyframe_strength=config.keyframe_strength,
+        seed=config.seed,
+    )
+    stages: list[Stage] = [sender, link, decode, generate]
+    generation_queue = BoundedQueue(
+        config.generation_queue,
+        DropPolicy.DROP_OLDEST if config.realtime else DropPolicy.BLOCK,
+        drop_reason="skipped: generation fell behind and a newer segment was waiting",
     )
     config.out.mkdir(parents=True, exist_ok=True)
-    sink = _NotifyingSink(FileSink(config.out), on_segment)
+    clock = PlaybackClock(config.playout_delay_s) if config.realtime else None
+    sink = _NotifyingSink(FileSink(config.out), on_segment, clock, on_generated)
     start = time.perf_counter()
     result = await run_pipeline(
-        _traced(source.segments(config.segment_s)),
-        [sender, link, receiver],
+        _traced(source.segments(config.segment_s), clock),
+        stages,
         sink,
         queue_size=config.queue_size,
+        inboxes={stages.index(generate): generation_queue},
     )
     wall_s = time.perf_counter() - start
     report = build_report(config, source, result, wall_s)
@@ -266,13 +334,22 @@ def finite_json(value: Any) -> Any:
 
 @dataclass
 class _NotifyingSink:
-    """Wraps a sink to tell the caller (the CLI's progress line) when a segment is played."""
+    """Wraps a sink to play each segment on the clock (when there is one) and to tell the
+    caller (the CLI's progress line) when a segment is played."""
 
     inner: FileSink
     on_segment: Callable[[SegmentTrace], None] | None
+    clock: PlaybackClock | None = None
+    on_generated: Callable[[GeneratedSegment, SegmentTrace], None] | None = None
 
     async def consume(self, item: Any, trace: SegmentTrace) -> None:
+        if self.clock is not None:
+            segment = trace.source
+            assert segment is not None
+            trace.facts["playback"] = await self.clock.play(segment.t0, segment.duration)
         await self.inner.consume(item, trace)
+        if self.on_generated is not None:
+            self.on_generated(item, trace)
         if self.on_segment is not None:
             self.on_segment(trace)
 

@@ -97,6 +97,8 @@ class SceneFacts:
     subject_dy: float = 0.0
     subject_share: float = 0.0
     moving_objects: int = 0
+    subject_x: float = 0.5  # where it moves: centre of the moving area, fractions of the frame
+    subject_y: float = 0.5
     people: int = 0
     faces: tuple[FaceFact, ...] = ()
     talking: bool = False

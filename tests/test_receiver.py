@@ -6,40 +6,98 @@ import pytest
 from mirage_stream.codecs import ThumbnailCodec
 from mirage_stream.link import Delivery
 from mirage_stream.pipeline import SegmentTrace
-from mirage_stream.receiver import GeneratorConfig, KeyframeMotionGenerator, ReceiverStage
+from mirage_stream.receiver import (
+    GenerationRequest,
+    GeneratorConfig,
+    KeyframeMotionGenerator,
+    ReceiverProfile,
+    ReceiverStage,
+    build_prompt,
+)
 from mirage_stream.sender.measure import measure_motion
 from mirage_stream.types import LinkReport, MotionHints, SceneFacts, SemanticPayload
 from mirage_stream.wire import encode_payload, encode_payload_image
 from tests.conftest import textured_image
 
 
-def test_generated_motion_matches_the_hint():
-    config = GeneratorConfig(num_frames=10, fps=25.0, width=320, height=240)
-    frames = KeyframeMotionGenerator().generate(
-        textured_image(), MotionHints(dx=2.0, dy=-1.0), config
+def _request(keyframes, facts=None, config=None, previous=None, profile=None):
+    config = config or GeneratorConfig(num_frames=10, fps=25.0, width=320, height=240)
+    facts = facts or SceneFacts()
+    profile = profile or ReceiverProfile()
+    return GenerationRequest(
+        keyframes=tuple(keyframes),
+        facts=facts,
+        prompt=build_prompt("A test.", profile),
+        config=config,
+        profile=profile,
+        previous=previous,
     )
+
+
+def test_generated_motion_matches_the_hint():
+    facts = SceneFacts(motion=MotionHints(dx=2.0, dy=-1.0))
+    frames = KeyframeMotionGenerator().generate(_request([(0, textured_image())], facts))
     assert frames.shape == (10, 240, 320, 3)
     motion = measure_motion(frames)
     assert motion.dx == pytest.approx(2.0, abs=0.3)
     assert motion.dy == pytest.approx(-1.0, abs=0.3)
 
 
-def test_crossfade_starts_near_the_previous_frame():
+def test_the_keyframe_stands_at_its_own_time():
+    image = textured_image()
+    facts = SceneFacts(motion=MotionHints(dx=2.0))
+    frames = KeyframeMotionGenerator().generate(_request([(6, image)], facts))
+    assert np.array_equal(frames[6], image)
+    assert not np.array_equal(frames[0], image)  # earlier frames are moved back in time
+
+
+def test_two_keyframes_are_bridged_by_a_flow_guided_morph():
+    big = textured_image(240, 400, seed=3)
+    start, end = big[:, :320], big[:, 20:340]  # the view moved 20 px to the right
+    config = GeneratorConfig(num_frames=9, fps=25.0, width=320, height=240)
+    frames = KeyframeMotionGenerator().generate(_request([(0, start), (8, end)], config=config))
+    assert np.array_equal(frames[0], start) and np.array_equal(frames[8], end)
+    middle = frames[4].astype(np.float64)
+    halfway = big[:, 10:330].astype(np.float64)
+    crossfade = (start.astype(np.float64) + end) / 2
+    # Content slides halfway rather than fading: closer to the true middle view than a fade.
+    assert np.abs(middle - halfway).mean() < 0.25 * np.abs(crossfade - halfway).mean()
+
+
+def test_transition_starts_near_the_previous_frame():
     config = GeneratorConfig(num_frames=8, fps=25.0, width=64, height=48)
     previous = np.zeros((48, 64, 3), dtype=np.uint8)
     keyframe = np.full((48, 64, 3), 200, dtype=np.uint8)
-    frames = KeyframeMotionGenerator(crossfade_frames=4).generate(
-        keyframe, MotionHints(), config, previous
+    frames = KeyframeMotionGenerator(transition_frames=4).generate(
+        _request([(0, keyframe)], config=config, previous=previous)
     )
     means = frames.reshape(8, -1).mean(axis=1)
     assert means[0] < means[2] < means[4] == pytest.approx(200, abs=1)
 
 
-def test_generator_config_is_validated():
+def test_offline_generator_is_deterministic_and_sized():
+    config = GeneratorConfig(num_frames=5, fps=12.0, width=96, height=64)
+    request = _request([(2, textured_image())], config=config)
+    first = KeyframeMotionGenerator().generate(request)
+    assert first.shape == (5, 64, 96, 3)
+    assert np.array_equal(first, KeyframeMotionGenerator().generate(request))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"num_frames": 0},
+        {"fps": 0.0},
+        {"width": 1},
+        {"keyframe_strength": 1.5},
+        {"steps": 0},
+        {"guidance": float("nan")},
+    ],
+)
+def test_generator_config_is_validated(changes):
+    values = {"num_frames": 4, "fps": 25.0, "width": 64, "height": 48} | changes
     with pytest.raises(ValueError):
-        GeneratorConfig(num_frames=0, fps=25.0, width=64, height=48)
-    with pytest.raises(ValueError):
-        GeneratorConfig(num_frames=1, fps=0.0, width=64, height=48)
+        GeneratorConfig(**values)
 
 
 def _delivery(payload: SemanticPayload, data: bytes | None = None) -> Delivery:
@@ -95,3 +153,27 @@ def test_payload_lost_on_the_link_is_dropped_with_a_reason():
     )
     assert ReceiverStage(KeyframeMotionGenerator()).render(lost, trace) is None
     assert trace.facts["dropped"] == "payload lost on the link after 8 tries"
+
+
+def test_last_good_policy_generates_from_the_last_intact_keyframe():
+    from mirage_stream.receiver import DecodeStage
+
+    decoder = DecodeStage(width=64, height=48, damaged_keyframes="last-good")
+    first = decoder.decode(_delivery(_payload()), SegmentTrace(index=0))
+    assert first is not None and not first.keyframe_damaged
+    image = encode_payload_image(_payload())
+    offset, _ = image.exposed_spans[0]
+    damaged = bytearray(image.data)
+    damaged[offset] ^= 0xFF
+    second = decoder.decode(_delivery(_payload(), bytes(damaged)), SegmentTrace(index=1))
+    assert second is not None and second.keyframe_damaged
+    assert np.array_equal(second.keyframes[0][1], first.keyframes[0][1])
+    assert any("last intact keyframe" in note for note in second.notes)
+
+
+def test_unknown_damage_policy_is_rejected():
+    from mirage_stream.errors import InputError
+    from mirage_stream.receiver import DecodeStage
+
+    with pytest.raises(InputError, match="--damaged-keyframes"):
+        DecodeStage(damaged_keyframes="ignore")

@@ -34,7 +34,7 @@ from mirage_stream.codecs.learned.codecs import (
     shipped_codebook_sizes,
 )
 from mirage_stream.errors import InputError
-from mirage_stream.metrics import psnr_db
+from mirage_stream.metrics import psnr_db, ssim
 from mirage_stream.sources import FileSource, SourceConfig, resolve_input
 from mirage_stream.types import FrameArray
 
@@ -56,15 +56,6 @@ LADDER = (
 )
 AV1_CRF = (63, 58, 53, 48, 43, 38, 33)
 ROBUSTNESS_BER = (0.0, 1e-3, 1e-2, 0.05, 0.114)
-
-
-def ssim(reference: FrameArray, test: FrameArray) -> float:
-    from skimage.metrics import structural_similarity
-
-    score = structural_similarity(  # type: ignore[no-untyped-call]
-        reference, test, channel_axis=2, data_range=255
-    )
-    return float(score)
 
 
 def held_out_frames(spec: str, count: int) -> list[FrameArray]:

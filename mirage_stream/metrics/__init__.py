@@ -1,5 +1,5 @@
-"""Quality and size metrics."""
+"""Quality metrics: pixels (MSE, PSNR, SSIM) and captions (sentence similarity)."""
 
-from mirage_stream.metrics.quality import mse, psnr_db
+from mirage_stream.metrics.quality import mse, psnr_db, ssim
 
-__all__ = ["mse", "psnr_db"]
+__all__ = ["mse", "psnr_db", "ssim"]

@@ -1,4 +1,4 @@
-"""Pixel fidelity against the source: MSE and PSNR on 8-bit RGB."""
+"""Pixel fidelity against the source (scikit-image's implementations): MSE, PSNR, SSIM."""
 
 from __future__ import annotations
 
@@ -6,17 +6,34 @@ import math
 
 import numpy as np
 import numpy.typing as npt
+from skimage.metrics import mean_squared_error, structural_similarity
+
+
+def _check(reference: npt.NDArray[np.uint8], test: npt.NDArray[np.uint8]) -> None:
+    if reference.shape != test.shape:
+        raise ValueError(f"shapes differ: {reference.shape} vs {test.shape}")
 
 
 def mse(reference: npt.NDArray[np.uint8], test: npt.NDArray[np.uint8]) -> float:
     """Mean squared error over all samples, on the 0..255 scale."""
-    if reference.shape != test.shape:
-        raise ValueError(f"shapes differ: {reference.shape} vs {test.shape}")
-    difference = reference.astype(np.float64) - test.astype(np.float64)
-    return float(np.mean(difference * difference))
+    _check(reference, test)
+    return float(mean_squared_error(reference, test))
 
 
 def psnr_db(reference: npt.NDArray[np.uint8], test: npt.NDArray[np.uint8]) -> float:
-    """10 log10(255^2 / MSE); infinite for identical inputs."""
+    """10 log10(255^2 / MSE) over the whole stack; infinite for identical inputs."""
     error = mse(reference, test)
+    # skimage's peak_signal_noise_ratio is this formula; it warns on identical inputs.
     return math.inf if error == 0 else 10.0 * math.log10(255.0**2 / error)
+
+
+def ssim(reference: npt.NDArray[np.uint8], test: npt.NDArray[np.uint8]) -> float:
+    """Mean structural similarity of RGB frames (one frame or a stack)."""
+    _check(reference, test)
+    frames_a = reference if reference.ndim == 4 else reference[None]
+    frames_b = test if test.ndim == 4 else test[None]
+    scores = [
+        structural_similarity(a, b, channel_axis=2, data_range=255)  # type: ignore[no-untyped-call]
+        for a, b in zip(frames_a, frames_b, strict=True)
+    ]
+    return float(np.mean(scores))

@@ -30,19 +30,32 @@ class VideoWriter:
         self._stream.codec_context.time_base = self._time_base
         self._stream.options = {"crf": str(crf), "preset": "veryfast"}
         self._last_pts = -1
+        self._last_image: np.ndarray | None = None
         self.frames_written = 0
+        self.frames_held = 0  # repeats of the last frame that filled gaps
+
+    def _mux(self, image: np.ndarray, pts: int) -> None:
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+        frame.pts = pts
+        frame.time_base = self._time_base
+        self._container.mux(self._stream.encode(frame))
+        self._last_pts = pts
+        self._last_image = image
+        self.frames_written += 1
 
     def write(self, frames: np.ndarray, first_pts: int) -> None:
-        """Write ``frames`` (F, H, W, 3) starting at frame number ``first_pts``."""
+        """Write ``frames`` (F, H, W, 3) starting at frame number ``first_pts``.
+
+        A gap before ``first_pts`` (a segment skipped or lost) is filled by holding the last
+        frame, so the file plays gaplessly and every later frame keeps its timestamp.
+        """
+        if self._last_image is not None:
+            for pts in range(self._last_pts + 1, first_pts):
+                self._mux(self._last_image, pts)
+                self.frames_held += 1
         for offset, image in enumerate(frames):
             # A pts that goes back would make an invalid file: shift forward instead.
-            pts = max(first_pts + offset, self._last_pts + 1)
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
-            frame.pts = pts
-            frame.time_base = self._time_base
-            self._container.mux(self._stream.encode(frame))
-            self._last_pts = pts
-            self.frames_written += 1
+            self._mux(image, max(first_pts + offset, self._last_pts + 1))
 
     def close(self) -> None:
         try:

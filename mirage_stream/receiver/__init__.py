@@ -1,6 +1,35 @@
-"""Receiver: decode, personalise, generate (eq. 13, 16-19)."""
+"""Receiver: decoding, prompt personalisation and generation (eq. 16-19)."""
 
-from mirage_stream.receiver.generators import Generator, GeneratorConfig, KeyframeMotionGenerator
-from mirage_stream.receiver.receiver import ReceiverStage
+from mirage_stream.receiver.generators import (
+    GenerationRequest,
+    Generator,
+    GeneratorConfig,
+    KeyframeMotionGenerator,
+)
+from mirage_stream.receiver.profile import (
+    GenerationPrompt,
+    ReceiverProfile,
+    build_prompt,
+    load_profile,
+)
+from mirage_stream.receiver.receiver import (
+    DecodedSegment,
+    DecodeStage,
+    GenerateStage,
+    ReceiverStage,
+)
 
-__all__ = ["Generator", "GeneratorConfig", "KeyframeMotionGenerator", "ReceiverStage"]
+__all__ = [
+    "DecodeStage",
+    "DecodedSegment",
+    "GenerateStage",
+    "GenerationPrompt",
+    "GenerationRequest",
+    "Generator",
+    "GeneratorConfig",
+    "KeyframeMotionGenerator",
+    "ReceiverProfile",
+    "ReceiverStage",
+    "build_prompt",
+    "load_profile",
+]

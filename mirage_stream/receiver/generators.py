@@ -1,94 +1,280 @@
-"""Generators (eq. 18-19). The offline default animates the decoded keyframe; no diffusion."""
+"""Generators (eq. 17-19): theta_g as a validated config, the request every backend gets, and
+the offline default generator.
+
+The offline generator is real and fast, and makes no claim to be a diffusion model: it animates
+the decoded keyframes as the scene facts say the source moved, styled as the profile asks.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+import math
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
-from mirage_stream.types import FrameArray, MotionHints
+from mirage_stream.receiver.profile import GenerationPrompt, ReceiverProfile
+from mirage_stream.receiver.style import treat_keyframe
+from mirage_stream.types import FrameArray, SceneFacts
+
+MAX_FRAMES = 1024
+MAX_SIDE = 2048
 
 
 @dataclass(frozen=True)
 class GeneratorConfig:
-    """theta_g (eq. 17), the part this generator uses: frame count, rate and size."""
+    """theta_g (eq. 17): frames F, rate rho, size (H_g, W_g), keyframe strength lambda, steps,
+    guidance, seed. Each backend maps what it can use (see its docstring)."""
 
     num_frames: int
     fps: float
     width: int
     height: int
+    keyframe_strength: float = 1.0  # lambda in [0, 1]: how closely to follow the keyframe
+    steps: int = 25
+    guidance: float = 3.0
+    seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.num_frames < 1:
-            raise ValueError(f"num_frames must be at least 1, got {self.num_frames}")
-        if not self.fps > 0:
-            raise ValueError(f"fps must be positive, got {self.fps}")
-        if self.width < 2 or self.height < 2:
-            raise ValueError(f"size must be at least 2x2, got {self.width}x{self.height}")
+        if not 1 <= self.num_frames <= MAX_FRAMES:
+            raise ValueError(f"num_frames must be in [1, {MAX_FRAMES}], got {self.num_frames}")
+        if not (math.isfinite(self.fps) and 0 < self.fps <= 240):
+            raise ValueError(f"fps must be in (0, 240], got {self.fps}")
+        if not (2 <= self.width <= MAX_SIDE and 2 <= self.height <= MAX_SIDE):
+            raise ValueError(
+                f"size must be within 2..{MAX_SIDE} per side, got {self.width}x{self.height}"
+            )
+        if not (math.isfinite(self.keyframe_strength) and 0 <= self.keyframe_strength <= 1):
+            raise ValueError(f"keyframe_strength must be in [0, 1], got {self.keyframe_strength}")
+        if not 1 <= self.steps <= 500:
+            raise ValueError(f"steps must be in [1, 500], got {self.steps}")
+        if not (math.isfinite(self.guidance) and 0 <= self.guidance <= 50):
+            raise ValueError(f"guidance must be in [0, 50], got {self.guidance}")
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """Everything a generator gets for one segment (eq. 18: V ~ p(V | K, C; theta_g))."""
+
+    keyframes: tuple[tuple[int, FrameArray], ...]  # (frame index in the segment, RGB image)
+    facts: SceneFacts
+    prompt: GenerationPrompt
+    config: GeneratorConfig
+    profile: ReceiverProfile = field(default_factory=ReceiverProfile)
+    previous: FrameArray | None = None  # the last frame shown, for a seamless boundary
 
 
 class Generator(Protocol):
     @property
     def name(self) -> str: ...
 
-    def generate(
-        self,
-        keyframe: FrameArray,
-        hints: MotionHints,
-        config: GeneratorConfig,
-        previous: FrameArray | None = None,
-    ) -> np.ndarray: ...
+    def generate(self, request: GenerationRequest) -> npt.NDArray[np.uint8]: ...
+
+
+def _resized(image: FrameArray, width: int, height: int) -> FrameArray:
+    if image.shape[1] == width and image.shape[0] == height:
+        return image
+    return np.asarray(cv2.resize(image, (width, height), interpolation=cv2.INTER_CUBIC), np.uint8)
+
+
+def _flow(a: FrameArray, b: FrameArray) -> npt.NDArray[np.float32]:
+    """Dense flow from a to b (DIS, medium preset): where each pixel of a went in b."""
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)  # type: ignore[attr-defined]
+    gray_a = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY)
+    gray_b = cv2.cvtColor(b, cv2.COLOR_RGB2GRAY)
+    return np.asarray(dis.calc(gray_a, gray_b, None), dtype=np.float32)
+
+
+def _pull(image: FrameArray, flow: npt.NDArray[np.float32], amount: float) -> FrameArray:
+    """Backward-warp ``image`` by ``amount`` of ``flow`` (sampled at the target pixel)."""
+    height, width = flow.shape[:2]
+    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    return np.asarray(
+        cv2.remap(
+            image,
+            xs - amount * flow[..., 0],
+            ys - amount * flow[..., 1],
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REFLECT,
+        ),
+        dtype=np.uint8,
+    )
+
+
+def morph(a: FrameArray, b: FrameArray, steps: int) -> list[FrameArray]:
+    """``steps`` in-between frames from a to b, flow-guided: a pushed forward along a->b and b
+    pulled back along b->a, blended by time (so moving things slide rather than fade)."""
+    if steps <= 0:
+        return []
+    forward, backward = _flow(a, b), _flow(b, a)
+    frames = []
+    for step in range(1, steps + 1):
+        t = step / (steps + 1)
+        from_a = _pull(a, forward, t)
+        from_b = _pull(b, backward, 1.0 - t)
+        frames.append(np.asarray(cv2.addWeighted(from_a, 1.0 - t, from_b, t, 0.0), np.uint8))
+    return frames
 
 
 @dataclass(frozen=True)
 class KeyframeMotionGenerator:
-    """Renders the keyframe over the segment, moved by the measured global motion.
+    """Offline default: animates the keyframes by the measured camera motion.
 
-    Frame t is the keyframe translated by t * (dx, dy) and scaled by (1 + zoom)^t about the
-    centre (reflecting at the borders), so the output moves the way the caption says the source
-    moved. The first ``crossfade_frames`` blend in from ``previous`` (the last frame shown) so
-    that segment boundaries do not jump. The total drift is capped at ``max_drift`` of the size.
+    Each keyframe stands at its own time in the segment; a frame t frames away from its nearest
+    keyframe is that keyframe translated by t * (dx, dy) and scaled by (1 + zoom)^t about the
+    centre (reflected at the borders, total drift capped at ``max_drift``). Between two
+    keyframes the frames are a flow-guided morph; the first ``transition_frames`` morph in from
+    the last frame shown, so segment boundaries do not jump. Style, lighting and anonymised
+    faces are applied to each keyframe once (``treat_keyframe``). ``keyframe_strength`` below 1
+    softens the keyframe towards its coarse structure (the offline analogue of weaker image
+    conditioning); steps and guidance do not apply. Deterministic: no randomness at all.
     """
 
-    crossfade_frames: int = 6
+    transition_frames: int = 6
     max_drift: float = 0.25
     name: str = "keyframe-motion"
 
-    def generate(
-        self,
-        keyframe: FrameArray,
-        hints: MotionHints,
-        config: GeneratorConfig,
-        previous: FrameArray | None = None,
-    ) -> np.ndarray:
-        size = (config.width, config.height)
-        base = keyframe
-        if base.shape[1] != config.width or base.shape[0] != config.height:
-            base = np.asarray(cv2.resize(base, size, interpolation=cv2.INTER_CUBIC), np.uint8)
-        centre_x, centre_y = (config.width - 1) / 2, (config.height - 1) / 2
+    def _prepared(self, image: FrameArray, request: GenerationRequest) -> FrameArray:
+        config, profile = request.config, request.profile
+        base = _resized(image, config.width, config.height)
+        if config.keyframe_strength < 1.0:
+            sigma = 1.0 + 8.0 * (1.0 - config.keyframe_strength)
+            soft = cv2.GaussianBlur(base, (0, 0), sigma)
+            base = np.asarray(
+                cv2.addWeighted(
+                    base, config.keyframe_strength, soft, 1 - config.keyframe_strength, 0
+                ),
+                np.uint8,
+            )
+        return treat_keyframe(
+            base, profile.style, profile.lighting, profile.identity, request.facts.faces
+        )
+
+    def _moved(self, image: FrameArray, steps: int, request: GenerationRequest) -> FrameArray:
+        config, motion = request.config, request.facts.motion
+        if steps == 0:
+            return image
         limit_x, limit_y = self.max_drift * config.width, self.max_drift * config.height
-        frames = np.empty((config.num_frames, config.height, config.width, 3), dtype=np.uint8)
-        for t in range(config.num_frames):
-            shift_x = float(np.clip(hints.dx * t, -limit_x, limit_x))
-            shift_y = float(np.clip(hints.dy * t, -limit_y, limit_y))
-            scale = float(
-                np.clip((1.0 + hints.zoom) ** t, 1.0 - self.max_drift, 1.0 + self.max_drift)
-            )
-            warp = np.array(
-                [
-                    [scale, 0.0, (1 - scale) * centre_x + shift_x],
-                    [0.0, scale, (1 - scale) * centre_y + shift_y],
-                ],
-                dtype=np.float64,
-            )
-            frames[t] = cv2.warpAffine(
-                base, warp, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
-            )
+        shift_x = float(np.clip(motion.dx * steps, -limit_x, limit_x))
+        shift_y = float(np.clip(motion.dy * steps, -limit_y, limit_y))
+        scale = float(
+            np.clip((1.0 + motion.zoom) ** steps, 1.0 - self.max_drift, 1.0 + self.max_drift)
+        )
+        centre_x, centre_y = (config.width - 1) / 2, (config.height - 1) / 2
+        warp = np.array(
+            [
+                [scale, 0.0, (1 - scale) * centre_x + shift_x],
+                [0.0, scale, (1 - scale) * centre_y + shift_y],
+            ],
+            dtype=np.float64,
+        )
+        return np.asarray(
+            cv2.warpAffine(
+                image,
+                warp,
+                (config.width, config.height),
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REFLECT,
+            ),
+            dtype=np.uint8,
+        )
+
+    def generate(self, request: GenerationRequest) -> npt.NDArray[np.uint8]:
+        config = request.config
+        if not request.keyframes:
+            raise ValueError("the offline generator needs at least one keyframe")
+        count = config.num_frames
+        anchors = sorted(
+            (min(max(index, 0), count - 1), self._prepared(image, request))
+            for index, image in request.keyframes
+        )
+        cuts = {round(t * config.fps) for t in request.facts.cuts}
+        frames = np.empty((count, config.height, config.width, 3), dtype=np.uint8)
+        first_index, first_image = anchors[0]
+        last_index, last_image = anchors[-1]
+        for t in range(0, first_index + 1):
+            frames[t] = self._moved(first_image, t - first_index, request)
+        for (a_index, a_image), (b_index, b_image) in itertools.pairwise(anchors):
+            cut = next((c for c in sorted(cuts) if a_index < c <= b_index), None)
+            if cut is not None:
+                # The caption says the shot changes here: cut, do not morph across shots.
+                for t in range(a_index, cut):
+                    frames[t] = self._moved(a_image, t - a_index, request)
+                for t in range(cut, b_index + 1):
+                    frames[t] = self._moved(b_image, t - b_index, request)
+                continue
+            frames[a_index] = a_image
+            if b_index > a_index + 1:
+                frames[a_index + 1 : b_index] = morph(a_image, b_image, b_index - a_index - 1)
+            frames[b_index] = b_image
+        for t in range(last_index, count):
+            frames[t] = self._moved(last_image, t - last_index, request)
+        self._animate_subject(frames, request, first_index)
+        self._animate_mouth(frames, request)
+        previous = request.previous
         if previous is not None and previous.shape == frames.shape[1:]:
-            blend = min(self.crossfade_frames, config.num_frames)
-            for t in range(blend):
-                alpha = (t + 1) / (blend + 1)
-                frames[t] = cv2.addWeighted(previous, 1.0 - alpha, frames[t], alpha, 0.0)
+            blend = min(self.transition_frames, count)
+            bridge = morph(previous, frames[blend - 1], blend) if blend > 1 else []
+            for t, bridged in enumerate(bridge[: blend - 1]):
+                alpha = (t + 1) / blend
+                frames[t] = cv2.addWeighted(bridged, 1.0 - alpha, frames[t], alpha, 0.0)
         return frames
+
+    def _animate_subject(
+        self, frames: npt.NDArray[np.uint8], request: GenerationRequest, anchor: int
+    ) -> None:
+        """Move the part of the picture where the sender saw motion, as fast and in the
+        direction it measured: a soft disc around the moving area's centre slides over the
+        still background (capped at 60% of its radius)."""
+        facts, config = request.facts, request.config
+        speed = math.hypot(facts.subject_dx, facts.subject_dy)
+        if facts.subject_share < 0.03 or speed < 0.3:
+            return
+        area = facts.subject_share * config.width * config.height
+        radius = float(
+            np.clip(math.sqrt(area / math.pi), 12.0, 0.4 * max(config.width, config.height))
+        )
+        ys, xs = np.mgrid[0 : config.height, 0 : config.width].astype(np.float32)
+        centre_x, centre_y = facts.subject_x * config.width, facts.subject_y * config.height
+        weight = np.exp(-((xs - centre_x) ** 2 + (ys - centre_y) ** 2) / (2 * (radius / 1.5) ** 2))
+        cap = 0.6 * radius
+        for t in range(frames.shape[0]):
+            shift_x = float(np.clip(facts.subject_dx * (t - anchor), -cap, cap))
+            shift_y = float(np.clip(facts.subject_dy * (t - anchor), -cap, cap))
+            if shift_x == 0 and shift_y == 0:
+                continue
+            frames[t] = cv2.remap(
+                frames[t],
+                xs - weight * shift_x,
+                ys - weight * shift_y,
+                cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REFLECT,
+            )
+
+    def _animate_mouth(self, frames: npt.NDArray[np.uint8], request: GenerationRequest) -> None:
+        """A talking mouth: the lower face opens and closes a little (period 8 frames)."""
+        facts, config = request.facts, request.config
+        if not (facts.talking and facts.faces):
+            return
+        face = facts.faces[0]
+        width, height = face.width * config.width, face.height * config.height
+        centre_x = (face.x + face.width / 2) * config.width
+        centre_y = (face.y + 0.8 * face.height) * config.height
+        ys, xs = np.mgrid[0 : config.height, 0 : config.width].astype(np.float32)
+        bump = np.exp(
+            -((xs - centre_x) ** 2) / (2 * (width / 5) ** 2)
+            - ((ys - centre_y) ** 2) / (2 * (height / 8) ** 2)
+        )
+        amplitude = max(1.0, 0.03 * height)
+        for t in range(frames.shape[0]):
+            opening = amplitude * math.sin(2 * math.pi * t / 8)
+            frames[t] = cv2.remap(
+                frames[t],
+                xs,
+                ys - opening * bump * np.sign(ys - centre_y),
+                cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REFLECT,
+            )

@@ -1,4 +1,10 @@
-"""The receiver stage: wire bytes -> decoded payload -> keyframe images -> generated frames."""
+"""The receiver: wire bytes -> decoded payload and keyframes (``DecodeStage``) -> personalised
+prompt and generated frames (``GenerateStage``).
+
+Two stages so that a bounded generation queue can sit between them: when generation falls
+behind a live call, the queue drops the oldest waiting segment (logged with the reason) and the
+receiver moves on to the newest. ``ReceiverStage`` runs both in one step for simple uses.
+"""
 
 from __future__ import annotations
 
@@ -9,66 +15,104 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mirage_stream.codecs import CodecError, codec_for
-from mirage_stream.errors import PayloadError
+from mirage_stream.errors import InputError, PayloadError
 from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.link import Delivery
 from mirage_stream.pipeline import SegmentTrace
-from mirage_stream.receiver.generators import Generator, GeneratorConfig
-from mirage_stream.types import ChannelFeedback, FrameArray, GeneratedSegment, ReceivedPayload
+from mirage_stream.receiver.generators import GenerationRequest, Generator, GeneratorConfig
+from mirage_stream.receiver.profile import ReceiverProfile, build_prompt
+from mirage_stream.types import (
+    ChannelFeedback,
+    FrameArray,
+    GeneratedSegment,
+    ReceivedPayload,
+    SemanticPayload,
+)
 from mirage_stream.wire import decode_payload
 
 log = logging.getLogger(__name__)
 
 _NEUTRAL_GREY = 128
+DAMAGED_KEYFRAME_POLICIES = ("best-effort", "last-good")
+
+
+@dataclass(frozen=True)
+class DecodedSegment:
+    """A payload as the receiver understood it, ready for generation."""
+
+    payload: SemanticPayload
+    keyframes: tuple[tuple[int, FrameArray], ...]  # (frame index, image at output size)
+    keyframe_damaged: bool
+    notes: tuple[str, ...]
 
 
 @dataclass
-class ReceiverStage:
-    """Decodes, falls back gracefully on damage, and generates at the receiver's output size.
+class DecodeStage:
+    """Decodes payloads and keyframes, falling back gracefully on damage.
 
     Damage never stops the receiver: a keyframe whose CRC failed is still decoded (flagged); an
-    undecodable keyframe is replaced by the last good one; an undecodable payload is logged and
-    dropped, the report saying why.
+    undecodable keyframe is replaced by the last good one; a payload without keyframes (the
+    sender saw no change) reuses the last one; an undecodable payload is logged and dropped,
+    the report saying why. Each segment's outcome goes back to the sender as feedback.
     """
 
-    generator: Generator
     width: int = 320
     height: int = 240
     feedback: FeedbackInbox | None = None  # reports to the sender's rate adapter
-    name: str = "receiver"
+    # A keyframe whose CRC failed: decode it anyway ("best-effort": at -10 dB every keyframe
+    # takes some bit errors and the lattice index order keeps them mild) or generate from the
+    # last intact one ("last-good", when there is one).
+    damaged_keyframes: str = "best-effort"
+    name: str = "decode"
     _last_keyframe: FrameArray | None = field(default=None, init=False)
-    _last_frame: FrameArray | None = field(default=None, init=False)
+    _last_good: FrameArray | None = field(default=None, init=False)
 
-    def _keyframe_image(
+    def __post_init__(self) -> None:
+        if self.damaged_keyframes not in DAMAGED_KEYFRAME_POLICIES:
+            raise InputError(
+                f"--damaged-keyframes must be one of {', '.join(DAMAGED_KEYFRAME_POLICIES)}, "
+                f"got {self.damaged_keyframes!r}"
+            )
+
+    def _keyframes(
         self, received: ReceivedPayload, notes: list[str]
-    ) -> tuple[FrameArray, bool]:
-        """The keyframe to animate and whether it is damaged or stale.
-
-        All keyframes are decoded; the first one is animated (the offline generator takes one)
-        and the last one is kept, since the sender compares the next segment against it.
-        """
+    ) -> tuple[tuple[tuple[int, FrameArray], ...], bool]:
         size = (self.width, self.height)
-        decoded: list[tuple[FrameArray, bool]] = []
+        decoded: list[tuple[int, FrameArray]] = []
+        damaged = False
         for encoded, intact in zip(received.payload.keyframes, received.keyframes_ok, strict=True):
             try:
                 image = codec_for(encoded).decode(encoded, size, damaged=not intact)
             except CodecError as error:
                 notes.append(f"keyframe not decodable: {error}")
                 continue
-            if not intact:
+            if intact:
+                self._last_good = image
+            elif self.damaged_keyframes == "last-good" and self._last_good is not None:
+                notes.append(
+                    "keyframe symbols damaged (CRC mismatch); generating from the caption and "
+                    "the last intact keyframe"
+                )
+                image = self._last_good
+                damaged = True
+            else:
                 notes.append("keyframe symbols damaged (CRC mismatch); decoded best-effort")
-            decoded.append((image, not intact))
+                damaged = True
+            decoded.append((encoded.frame_index, image))
         if decoded:
-            self._last_keyframe = decoded[-1][0]
-            return decoded[0]
+            # The sender compares the next segment with its last keyframe: keep the same one.
+            self._last_keyframe = decoded[-1][1]
+            return tuple(decoded), damaged
+        middle = received.payload.num_frames // 2
         if self._last_keyframe is not None:
             if received.payload.keyframes:
                 notes.append("no usable keyframe; reusing the last one received")
-                return self._last_keyframe, True
+                return ((middle, self._last_keyframe),), True
             notes.append("no keyframe sent (the sender saw no change); reusing the last one")
-            return self._last_keyframe, False
+            return ((middle, self._last_keyframe),), False
         notes.append("no keyframe yet; rendering neutral grey")
-        return np.full((self.height, self.width, 3), _NEUTRAL_GREY, dtype=np.uint8), True
+        grey = np.full((self.height, self.width, 3), _NEUTRAL_GREY, dtype=np.uint8)
+        return ((middle, grey),), True
 
     def _report(self, trace: SegmentTrace, delivery: Delivery, damaged: bool) -> None:
         # The link report's SNR stands for the receiver's own estimate (pilots, decoder soft
@@ -83,12 +127,12 @@ class ReceiverStage:
                 )
             )
 
-    def render(self, delivery: Delivery, trace: SegmentTrace) -> GeneratedSegment | None:
-        generated = self._render(delivery, trace)
-        self._report(trace, delivery, bool(trace.facts.get("keyframe_damaged", False)))
-        return generated
+    def decode(self, delivery: Delivery, trace: SegmentTrace) -> DecodedSegment | None:
+        decoded = self._decode(delivery, trace)
+        self._report(trace, delivery, decoded is None or decoded.keyframe_damaged)
+        return decoded
 
-    def _render(self, delivery: Delivery, trace: SegmentTrace) -> GeneratedSegment | None:
+    def _decode(self, delivery: Delivery, trace: SegmentTrace) -> DecodedSegment | None:
         if delivery.data is None:
             tries = delivery.report.tries
             trace.facts["dropped"] = f"payload lost on the link after {tries} tries"
@@ -100,29 +144,101 @@ class ReceiverStage:
                 log.warning("segment %d: payload rejected: %s", trace.index, error)
                 trace.facts["dropped"] = f"payload rejected: {error}"
                 return None
+            if received.payload.num_frames == 0:
+                trace.facts["dropped"] = "payload describes no frames"
+                return None
             notes: list[str] = []
             if not received.caption_ok:
-                notes.append("caption damaged (CRC mismatch)")
-            keyframe, damaged = self._keyframe_image(received, notes)
-        payload = received.payload
-        config = GeneratorConfig(
-            num_frames=payload.num_frames, fps=payload.fps, width=self.width, height=self.height
-        )
-        with trace.timed("generate"):
-            frames = self.generator.generate(
-                keyframe, payload.facts.motion, config, self._last_frame
-            )
-        self._last_frame = frames[-1]
+                notes.append("caption damaged (CRC mismatch); generating from the keyframe")
+            if not received.hints_ok:
+                notes.append("scene facts damaged (CRC mismatch); no motion applied")
+            keyframes, damaged = self._keyframes(received, notes)
         trace.facts["keyframe_damaged"] = damaged
         trace.facts["receiver_notes"] = notes
+        return DecodedSegment(received.payload, keyframes, damaged, tuple(notes))
+
+    async def process(self, delivery: Delivery, trace: SegmentTrace) -> DecodedSegment | None:
+        return await asyncio.to_thread(self.decode, delivery, trace)
+
+
+@dataclass
+class GenerateStage:
+    """Personalises the prompt (eq. 16) and generates the segment (eq. 17-19)."""
+
+    generator: Generator
+    profile: ReceiverProfile = field(default_factory=ReceiverProfile)
+    width: int = 320
+    height: int = 240
+    keyframe_strength: float = 1.0
+    steps: int = 25
+    guidance: float = 3.0
+    seed: int = 0
+    name: str = "generate"
+    _last_frame: FrameArray | None = field(default=None, init=False)
+
+    def render(self, decoded: DecodedSegment, trace: SegmentTrace) -> GeneratedSegment:
+        payload = decoded.payload
+        with trace.timed("prompt"):
+            prompt = build_prompt(payload.caption, self.profile)
+        config = GeneratorConfig(
+            num_frames=payload.num_frames,
+            fps=payload.fps,
+            width=self.width,
+            height=self.height,
+            keyframe_strength=self.keyframe_strength,
+            steps=self.steps,
+            guidance=self.guidance,
+            seed=self.seed + payload.segment_index,
+        )
+        request = GenerationRequest(
+            keyframes=decoded.keyframes,
+            facts=payload.facts,
+            prompt=prompt,
+            config=config,
+            profile=self.profile,
+            previous=self._last_frame,
+        )
+        with trace.timed("generate"):
+            frames = self.generator.generate(request)
+        self._last_frame = frames[-1]
+        trace.facts["prompt"] = prompt.text
+        if prompt.removed:
+            trace.facts["prompt_removed"] = list(prompt.removed)
         return GeneratedSegment(
             index=payload.segment_index,
             frames=frames,
             fps=payload.fps,
             t0=payload.t0,
-            keyframe_damaged=damaged,
-            notes=tuple(notes),
+            keyframe_damaged=decoded.keyframe_damaged,
+            notes=decoded.notes,
         )
+
+    async def process(self, decoded: DecodedSegment, trace: SegmentTrace) -> GeneratedSegment:
+        return await asyncio.to_thread(self.render, decoded, trace)
+
+
+@dataclass
+class ReceiverStage:
+    """Decode and generate in one step (no generation queue between them)."""
+
+    generator: Generator
+    width: int = 320
+    height: int = 240
+    feedback: FeedbackInbox | None = None
+    profile: ReceiverProfile = field(default_factory=ReceiverProfile)
+    name: str = "receiver"
+    _decoder: DecodeStage = field(init=False)
+    _generator: GenerateStage = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._decoder = DecodeStage(self.width, self.height, self.feedback)
+        self._generator = GenerateStage(
+            self.generator, self.profile, width=self.width, height=self.height
+        )
+
+    def render(self, delivery: Delivery, trace: SegmentTrace) -> GeneratedSegment | None:
+        decoded = self._decoder.decode(delivery, trace)
+        return None if decoded is None else self._generator.render(decoded, trace)
 
     async def process(self, delivery: Delivery, trace: SegmentTrace) -> GeneratedSegment | None:
         return await asyncio.to_thread(self.render, delivery, trace)

@@ -136,6 +136,8 @@ class SceneAnalyser:
             subject_dy=subject[1],
             subject_share=subject[2],
             moving_objects=subject[3],
+            subject_x=subject[4],
+            subject_y=subject[5],
             people=person_count,
             faces=_face_facts(faces, segment.width, segment.height),
             talking=face_count > 0 and _talking(frames, features, cuts),
@@ -152,15 +154,18 @@ class SceneAnalyser:
         return SegmentAnalysis(facts, features, mean_thumbnail, cuts)
 
 
-def _subject(flow: list[FlowPair]) -> tuple[float, float, float, int]:
-    """Median subject motion over the frame pairs: (dx, dy, share of the frame, regions)."""
+def _subject(flow: list[FlowPair]) -> tuple[float, float, float, int, float, float]:
+    """Median subject motion over the frame pairs: (dx, dy, share of the frame, regions,
+    centre x, centre y)."""
     if not flow:
-        return 0.0, 0.0, 0.0, 0
+        return 0.0, 0.0, 0.0, 0, 0.5, 0.5
     share = float(np.median([pair.subject_share for pair in flow]))
     regions = int(np.median([pair.moving_objects for pair in flow]))
     dx = float(np.median([pair.subject_dx for pair in flow]))
     dy = float(np.median([pair.subject_dy for pair in flow]))
-    return dx, dy, share, regions
+    x = float(np.median([pair.subject_x for pair in flow]))
+    y = float(np.median([pair.subject_y for pair in flow]))
+    return dx, dy, share, regions, x, y
 
 
 def _talking(

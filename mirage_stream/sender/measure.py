@@ -78,6 +78,8 @@ class FlowPair:
     subject_dy: float
     subject_share: float  # fraction of the frame in the moving mask
     moving_objects: int  # connected moving regions of at least 1% of the frame
+    subject_x: float = 0.5  # centre of the moving mask, fractions of width and height
+    subject_y: float = 0.5
 
 
 def _pair_starts(count: int, pairs: int, cuts: tuple[int, ...]) -> list[int]:
@@ -124,6 +126,7 @@ def measure_flow(
             moving.astype(np.uint8), connectivity=8
         )
         regions = int(np.sum(stats[1:count, cv2.CC_STAT_AREA] >= 0.01 * moving.size))
+        rows, cols = np.nonzero(moving)
         estimates.append(
             FlowPair(
                 dx=dx * scale,
@@ -134,6 +137,8 @@ def measure_flow(
                 subject_dy=float(rv[moving].mean()) * scale if share else 0.0,
                 subject_share=share,
                 moving_objects=regions,
+                subject_x=float(cols.mean() / width) if share else 0.5,
+                subject_y=float(rows.mean() / height) if share else 0.5,
             )
         )
     return estimates

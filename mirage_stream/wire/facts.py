@@ -15,7 +15,7 @@ from mirage_stream.types import FaceFact, MotionHints, SceneFacts
 
 MAX_FACES = 8
 MAX_CUTS = 16
-_FIELDS = 14
+_FIELDS = 16
 _BIG = 10**7  # bound on any fixed-point value (100,000 pixels per frame)
 _FLAG_BITS = 4  # talking, gesturing, outdoors, animation
 
@@ -45,6 +45,8 @@ def pack_facts(facts: SceneFacts) -> list[Any]:
             for f in facts.faces[:MAX_FACES]
         ],
         [_fixed(t, 1000) for t in facts.cuts[:MAX_CUTS]],
+        _fixed(min(max(facts.subject_x, 0.0), 1.0), 1000),
+        _fixed(min(max(facts.subject_y, 0.0), 1.0), 1000),
     ]
 
 
@@ -85,6 +87,8 @@ def unpack_facts(values: Any, require: Callable[[bool, str], None]) -> SceneFact
             faces=tuple(faces),
             brightness=integer(items[11], "brightness", 0, 1000) / 1000,
             cuts=tuple(integer(t, "cut", 0) / 1000 for t in array(items[13], "cuts", MAX_CUTS)),
+            subject_x=integer(items[14], "subject x", 0, 1000) / 1000,
+            subject_y=integer(items[15], "subject y", 0, 1000) / 1000,
             talking=bool(flags & 1),
             gesturing=bool(flags & 2),
             outdoors=bool(flags & 4),

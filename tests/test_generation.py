@@ -1,0 +1,263 @@
+"""Offline styles and identity, the diffusion backend on tiny components, the generation queue
+under overload, gapless output, caption consistency."""
+
+import asyncio
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from mirage_stream.errors import InputError
+from mirage_stream.metrics import psnr_db, ssim
+from mirage_stream.pipeline import BoundedQueue, DropPolicy, Envelope, SegmentTrace, run_pipeline
+from mirage_stream.player import VideoWriter
+from mirage_stream.receiver import (
+    GenerationRequest,
+    GeneratorConfig,
+    KeyframeMotionGenerator,
+    ReceiverProfile,
+    build_prompt,
+)
+from mirage_stream.receiver.backends import build_generator
+from mirage_stream.receiver.profile import IdentityMode, Lighting, StylePreset
+from mirage_stream.receiver.style import STYLES, anonymise_faces, relight
+from mirage_stream.sender.measure import detect_faces
+from mirage_stream.types import FaceFact, SceneFacts
+from tests.conftest import textured_image
+
+
+@pytest.mark.parametrize("preset", [p for p in StylePreset if p is not StylePreset.NONE])
+def test_each_style_changes_the_picture_but_keeps_its_layout(preset):
+    image = textured_image()
+    styled = STYLES[preset](image)
+    assert styled.shape == image.shape and styled.dtype == np.uint8
+    assert psnr_db(image, styled) < 35  # visibly different
+    assert ssim(image, styled) > 0.2  # the same scene
+
+
+def test_lighting_moves_brightness_the_right_way():
+    image = textured_image()
+    assert (
+        relight(image, Lighting.BRIGHT).mean() > image.mean() > relight(image, Lighting.DIM).mean()
+    )
+    warm, cool = relight(image, Lighting.WARM), relight(image, Lighting.COOL)
+    assert warm[..., 0].mean() - warm[..., 2].mean() > cool[..., 0].mean() - cool[..., 2].mean()
+
+
+def test_anonymised_face_is_no_longer_detected(carphone_frames):
+    frame = next(f for f in carphone_frames if detect_faces(f, work_width=320))
+    box = detect_faces(frame, work_width=320)[0]
+    face = FaceFact(box.x / 320, box.y / 240, box.width / 320, box.height / 240)
+    hidden = anonymise_faces(frame, (face,))
+    assert detect_faces(hidden, work_width=320) == []
+
+
+def test_offline_generator_applies_identity_and_style(carphone_frames):
+    frame = next(f for f in carphone_frames if detect_faces(f, work_width=320))
+    box = detect_faces(frame, work_width=320)[0]
+    facts = SceneFacts(
+        faces=(FaceFact(box.x / 320, box.y / 240, box.width / 320, box.height / 240),)
+    )
+    profile = ReceiverProfile(identity=IdentityMode.ANONYMISE, style=StylePreset.CINEMATIC)
+    request = GenerationRequest(
+        keyframes=((0, frame),),
+        facts=facts,
+        prompt=build_prompt("A person.", profile),
+        config=GeneratorConfig(num_frames=4, fps=25.0, width=320, height=240),
+        profile=profile,
+    )
+    frames = KeyframeMotionGenerator().generate(request)
+    assert all(detect_faces(f, work_width=320) == [] for f in frames)
+
+
+def test_unknown_generator_or_missing_model_fails_at_start_up(tmp_path):
+    with pytest.raises(InputError, match="--generator"):
+        build_generator("sora")
+    with pytest.raises(InputError, match="--diffusion-model"):
+        build_generator("diffusion")
+    with pytest.raises(InputError, match="no model folder"):
+        build_generator("diffusion", str(tmp_path / "absent"))
+
+
+@pytest.fixture(scope="module")
+def tiny_ltx(tmp_path_factory):
+    """LTX-Video image-to-video from tiny random-weight components, saved like a real model."""
+    import torch
+    from diffusers import (
+        AutoencoderKLLTXVideo,
+        FlowMatchEulerDiscreteScheduler,
+        LTXImageToVideoPipeline,
+        LTXVideoTransformer3DModel,
+    )
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast, T5Config, T5EncoderModel
+
+    torch.manual_seed(0)
+    words = Tokenizer(models.WordLevel(unk_token="<unk>"))
+    words.pre_tokenizer = pre_tokenizers.Whitespace()
+    words.train_from_iterator(
+        ["one person talks in a car the camera is still"],
+        trainers.WordLevelTrainer(special_tokens=["<pad>", "</s>", "<unk>"]),
+    )
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=words, pad_token="<pad>", eos_token="</s>", unk_token="<unk>"
+    )
+    text_encoder = T5EncoderModel(
+        T5Config(vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4)
+    )
+    transformer = LTXVideoTransformer3DModel(
+        in_channels=8,
+        out_channels=8,
+        num_attention_heads=4,
+        attention_head_dim=8,
+        cross_attention_dim=32,
+        num_layers=1,
+        caption_channels=32,
+    )
+    vae = AutoencoderKLLTXVideo(
+        latent_channels=8,
+        block_out_channels=(8, 8, 8, 8),
+        decoder_block_out_channels=(8, 8, 8, 8),
+        layers_per_block=(1, 1, 1, 1, 1),
+        decoder_layers_per_block=(1, 1, 1, 1, 1),
+        spatio_temporal_scaling=(True, True, False, False),
+        decoder_spatio_temporal_scaling=(True, True, False, False),
+        decoder_inject_noise=(False, False, False, False, False),
+        upsample_residual=(False, False, False, False),
+        upsample_factor=(1, 1, 1, 1),
+        patch_size=1,
+        patch_size_t=1,
+    )
+    pipeline = LTXImageToVideoPipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        transformer=transformer,
+    )
+    folder = tmp_path_factory.mktemp("tiny-ltx")
+    pipeline.save_pretrained(folder)
+    return folder
+
+
+def test_diffusion_backend_runs_a_real_pipeline_on_tiny_weights(tiny_ltx):
+    generator = build_generator("diffusion", str(tiny_ltx))
+    profile = ReceiverProfile(style=StylePreset.ANIMATION)
+    config = GeneratorConfig(num_frames=7, fps=25.0, width=40, height=30, steps=2, guidance=1.0)
+    request = GenerationRequest(
+        keyframes=((0, textured_image(30, 40)),),
+        facts=SceneFacts(),
+        prompt=build_prompt("One person talks in a car.", profile),
+        config=config,
+        profile=profile,
+    )
+    arguments = generator._arguments(request, image=None)
+    # theta_g mapped onto what LTX takes: sizes rounded up, 1 + 4k frames for this tiny VAE.
+    assert arguments["height"] % 32 == 0 and arguments["width"] % 32 == 0
+    assert (arguments["num_frames"] - 1) % 4 == 0 and arguments["num_frames"] >= 7
+    assert arguments["num_inference_steps"] == 2 and "noise_aug_strength" not in arguments
+    frames = generator.generate(request)
+    assert frames.shape == (7, 30, 40, 3) and frames.dtype == np.uint8
+    again = generator.generate(request)
+    assert np.array_equal(frames, again)  # seeded
+
+
+# --- generation queue under overload ----------------------------------------------------------
+
+
+class _Slow:
+    """A stage that takes ``seconds`` per item (generation slowed on purpose)."""
+
+    name = "generate"
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+
+    async def process(self, item, trace):
+        await asyncio.sleep(self.seconds)
+        return item
+
+
+class _Collect:
+    def __init__(self):
+        self.items = []
+
+    async def consume(self, item, trace):
+        self.items.append(item)
+
+    async def close(self):
+        pass
+
+
+def test_three_times_overload_keeps_memory_bounded_and_accounts_for_every_segment():
+    period, segments = 0.02, 30
+
+    async def camera():
+        for index in range(segments):
+            await asyncio.sleep(period)
+            yield Envelope(np.zeros((8, 8, 3), np.uint8), SegmentTrace(index=index))
+
+    queue = BoundedQueue(2, DropPolicy.DROP_OLDEST, drop_reason="skipped: generation behind")
+    sink = _Collect()
+    started = time.perf_counter()
+    result = asyncio.run(run_pipeline(camera(), [_Slow(3 * period)], sink, inboxes={0: queue}))
+    elapsed = time.perf_counter() - started
+    played = {trace.index for trace in result.completed}
+    skipped = {trace.index for trace in result.dropped}
+    assert played | skipped == set(range(segments)) and not played & skipped
+    assert queue.max_depth <= 2
+    assert all(t.facts["dropped"] == "skipped: generation behind" for t in result.dropped)
+    # About a third get generated; the newest segment always does.
+    assert segments - 1 in played and len(played) <= segments // 2
+    assert elapsed < segments * period * 1.5 + 1.0  # kept up with the camera, no backlog
+
+
+# --- output -----------------------------------------------------------------------------------
+
+
+def test_writer_fills_a_skipped_segment_by_holding_the_last_frame(tmp_path):
+    path = tmp_path / "gap.mp4"
+    writer = VideoWriter(path, 10.0, 32, 24)
+    writer.write(np.full((5, 24, 32, 3), 50, np.uint8), 0)
+    writer.write(np.full((5, 24, 32, 3), 200, np.uint8), 10)  # frames 5-9 were skipped
+    writer.close()
+    assert writer.frames_held == 5
+    with av.open(str(path)) as container:
+        decoded = [f.to_ndarray(format="rgb24").mean() for f in container.decode(video=0)]
+    assert len(decoded) == 15
+    assert decoded[7] == pytest.approx(50, abs=4) and decoded[12] == pytest.approx(200, abs=4)
+
+
+# --- caption consistency ------------------------------------------------------------------------
+
+
+def test_caption_consistency_is_high_for_the_same_video_and_lower_for_another():
+    from mirage_stream.metrics.captions import CaptionConsistency
+    from mirage_stream.sender import MeasuredFactsCaptioner
+    from mirage_stream.types import VideoSegment
+    from tests.conftest import panning_segment
+
+    consistency = CaptionConsistency(MeasuredFactsCaptioner())
+    moving = panning_segment(3, 0)
+    black = VideoSegment(0, np.zeros((12, 240, 320, 3), np.uint8), 25.0, 0.0)
+    same = consistency.compare(moving, moving)
+    other = consistency.compare(moving, black)
+    assert same["sbert"] == pytest.approx(1.0, abs=1e-3)
+    assert other["sbert"] < same["sbert"] - 0.1
+    assert same["bertscore_f1"] is None
+
+
+def test_run_reports_profile_prompts(tmp_path):
+    from mirage_stream.run import RunConfig, run_file
+
+    profile = tmp_path / "p.toml"
+    profile.write_text('[style]\npreset = "animation"\n[identity]\nmode = "anonymise"\n')
+    config = RunConfig(
+        input="sample:carphone", out=tmp_path / "out", max_seconds=1.0, profile=str(profile)
+    )
+    report = asyncio.run(run_file(config)).report
+    row = report["segments"][0]
+    assert "animation" in row["prompt"] and "anonymous" in row["prompt"]
+    assert Path(tmp_path / "out" / "generated.mp4").exists()
