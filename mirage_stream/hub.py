@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mirage_stream.errors import InputError
 
@@ -37,3 +38,20 @@ def load_error(flag: str, path_or_id: str, what: str, error: Exception) -> Input
     source = "folder" if Path(path_or_id).expanduser().exists() else "hub id (local cache only)"
     first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
     return InputError(f"{flag}: cannot load {what} from {source} {path_or_id!r}: {first_line}")
+
+
+def load_processor_and_model(
+    path_or_id: str, model_class: Any, flag: str, what: str, allow_download: bool = False
+) -> tuple[Any, Any]:
+    """A transformers processor and model (``model_class.from_pretrained``) from one source."""
+    from transformers import AutoProcessor
+
+    source = model_source(path_or_id, flag, allow_download)
+    try:
+        processor = AutoProcessor.from_pretrained(  # type: ignore[no-untyped-call]
+            source.target, local_files_only=source.local_files_only
+        )
+        model = model_class.from_pretrained(source.target, local_files_only=source.local_files_only)
+    except (OSError, ValueError, KeyError) as error:
+        raise load_error(flag, path_or_id, what, error) from None
+    return processor, model

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mirage_stream.errors import InputError
-from mirage_stream.hub import load_error, model_source
+from mirage_stream.hub import load_processor_and_model
 from mirage_stream.types import FrameArray
 
 
@@ -25,18 +25,11 @@ class ClipRelevance:
 
     @classmethod
     def from_pretrained(cls, path_or_id: str, *, allow_download: bool = False) -> ClipRelevance:
-        from transformers import AutoModel, AutoProcessor
+        from transformers import AutoModel
 
-        source = model_source(path_or_id, "--clip-model", allow_download)
-        try:
-            processor = AutoProcessor.from_pretrained(  # type: ignore[no-untyped-call]
-                source.target, local_files_only=source.local_files_only
-            )
-            model: Any = AutoModel.from_pretrained(
-                source.target, local_files_only=source.local_files_only
-            )
-        except (OSError, ValueError, KeyError) as error:
-            raise load_error("--clip-model", path_or_id, "a CLIP model", error) from None
+        processor, model = load_processor_and_model(
+            path_or_id, AutoModel, "--clip-model", "a CLIP model", allow_download
+        )
         if not hasattr(model, "get_image_features"):
             raise InputError(f"--clip-model: {path_or_id!r} is not a CLIP-style model")
         return cls(model=model.eval(), processor=processor)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from mirage_stream.hub import load_error, model_source
+from mirage_stream.hub import load_processor_and_model
 from mirage_stream.sender.analysis import SegmentAnalysis
 from mirage_stream.sender.captioner import CaptionSettings, Granularity, scrub_identity
 from mirage_stream.types import Caption, VideoSegment
@@ -61,20 +61,15 @@ class VlmCaptioner:
         path stops the sender at start-up rather than mid-call.
         """
         import torch
-        from transformers import AutoModelForImageTextToText, AutoProcessor
+        from transformers import AutoModelForImageTextToText
 
-        source = model_source(path_or_id, "--vlm-model", allow_download)
-        try:
-            processor = AutoProcessor.from_pretrained(  # type: ignore[no-untyped-call]
-                source.target, local_files_only=source.local_files_only
-            )
-            model: Any = AutoModelForImageTextToText.from_pretrained(
-                source.target, local_files_only=source.local_files_only
-            )
-        except (OSError, ValueError, KeyError) as error:
-            raise load_error(
-                "--vlm-model", path_or_id, "an image-text-to-text model", error
-            ) from None
+        processor, model = load_processor_and_model(
+            path_or_id,
+            AutoModelForImageTextToText,
+            "--vlm-model",
+            "an image-text-to-text model",
+            allow_download,
+        )
         chosen = device or ("cuda" if torch.cuda.is_available() else "cpu")
         return cls(model=model.to(chosen).eval(), processor=processor, source=path_or_id)
 
