@@ -29,7 +29,7 @@ INPUT_HELP = "a video file (any container PyAV reads) or sample:NAME with NAME o
 )
 
 
-def _run_async(main: Coroutine[Any, Any, T]) -> T:
+def run_async(main: Coroutine[Any, Any, T]) -> T:
     """Run on uvloop when it is installed, else on the default asyncio loop."""
     try:
         import uvloop
@@ -83,7 +83,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(
         f"mirage-stream run: {args.input} at SNR {args.snr_db:g} dB -> {args.out}", file=sys.stderr
     )
-    result = _run_async(run_file(config, on_segment=None if args.quiet else _progress))
+    result = run_async(run_file(config, on_segment=None if args.quiet else _progress))
     totals = result.report["totals"]
     print(
         f"done: {totals['segments_played']}/{totals['segments']} segments, "
@@ -237,6 +237,31 @@ def _cmd_bench_receiver(args: argparse.Namespace) -> int:
     )
     for row in result["styles"]:
         print(f"  {row['style']:>13} {row['codec']:>3}: SBERT {row['sbert']}")
+    return 0
+
+
+def _cmd_bench_live(args: argparse.Namespace) -> int:
+    from mirage_stream.bench.live import LiveBenchConfig, bench_live
+
+    if args.calls < 1 or args.calls > 16:
+        raise InputError(f"--calls must be in [1, 16], got {args.calls}")
+    config = LiveBenchConfig(
+        calls=args.calls,
+        input=args.input,
+        seconds=args.seconds,
+        segment_s=args.segment_s,
+        snr_db=args.snr_db,
+    )
+    result = bench_live(config)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(
+        f"{result['calls']} calls: g2g p50 {result['g2g_p50_s']} s, p95 {result['g2g_p95_s']} s; "
+        f"{result['segments_played']}/{result['segments_sent']} segments played, "
+        f"{result['segments_lost']} lost; {result['cpu_per_call']} cores per call; "
+        f"held in real time: {result['held_real_time']}"
+    )
     return 0
 
 
@@ -733,6 +758,25 @@ def build_parser() -> argparse.ArgumentParser:
     receiver.add_argument("--seed", type=int, default=0, help="default 0")
     receiver.add_argument("--json", action="store_true", help="print the JSON object")
     receiver.set_defaults(handler=_cmd_bench_receiver)
+
+    live = benches.add_parser(
+        "live",
+        help="N concurrent live calls over WebRTC on loopback: glass to glass, losses, CPU",
+        description="Start a receiver server and --calls senders in this process; each sends "
+        "--seconds of --input paced at real time over its own peer connection. Prints "
+        "g2g_p50_s, g2g_p95_s (last frame of a segment captured -> first frame of its "
+        "generated version due on screen), segments_sent, segments_played, "
+        "segments_lost, cpu_per_call (CPU seconds per second of video per call) and calls.",
+    )
+    live.add_argument("--calls", type=int, default=1, help="concurrent calls; default 1")
+    live.add_argument("--input", default="sample:carphone", help=INPUT_HELP)
+    live.add_argument(
+        "--seconds", type=_positive_float, default=12.0, help="video per call; default 12"
+    )
+    live.add_argument("--segment-s", type=_positive_float, default=2.0, help="default 2")
+    live.add_argument("--snr-db", type=float, default=-10.0, help="default -10")
+    live.add_argument("--json", action="store_true", help="print the JSON object")
+    live.set_defaults(handler=_cmd_bench_live)
 
     rate = benches.add_parser(
         "rate",

@@ -1,4 +1,5 @@
 import dataclasses
+import os
 
 import numpy as np
 import pytest
@@ -75,3 +76,14 @@ def test_damaged_bits_map_to_symbol_indices():
     assert codec.damaged_symbols([5, 2159]) == [1, 431]
     assert codec.damaged_symbols([270 * 8]) == [432]  # first bit of the Cr plane
     assert codec.damaged_symbols([270 * 8 + 54 * 8 + 7]) == [432 + 108 + 1]
+
+
+def test_av1_baseline_leaves_the_scheduling_policy_alone():
+    # Run as root, SVT-AV1 makes the thread that opens it SCHED_FIFO 99; every later thread
+    # and child process would inherit that (it once starved the machine mid test run).
+    from mirage_stream.bench.codec import av1_still
+
+    before = (os.sched_getscheduler(0), os.sched_getparam(0))
+    size, decoded = av1_still(np.full((48, 64, 3), 128, np.uint8), 50)
+    assert size > 0 and decoded.shape == (48, 64, 3)
+    assert (os.sched_getscheduler(0), os.sched_getparam(0)) == before

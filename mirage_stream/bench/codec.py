@@ -11,10 +11,11 @@ after bit flips at several BERs, in the lattice index order and in a random orde
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -76,8 +77,30 @@ def _upscale(image: FrameArray) -> FrameArray:
     return np.asarray(cv2.resize(image, SIZE, interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
 
 
+@contextlib.contextmanager
+def scheduling_policy_kept() -> Iterator[None]:
+    """Restore the calling thread's scheduling policy when the block ends.
+
+    Why: run as root, SVT-AV1 switches the thread that opens an encoder to SCHED_FIFO at
+    priority 99. Every thread and process started from it afterwards inherits that, and on a
+    small machine one busy real-time thread (a spinning OpenMP worker, a child app) starves
+    everything else: the whole test run once hung this way.
+    """
+    policy, param = os.sched_getscheduler(0), os.sched_getparam(0)
+    try:
+        yield
+    finally:
+        if (os.sched_getscheduler(0), os.sched_getparam(0)) != (policy, param):
+            os.sched_setscheduler(0, policy, param)
+
+
 def av1_still(image: FrameArray, crf: int) -> tuple[int, FrameArray]:
     """One-frame AV1 encode (libsvtav1) and decode (libdav1d): (bitstream bytes, decoded)."""
+    with scheduling_policy_kept():
+        return _av1_still(image, crf)
+
+
+def _av1_still(image: FrameArray, crf: int) -> tuple[int, FrameArray]:
     import av
 
     height, width = image.shape[:2]

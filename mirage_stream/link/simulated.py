@@ -68,6 +68,7 @@ class SimulatedLinkStage:
             ),
         )
         trace.facts["payload_bytes"] = {**image.part_bytes, "total": len(image.data)}
+        trace.facts["exposed_spans"] = image.exposed_spans
         trace.facts["link"] = report
         return Delivery(data=sent.received, report=report)
 

@@ -64,6 +64,7 @@ class DecodeStage:
     # last intact one ("last-good", when there is one).
     damaged_keyframes: str = "best-effort"
     name: str = "decode"
+    captions_intact: int = field(default=0, init=False)  # payloads whose caption CRC held
     _last_keyframe: FrameArray | None = field(default=None, init=False)
     _last_good: FrameArray | None = field(default=None, init=False)
 
@@ -148,6 +149,7 @@ class DecodeStage:
                 trace.facts["dropped"] = "payload describes no frames"
                 return None
             notes: list[str] = []
+            self.captions_intact += received.caption_ok
             if not received.caption_ok:
                 notes.append("caption damaged (CRC mismatch); generating from the keyframe")
             if not received.hints_ok:

@@ -61,13 +61,20 @@ def fit_frame(frame: FrameArray, width: int, height: int) -> FrameArray:
 class FileSource:
     """Frames of one video file at the working resolution, segment by segment."""
 
-    def __init__(self, path: Path, config: SourceConfig | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        config: SourceConfig | None = None,
+        input_format: str | None = None,
+        options: dict[str, str] | None = None,
+    ) -> None:
         self.path = path
         self.config = config or SourceConfig()
         try:
-            container = av.open(str(path))
+            container = av.open(str(path), format=input_format, options=options or {})
         except (av.error.FFmpegError, OSError, UnicodeDecodeError) as error:
-            raise InputError(f"{path} is not a video PyAV can read ({error})") from None
+            what = "camera" if input_format else "video PyAV can read"
+            raise InputError(f"{path} is not a {what} ({error})") from None
         if not container.streams.video:
             container.close()
             raise InputError(f"{path} has no video stream")
@@ -82,6 +89,13 @@ class FileSource:
         self.source_size = (stream.codec_context.width, stream.codec_context.height)
         stream.thread_type = "AUTO"
         self._frames = self._decode()
+
+    @classmethod
+    def camera(cls, device: str, config: SourceConfig | None = None) -> FileSource:
+        """A v4l2 camera (``/dev/video0``) through PyAV; frames arrive at the camera's pace."""
+        if not Path(device).exists():
+            raise InputError(f"--camera: no device at {device}")
+        return cls(Path(device), config, input_format="v4l2", options={"framerate": "25"})
 
     def _decode(self) -> Iterator[FrameArray]:
         limit = (

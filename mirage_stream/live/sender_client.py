@@ -1,0 +1,299 @@
+"""The live sender: a camera or a file paced as one, the sender pipeline, channel_sim on the bits,
+and a WebRTC peer that sends each segment over the two data channels.
+
+The payload's protected part goes on the reliable ``captions`` channel, its keyframe symbols on
+the unreliable ``keyframes`` channel, paced on ``bufferedAmount`` (an unreliable channel flooded
+without pacing drops messages silently). The receiver's feedback comes back on ``captions`` and
+feeds the rate adapter. When the receiver goes away the sender keeps capturing, drops the
+segments it cannot send (each with the reason) and reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+
+from channel_sim import AwgnBitChannel, SnrProcess
+from mirage_stream.errors import InputError, PayloadError
+from mirage_stream.feedback import FeedbackInbox
+from mirage_stream.link import Delivery, SimulatedLinkStage
+from mirage_stream.live.messages import (
+    FeedbackMessage,
+    KeyframeChunk,
+    SegmentMessage,
+    decode_message,
+    encode_message,
+    split_payload,
+)
+from mirage_stream.pipeline import Envelope, SegmentTrace, Stage, run_pipeline
+from mirage_stream.player import PlaybackClock
+from mirage_stream.sender.factory import SenderOptions, build_sender
+from mirage_stream.sender.rate import LinkModel
+from mirage_stream.sources import FileSource, SourceConfig, resolve_input
+from mirage_stream.types import ChannelFeedback, VideoSegment
+
+log = logging.getLogger(__name__)
+
+MAX_BUFFERED_BYTES = 64 * 1024  # keyframe chunks wait while more than this is queued
+CONNECT_TIMEOUT_S = 10.0
+PACING_TIMEOUT_S = 2.0  # a send buffer that stays full this long means the path is gone
+
+
+@dataclass(frozen=True)
+class UplinkConfig:
+    url: str
+    token: str
+    reconnect_s: float = 1.0
+
+
+@dataclass
+class UplinkCounts:
+    segments_sent: int = 0
+    segments_unsent: int = 0  # no connection when the segment was ready
+    reconnects: int = 0
+
+
+class Uplink:
+    """The sender's peer connection and its two channels."""
+
+    def __init__(self, config: UplinkConfig, feedback: FeedbackInbox) -> None:
+        self.config = config
+        self.feedback = feedback
+        self.counts = UplinkCounts()
+        self.call: int | None = None
+        self._pc: RTCPeerConnection | None = None
+        self._captions: RTCDataChannel | None = None
+        self._keyframes: RTCDataChannel | None = None
+        self._next_attempt = 0.0
+
+    @property
+    def connected(self) -> bool:
+        return (
+            self._pc is not None
+            and self._pc.connectionState not in ("failed", "closed")
+            and self._captions is not None
+            and self._captions.readyState == "open"
+        )
+
+    async def connect(self) -> None:
+        """Offer, get the answer with the token, wait until both channels are open."""
+        await self.close()
+        pc = RTCPeerConnection()
+        captions = pc.createDataChannel("captions")
+        keyframes = pc.createDataChannel("keyframes", ordered=False, maxRetransmits=0)
+        opened = [asyncio.Event(), asyncio.Event()]
+        captions.on("open", opened[0].set)
+        keyframes.on("open", opened[1].set)
+        captions.on("message", self._on_message)
+        self._pc, self._captions, self._keyframes = pc, captions, keyframes
+        await pc.setLocalDescription(await pc.createOffer())
+        offer = {"sdp": pc.localDescription.sdp, "type": pc.localDescription.type}
+        headers = {"Authorization": f"Bearer {self.config.token}"}
+        timeout = aiohttp.ClientTimeout(total=CONNECT_TIMEOUT_S)
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.post(f"{self.config.url}/offer", json=offer, headers=headers) as reply,
+        ):
+            if reply.status == 401:
+                raise InputError("the receiver refused the token (401)")
+            if reply.status != 200:
+                raise ConnectionError(f"receiver answered {reply.status}: {await reply.text()}")
+            answer = await reply.json()
+        await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], answer["type"]))
+        self.call = int(answer.get("call", 0))
+        await asyncio.wait_for(
+            asyncio.gather(*(event.wait() for event in opened)), CONNECT_TIMEOUT_S
+        )
+
+    def _on_message(self, data: bytes | str) -> None:
+        try:
+            message = decode_message(data if isinstance(data, bytes) else b"")
+        except PayloadError as error:
+            log.warning("feedback rejected: %s", error)
+            return
+        if isinstance(message, FeedbackMessage):
+            self.feedback.post(
+                ChannelFeedback(
+                    message.index, message.snr_db, message.delivered, message.keyframe_damaged
+                )
+            )
+
+    async def ensure_connected(self) -> bool:
+        if self.connected:
+            return True
+        now = time.monotonic()
+        if now < self._next_attempt:
+            return False
+        self._next_attempt = now + self.config.reconnect_s
+        try:
+            await self.connect()
+        except (OSError, ConnectionError, TimeoutError, aiohttp.ClientError) as error:
+            log.warning("receiver not reachable at %s: %s", self.config.url, error)
+            await self.close()
+            return False
+        self.counts.reconnects += 1
+        return True
+
+    async def send(self, delivery: Delivery, trace: SegmentTrace) -> bool:
+        """Send one segment; False (and the trace says why) when there is no connection."""
+        if not await self.ensure_connected():
+            trace.facts["dropped"] = "not sent: no connection to the receiver"
+            self.counts.segments_unsent += 1
+            return False
+        assert self._captions is not None and self._keyframes is not None
+        report = delivery.report
+        spans: tuple[tuple[int, int], ...] = tuple(trace.facts.get("exposed_spans", ()))
+        chunks: list[bytes] = []
+        if delivery.data is None:
+            protected, spans = b"", ()
+        else:
+            protected, chunks = split_payload(delivery.data, spans)
+        message = SegmentMessage(
+            index=trace.index,
+            protected=protected,
+            spans=spans,
+            chunks=len(chunks),
+            captured_at=float(trace.facts.get("captured_at", time.time())),
+            snr_db=report.snr_db,
+            ber=report.ber,
+            time_on_air_s=report.time_on_air_s,
+            bit_errors=report.bit_errors,
+            delivered=delivery.data is not None,
+        )
+        try:
+            for number, chunk in enumerate(chunks):
+                if not await self._paced(self._keyframes):
+                    trace.facts["keyframe_chunks_unsent"] = len(chunks) - number
+                    break  # the receiver treats the missing chunks as damage
+                self._keyframes.send(
+                    encode_message(KeyframeChunk(trace.index, number, len(chunks), chunk))
+                )
+            self._captions.send(encode_message(message))
+        except (ConnectionError, RuntimeError, OSError) as error:  # the channel closed under us
+            trace.facts["dropped"] = f"not sent: connection lost ({error})"
+            self.counts.segments_unsent += 1
+            return False
+        self.counts.segments_sent += 1
+        return True
+
+    @staticmethod
+    async def _paced(channel: RTCDataChannel, timeout_s: float = PACING_TIMEOUT_S) -> bool:
+        """Wait until the channel's send buffer has room; False if it stays full or closes."""
+        deadline = time.monotonic() + timeout_s
+        while channel.bufferedAmount > MAX_BUFFERED_BYTES:
+            if channel.readyState != "open" or time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.002)
+        return channel.readyState == "open"
+
+    async def flush(self, timeout_s: float = 3.0) -> None:
+        """Wait until both channels have handed their queued messages to the network."""
+        deadline = time.monotonic() + timeout_s
+        for channel in (self._captions, self._keyframes):
+            while (
+                channel is not None
+                and channel.readyState == "open"
+                and channel.bufferedAmount > 0
+                and time.monotonic() < deadline
+            ):
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)  # SCTP acknowledgements
+
+    async def close(self) -> None:
+        if self._pc is not None:
+            with contextlib.suppress(Exception):
+                await self._pc.close()
+        self._pc = self._captions = self._keyframes = None
+
+
+@dataclass
+class _UplinkSink:
+    uplink: Uplink
+
+    async def consume(self, item: Delivery, trace: SegmentTrace) -> None:
+        await self.uplink.send(item, trace)
+
+    async def close(self) -> None:
+        await self.uplink.flush()
+        await self.uplink.close()
+
+
+@dataclass(frozen=True)
+class LiveSenderConfig:
+    uplink: UplinkConfig
+    snr: SnrProcess
+    input: str | None = None  # file or sample:NAME, paced at real time
+    camera: str | None = None  # a v4l2 device, e.g. /dev/video0
+    loop: bool = False
+    max_seconds: float | None = None  # per pass over the input
+    total_seconds: float | None = None  # of video in all, loops included
+    segment_s: float = 2.0
+    width: int = 320
+    height: int = 240
+    bandwidth_hz: float = 20e6
+    seed: int = 0
+    initial_snr_db: float = -10.0
+    sender: SenderOptions = field(default_factory=SenderOptions)
+
+
+async def paced_segments(config: LiveSenderConfig) -> AsyncIterator[Envelope[VideoSegment]]:
+    """Segments as a camera delivers them: a camera as it captures, a file at real time
+    (looped if asked); each trace records when its last frame was captured."""
+    source_config = SourceConfig(config.width, config.height, config.max_seconds)
+    clock = PlaybackClock()
+    offset, index = 0.0, 0
+    while True:
+        if config.camera:
+            source = FileSource.camera(config.camera, source_config)
+        else:
+            assert config.input is not None
+            source = FileSource(resolve_input(config.input), source_config)
+        last_end = offset
+        async for segment in source.segments(config.segment_s):
+            t0 = offset + segment.t0
+            if not config.camera:
+                await clock.wait_until(t0 + segment.duration)
+            if config.total_seconds is not None and t0 >= config.total_seconds:
+                return
+            shifted = VideoSegment(index, segment.frames, segment.fps, t0)
+            trace = SegmentTrace(index=index, source=shifted)
+            trace.facts["captured_at"] = time.time()
+            yield Envelope(shifted, trace)
+            index += 1
+            last_end = t0 + segment.duration
+        if not config.loop or config.camera:
+            return
+        offset = last_end
+
+
+async def run_live_sender(config: LiveSenderConfig) -> dict[str, Any]:
+    """Send until the input ends (or forever with --loop / a camera); returns counts."""
+    feedback = FeedbackInbox()
+    channel = AwgnBitChannel(bandwidth_hz=config.bandwidth_hz)
+    sender = build_sender(
+        config.sender,
+        feedback,
+        LinkModel(bandwidth_hz=config.bandwidth_hz),
+        initial_snr_db=config.initial_snr_db,
+    )
+    link = SimulatedLinkStage(channel, config.snr, seed=config.seed)
+    uplink = Uplink(config.uplink, feedback)
+    if not await uplink.ensure_connected():
+        log.warning("receiver not reachable yet; capturing anyway and retrying")
+    stages: list[Stage] = [sender, link]
+    result = await run_pipeline(paced_segments(config), stages, _UplinkSink(uplink))
+    return {
+        "call": uplink.call,
+        "segments_sent": uplink.counts.segments_sent,
+        "segments_unsent": uplink.counts.segments_unsent,
+        "segments_dropped": len(result.dropped),
+        "reconnects": uplink.counts.reconnects,
+    }

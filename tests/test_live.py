@@ -1,0 +1,391 @@
+"""Live calls: data-channel messages, signaling rules, a whole call on loopback, and the two
+apps as real processes."""
+
+import asyncio
+import contextlib
+import json
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from channel_sim import ConstantSnr
+from mirage_stream.errors import PayloadError
+from mirage_stream.live.messages import (
+    CHUNK_BYTES,
+    FeedbackMessage,
+    KeyframeChunk,
+    SegmentMessage,
+    decode_message,
+    encode_message,
+    join_payload,
+    split_payload,
+)
+from mirage_stream.live.receiver_server import ReceiverServerConfig, serve
+from mirage_stream.live.sender_client import LiveSenderConfig, UplinkConfig, run_live_sender
+from mirage_stream.live.video import FrameFeed
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_messages_round_trip():
+    segment = SegmentMessage(3, b"abc", ((1, 4), (9, 2)), 1, 12.5, -10.0, 0.11, 0.002, 7, True)
+    chunk = KeyframeChunk(3, 0, 2, b"\x00\xff")
+    feedback = FeedbackMessage(3, -9.5, True, False)
+    for message in (segment, chunk, feedback):
+        assert decode_message(encode_message(message)) == message
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_garbage_messages_raise_payload_error_only(data):
+    with contextlib.suppress(PayloadError):
+        decode_message(data)
+
+
+@pytest.mark.parametrize("lengths", [[], [256], [256, 256], [40_000]])
+def test_split_and_join_restore_the_payload(lengths):
+    rng = np.random.default_rng(0)
+    parts, spans, offset = [], [], 0
+    for length in lengths:
+        head = rng.integers(0, 256, 30, dtype=np.uint8).tobytes()
+        parts.append(head)
+        offset += len(head)
+        spans.append((offset, length))
+        parts.append(rng.integers(0, 256, length, dtype=np.uint8).tobytes())
+        offset += length
+    parts.append(b"tail")
+    data = b"".join(parts)
+    protected, chunks = split_payload(data, tuple(spans))
+    assert all(len(chunk) <= CHUNK_BYTES for chunk in chunks)
+    assert join_payload(protected, tuple(spans), list(chunks)) == data
+    if chunks:  # a lost chunk leaves zeros where its symbols were, the rest intact
+        damaged = join_payload(protected, tuple(spans), [None, *chunks[1:]])
+        assert len(damaged) == len(data) and damaged != data
+
+
+def test_frame_feed_plays_on_the_wall_clock_and_bounds_its_backlog():
+    feed = FrameFeed(8, 6, max_seconds=1.0)
+    frames = np.stack([np.full((6, 8, 3), value, np.uint8) for value in range(50)])
+    assert feed.push(frames[:10], 100.0) == 0.0
+    ahead = feed.push(frames[10:20], 100.0)
+    assert ahead == pytest.approx(0.1, abs=0.02)
+    for start in range(0, 40, 8):  # five 0.8 s segments at once: far over the 1 s bound
+        feed.push(frames[start : start + 8], 10.0)
+    assert feed.frames_dropped > 0 and feed.queued_s <= 1.05
+    assert feed.next_frame()[0, 0, 0] == 30  # the newest segment's frames, oldest dropped
+
+
+async def _post(url, body, token=None, raw=None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with aiohttp.ClientSession() as session:
+        data = raw if raw is not None else json.dumps(body)
+        async with session.post(url, data=data, headers=headers) as reply:
+            return reply.status, await reply.text()
+
+
+def test_signaling_refuses_wrong_tokens_and_malformed_bodies():
+    async def scenario():
+        server, runner, port = await serve(ReceiverServerConfig(port=0, token="right"))
+        base = f"http://127.0.0.1:{port}"
+        try:
+            offer = {"sdp": "v=0", "type": "offer"}
+            assert (await _post(f"{base}/offer", offer))[0] == 401
+            assert (await _post(f"{base}/offer", offer, token="wrong"))[0] == 401
+            assert (await _post(f"{base}/watch", offer, token="wrong"))[0] == 401
+            assert server.peer_connections_created == 0
+            assert (await _post(f"{base}/offer", None, "right", raw=b"{not json"))[0] == 400
+            assert (await _post(f"{base}/offer", {"sdp": 5, "type": "offer"}, "right"))[0] == 400
+            assert (await _post(f"{base}/offer", {"sdp": "x", "type": "answer"}, "right"))[0] == 400
+            huge = {"sdp": "a" * 70_000, "type": "offer"}
+            assert (await _post(f"{base}/offer", huge, "right"))[0] in (400, 413)
+            async with aiohttp.ClientSession() as session:
+                async with session.get(f"{base}/stats") as reply:
+                    assert reply.status == 401
+                async with session.get(f"{base}/") as reply:
+                    assert reply.status == 200 and "mirage_stream" in await reply.text()
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(scenario())
+
+
+def test_a_live_call_on_loopback_plays_every_segment_in_time():
+    async def scenario():
+        server, runner, port = await serve(ReceiverServerConfig(port=0, token="t"))
+        try:
+            config = LiveSenderConfig(
+                UplinkConfig(f"http://127.0.0.1:{port}", "t"),
+                ConstantSnr(-10.0),
+                input="sample:carphone",
+                segment_s=1.0,
+            )
+            counts = await run_live_sender(config)
+            for _ in range(100):
+                if server.ended and server.ended[-1].state == "ended":
+                    break
+                await asyncio.sleep(0.05)
+            return counts, server.ended[-1]
+        finally:
+            await runner.cleanup()
+
+    counts, stats = asyncio.run(scenario())
+    assert counts["segments_sent"] == 4 and counts["segments_unsent"] == 0
+    assert stats.segments_played == 4 and stats.segments_lost == 0
+    assert stats.captions_intact == 4  # no caption lost at -10 dB
+    # Glass to glass within segment length + 0.5 s (the target), for every segment.
+    assert len(stats.glass_to_glass_s) == 4 and max(stats.glass_to_glass_s) <= 1.5
+
+
+@pytest.mark.slow
+def test_the_sender_reconnects_when_the_receiver_restarts():
+    async def scenario():
+        first, runner, port = await serve(ReceiverServerConfig(port=0, token="t"))
+        sender = asyncio.create_task(
+            run_live_sender(
+                LiveSenderConfig(
+                    UplinkConfig(f"http://127.0.0.1:{port}", "t", reconnect_s=0.5),
+                    ConstantSnr(-10.0),
+                    input="sample:carphone",
+                    loop=True,
+                    total_seconds=9,
+                    segment_s=1.0,
+                )
+            )
+        )
+        await asyncio.sleep(3.5)
+        await runner.cleanup()  # the receiver goes away mid-call ...
+        await asyncio.sleep(1.0)
+        second, runner, _ = await serve(ReceiverServerConfig(port=port, token="t"))  # ... and back
+        try:
+            counts = await asyncio.wait_for(sender, 30)
+            for _ in range(100):
+                if second.ended:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await runner.cleanup()
+        return counts, first.ended, second.ended
+
+    counts, before, after = asyncio.run(scenario())
+    assert counts["reconnects"] == 2  # the first connection and one after the restart
+    assert counts["segments_sent"] + counts["segments_unsent"] == 9
+    assert before[0].segments_played >= 2
+    assert after and after[0].segments_played >= 3  # the call went on with the new receiver
+    assert after[0].segments_played == counts["segments_sent"] - before[0].segments_received
+
+
+def _start_receiver(tmp_path):
+    """receiver_app.py on a free port; its output goes to a file (a pipe nobody reads would
+    fill up and block it)."""
+    token_file, log = tmp_path / "token", tmp_path / "receiver.log"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "receiver_app.py"),
+            "--port",
+            "0",
+            "--token-file",
+            str(token_file),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+        cwd=ROOT,
+    )
+    _STARTED.append(process)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        match = re.search(r"listening on (http://\S+)", log.read_text())
+        if match and token_file.exists():
+            return process, match.group(1), token_file
+        time.sleep(0.1)
+    process.kill()
+    raise AssertionError(f"receiver did not start: {log.read_text()}")
+
+
+def _stats(url, token):
+    async def fetch():
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{url}/stats", headers={"Authorization": f"Bearer {token}"}) as reply,
+        ):
+            return reply.status, await reply.json()
+
+    return asyncio.run(fetch())
+
+
+def _sender(url, token_file, *extra):
+    """sender_app.py with its output in files next to the token (read by ``_finished``)."""
+    out, err = token_file.with_suffix(".out"), token_file.with_suffix(".err")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "sender_app.py"),
+            "--receiver",
+            url,
+            "--token-file",
+            str(token_file),
+            "--input",
+            "sample:carphone",
+            "--segment-s",
+            "1",
+            *extra,
+        ],
+        stdout=out.open("w"),
+        stderr=err.open("w"),
+        cwd=ROOT,
+    )
+    _STARTED.append(process)
+    return process
+
+
+def _finished(process, token_file, timeout=120):
+    process.wait(timeout=timeout)
+    out = token_file.with_suffix(".out").read_text()
+    err = token_file.with_suffix(".err").read_text()
+    return out, err
+
+
+_STARTED: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_process_left_behind():
+    """Whatever a test started is killed when it ends, pass or fail (no hung CI)."""
+    yield
+    while _STARTED:
+        process = _STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_two_processes_a_killed_sender_and_a_new_call(tmp_path):
+    receiver, url, token_file = _start_receiver(tmp_path)
+    token = token_file.read_text().strip()
+    try:
+        first = _sender(url, token_file, "--max-seconds", "3")
+        out, err = _finished(first, token_file)
+        assert first.returncode == 0, err
+        assert json.loads(out.strip().splitlines()[-1])["segments_sent"] == 3
+        time.sleep(1.5)
+        status, stats = _stats(url, token)
+        assert status == 200
+        (call,) = stats["ended_calls"]
+        assert call["segments_played"] == 3 and call["captions_intact"] == 3
+        assert call["g2g_max_s"] <= 1.5  # glass to glass within segment length + 0.5 s
+
+        # A sender killed mid-call leaves the receiver serving.
+        second = _sender(url, token_file, "--loop")
+        time.sleep(6)
+        second.send_signal(signal.SIGKILL)
+        second.wait(timeout=30)
+        time.sleep(1)
+        status, stats = _stats(url, token)
+        assert status == 200 and receiver.poll() is None
+
+        # And a new call succeeds.
+        third = _sender(url, token_file, "--max-seconds", "2")
+        out, err = _finished(third, token_file)
+        assert third.returncode == 0, err
+        time.sleep(1.5)
+        _, stats = _stats(url, token)
+        played = {c["call"]: c["segments_played"] for c in stats["ended_calls"] + stats["calls"]}
+        assert played[1] == 3 and played[3] == 2  # call 2 was the killed one
+    finally:
+        receiver.send_signal(signal.SIGTERM)
+        receiver.wait(timeout=30)
+    assert receiver.returncode == 0
+
+
+def test_sender_app_with_a_wrong_token_fails_clearly(tmp_path):
+    receiver, url, _ = _start_receiver(tmp_path)
+    try:
+        wrong = tmp_path / "wrong"
+        wrong.write_text("not-the-token\n")
+        sender = _sender(url, wrong, "--max-seconds", "1")
+        _, err = _finished(sender, wrong)
+        assert sender.returncode == 2 and "401" in err
+    finally:
+        receiver.send_signal(signal.SIGTERM)
+        receiver.wait(timeout=30)
+
+
+_FRAME_SIGNATURE = """() => {
+  const video = document.getElementById('video');
+  const canvas = document.createElement('canvas');
+  canvas.width = 64; canvas.height = 48;
+  const context = canvas.getContext('2d');
+  context.drawImage(video, 0, 0, 64, 48);
+  const pixels = context.getImageData(0, 0, 64, 48).data;
+  let signature = 0;
+  for (let i = 0; i < pixels.length; i += 4) signature += pixels[i] * (i % 97);
+  return signature;
+}"""
+
+# The page shows a waiting picture before the first segment: wait for the call itself.
+_FIRST_SEGMENT_PLAYED = """() => [...document.querySelectorAll('#stats tr')].some(
+  (row) => row.cells[0].textContent === 'segments played' && Number(row.cells[1].textContent) >= 1
+)"""
+
+
+@pytest.mark.slow
+def test_headless_browser_sees_frames_change_and_stats_update():
+    playwright = pytest.importorskip("playwright.async_api")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("no chromium installed (.ci/run installs Debian's)")
+
+    async def scenario():
+        _, runner, port = await serve(ReceiverServerConfig(port=0, token="t"))
+        sender = asyncio.create_task(
+            run_live_sender(
+                LiveSenderConfig(
+                    UplinkConfig(f"http://127.0.0.1:{port}", "t"),
+                    ConstantSnr(-10.0),
+                    input="sample:carphone",
+                    loop=True,
+                    total_seconds=12,
+                    segment_s=1.0,
+                )
+            )
+        )
+        try:
+            async with playwright.async_playwright() as driver:
+                browser = await driver.chromium.launch(
+                    executable_path=chromium,
+                    args=["--no-sandbox", "--disable-features=WebRtcHideLocalIpsWithMdns"],
+                )
+                page = await browser.new_page()
+                await page.goto(f"http://127.0.0.1:{port}/#token=t")
+                await page.wait_for_function(
+                    "document.getElementById('video').currentTime > 0.5", timeout=30_000
+                )
+                await page.wait_for_function(_FIRST_SEGMENT_PLAYED, timeout=30_000)
+                signatures, stats = [], []
+                for _ in range(4):
+                    signatures.append(await page.evaluate(_FRAME_SIGNATURE))
+                    stats.append(await page.inner_text("#stats"))
+                    await asyncio.sleep(1.2)
+                state = await page.inner_text("#state")
+                await browser.close()
+        finally:
+            await sender
+            await runner.cleanup()
+        return signatures, stats, state
+
+    signatures, stats, state = asyncio.run(scenario())
+    assert len(set(signatures)) > 1  # the picture changes
+    assert state.startswith("live")
+    played = [int(re.search(r"segments played\s+(\d+)", text).group(1)) for text in stats]
+    assert played[-1] > played[0] >= 1  # the stats update
