@@ -23,6 +23,7 @@ from channel_sim import ConstantSnr, SnrProcess, TraceSnr
 from mirage_stream.cli import add_sender_args, run_async, sender_options
 from mirage_stream.errors import InputError, MirageError
 from mirage_stream.live.sender_client import LiveSenderConfig, UplinkConfig, run_live_sender
+from mirage_stream.sources import resolve_input
 
 
 def _snr(args: argparse.Namespace) -> SnrProcess:
@@ -45,6 +46,13 @@ async def send(args: argparse.Namespace) -> int:
         raise InputError("give the receiver's token with --token or --token-file")
     if bool(args.input) == bool(args.camera):
         raise InputError("give exactly one of --input PATH|sample:NAME and --camera DEVICE")
+    # Bad sources fail before any connection is made, not after the call has started.
+    if args.input:
+        resolve_input(args.input)
+    if args.camera and not Path(args.camera).exists():
+        raise InputError(f"--camera: no device at {args.camera}")
+    if args.segment_s <= 0:
+        raise InputError(f"--segment-s must be positive, got {args.segment_s}")
     config = LiveSenderConfig(
         uplink=UplinkConfig(args.receiver.rstrip("/"), token),
         snr=_snr(args),

@@ -766,7 +766,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--seconds of --input paced at real time over its own peer connection. Prints "
         "g2g_p50_s, g2g_p95_s (last frame of a segment captured -> first frame of its "
         "generated version due on screen), segments_sent, segments_played, "
-        "segments_lost, cpu_per_call (CPU seconds per second of video per call) and calls.",
+        "segments_lost, captions_lost (sent minus decoded with the caption's CRC intact), "
+        "cpu_per_call (CPU seconds per second of video per call, senders included) and calls.",
     )
     live.add_argument("--calls", type=int, default=1, help="concurrent calls; default 1")
     live.add_argument("--input", default="sample:carphone", help=INPUT_HELP)

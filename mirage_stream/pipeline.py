@@ -113,6 +113,14 @@ class BoundedQueue:
     async def get(self) -> Envelope[Any] | _EndOfStream:
         return await self._queue.get()
 
+    @property
+    def depth(self) -> int:
+        return self._queue.qsize()
+
+    @property
+    def capacity(self) -> int:
+        return self._queue.maxsize
+
 
 @dataclass
 class PipelineResult:

@@ -15,6 +15,7 @@ from pathlib import Path
 import aiohttp
 import numpy as np
 import pytest
+from aiortc import RTCPeerConnection
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,15 +31,23 @@ from mirage_stream.live.messages import (
     join_payload,
     split_payload,
 )
-from mirage_stream.live.receiver_server import ReceiverServerConfig, serve
+from mirage_stream.live.receiver_server import (
+    MAX_PENDING_SEGMENTS,
+    LiveCall,
+    ReceiverServerConfig,
+    serve,
+)
 from mirage_stream.live.sender_client import LiveSenderConfig, UplinkConfig, run_live_sender
 from mirage_stream.live.video import FrameFeed
+from mirage_stream.pipeline import BoundedQueue, DropPolicy, Envelope, SegmentTrace
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_messages_round_trip():
-    segment = SegmentMessage(3, b"abc", ((1, 4), (9, 2)), 1, 12.5, -10.0, 0.11, 0.002, 7, True)
+    segment = SegmentMessage(
+        3, b"abc", ((1, 4), (9, 2)), 1, 12.5, -10.0, 0.11, 0.002, 7, True, (("caption", 2.5),)
+    )
     chunk = KeyframeChunk(3, 0, 2, b"\x00\xff")
     feedback = FeedbackMessage(3, -9.5, True, False)
     for message in (segment, chunk, feedback):
@@ -83,6 +92,44 @@ def test_frame_feed_plays_on_the_wall_clock_and_bounds_its_backlog():
         feed.push(frames[start : start + 8], 10.0)
     assert feed.frames_dropped > 0 and feed.queued_s <= 1.05
     assert feed.next_frame()[0, 0, 0] == 30  # the newest segment's frames, oldest dropped
+
+
+def test_a_call_survives_garbage_and_chunks_without_a_segment():
+    async def scenario():
+        call = LiveCall(1, RTCPeerConnection(), ReceiverServerConfig(port=0, token="t"))
+        for junk in (b"\x00garbage", b"\x93\x01\x02", "text", b"\xff" * 70_000):
+            call.on_message(junk)  # logged and dropped
+        for index in range(100):  # a peer that never sends the segments these belong to
+            call.on_message(encode_message(KeyframeChunk(index, 0, 2, b"x")))
+        await call.pc.close()
+        return call
+
+    call = asyncio.run(scenario())
+    assert call.segments_waiting_for_chunks == MAX_PENDING_SEGMENTS
+    assert call.stats.segments_received == 0
+
+
+def test_a_call_shows_generation_behind_after_a_skip():
+    async def scenario():
+        call = LiveCall(1, RTCPeerConnection(), ReceiverServerConfig(port=0, token="t"))
+        queue = BoundedQueue(2, DropPolicy.DROP_OLDEST)
+        call._generation_queue = queue  # what the call's pipeline would create
+        await queue.put(Envelope(None, SegmentTrace(index=0)))
+        call.refresh()
+        calm = (call.stats.behind, call.stats.segments_skipped)
+        for index in (1, 2):  # the third segment while two wait: the oldest is skipped
+            await queue.put(Envelope(None, SegmentTrace(index=index)))
+        call.refresh()
+        await queue.get()
+        await queue.get()
+        call.refresh()  # the queue has drained, but the skip is recent
+        await call.pc.close()
+        return calm, call.stats
+
+    calm, stats = asyncio.run(scenario())
+    assert calm == (False, 0)
+    assert stats.behind and stats.segments_skipped == 1
+    assert stats.generation_queue_depth == 0 and stats.generation_queue_max == 2
 
 
 async def _post(url, body, token=None, raw=None):
@@ -389,3 +436,39 @@ def test_headless_browser_sees_frames_change_and_stats_update():
     assert state.startswith("live")
     played = [int(re.search(r"segments played\s+(\d+)", text).group(1)) for text in stats]
     assert played[-1] > played[0] >= 1  # the stats update
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--camera", "/dev/no-such-camera"], "no device at /dev/no-such-camera"),
+        (["--input", "no-such-file.mp4"], "does not exist"),
+        (["--input", "sample:carphone", "--segment-s", "0"], "--segment-s must be positive"),
+        (["--input", "sample:carphone", "--camera", "/dev/video0"], "exactly one of"),
+        ([], "exactly one of"),
+    ],
+)
+def test_sender_app_rejects_bad_sources_before_connecting(args, message, capsys):
+    import sender_app
+
+    # Port 9 has no receiver: these must fail on the arguments, never reach the network.
+    code = sender_app.main(["--receiver", "http://127.0.0.1:9", "--token", "x", *args])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "not reachable" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "99999"], "--port must be in 0..65535"),
+        (["--width", "33"], "--width must be even"),
+        (["--generation-queue", "0"], "--generation-queue must be at least 1"),
+        (["--profile", "no-such-profile.toml"], "cannot read"),
+        (["--host", "256.1.1.1", "--port", "0"], "cannot listen on 256.1.1.1"),
+    ],
+)
+def test_receiver_app_rejects_bad_flags(args, message, capsys):
+    import receiver_app
+
+    code = receiver_app.main(args)
+    assert code == 2 and message in capsys.readouterr().err

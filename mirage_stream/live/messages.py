@@ -22,6 +22,8 @@ CHUNK_BYTES = 16 * 1024
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_SPANS = 16
 MAX_CHUNKS = 64
+MAX_STAGES = 16  # sender stage timings carried for the page
+MAX_NAME_CHARS = 16
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class SegmentMessage:
     time_on_air_s: float
     bit_errors: int
     delivered: bool
+    sender_stage_ms: tuple[tuple[str, float], ...] = ()  # (stage, milliseconds), for the page
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ def encode_message(message: LiveMessage) -> bytes:
             message.time_on_air_s,
             message.bit_errors,
             message.delivered,
+            [[name[:MAX_NAME_CHARS], ms] for name, ms in message.sender_stage_ms[:MAX_STAGES]],
         ]
     elif isinstance(message, KeyframeChunk):
         body = ["kf", message.index, message.number, message.total, message.data]
@@ -114,8 +118,8 @@ def decode_message(data: bytes | str) -> LiveMessage:
             data,
             raw=False,
             max_bin_len=MAX_MESSAGE_BYTES,
-            max_str_len=16,
-            max_array_len=MAX_SPANS + 16,
+            max_str_len=MAX_NAME_CHARS,
+            max_array_len=max(MAX_SPANS, MAX_STAGES) + 16,
             max_map_len=0,
             max_ext_len=0,
         )
@@ -124,7 +128,7 @@ def decode_message(data: bytes | str) -> LiveMessage:
     if not isinstance(body, list) or not body:
         raise PayloadError("live message: not an array")
     kind = body[0]
-    if kind == "seg" and len(body) == 11:
+    if kind == "seg" and len(body) == 12:
         spans = body[3]
         if not isinstance(spans, list) or len(spans) > MAX_SPANS:
             raise PayloadError("live message: bad spans")
@@ -133,6 +137,14 @@ def decode_message(data: bytes | str) -> LiveMessage:
             if not isinstance(span, list) or len(span) != 2:
                 raise PayloadError("live message: bad span")
             checked.append((_int(span[0], "span offset"), _int(span[1], "span length")))
+        stages = body[11]
+        if not isinstance(stages, list) or len(stages) > MAX_STAGES:
+            raise PayloadError("live message: bad stage timings")
+        timings = []
+        for stage in stages:
+            if not isinstance(stage, list) or len(stage) != 2 or not isinstance(stage[0], str):
+                raise PayloadError("live message: bad stage timing")
+            timings.append((stage[0], _float(stage[1], "stage time")))
         return SegmentMessage(
             index=_int(body[1], "index"),
             protected=_bytes(body[2], "protected bytes"),
@@ -144,6 +156,7 @@ def decode_message(data: bytes | str) -> LiveMessage:
             time_on_air_s=_float(body[8], "time on air"),
             bit_errors=_int(body[9], "bit errors"),
             delivered=_bool(body[10], "delivered"),
+            sender_stage_ms=tuple(timings),
         )
     if kind == "kf" and len(body) == 5:
         total = _int(body[3], "chunk total", 1, MAX_CHUNKS)

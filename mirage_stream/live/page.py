@@ -11,7 +11,7 @@ PLAYBACK_PAGE = """<!doctype html>
  #state { font-size: 1.2rem; margin: 0.6rem 0; }
  table { border-collapse: collapse; margin-top: 0.6rem; }
  td { padding: 0.15rem 0.8rem 0.15rem 0; }
- td:first-child { color: #aaa; }
+ td:first-child { color: #aaa; white-space: nowrap; }
 </style>
 </head>
 <body>
@@ -63,14 +63,18 @@ async function poll() {
     const call = stats.calls[stats.calls.length - 1];
     if (!call) { showRows([["calls", 0]]); return; }
     const last = call.last || {};
-    const stages = Object.entries(last.stage_ms || {}).map(([k, v]) => k + " " + v + " ms").join(", ");
+    const timings = (ms) => Object.entries(ms || {}).map(([k, v]) => k + " " + v + " ms").join(", ");
+    const ber = typeof last.ber === "number" ? last.ber.toPrecision(3) : last.ber;
+    const speedup = call.data_speedup === null ? null : Math.round(call.data_speedup).toLocaleString("en") + "x";
     showRows([
       ["call", call.call], ["segments played", call.segments_played],
       ["lost / skipped", call.segments_lost + " / " + call.segments_skipped],
-      ["SNR", last.snr_db + " dB"], ["BER", last.ber], ["bytes per segment", last.payload_bytes],
-      ["data speed-up", call.data_speedup + "x"], ["time on air", last.time_on_air_ms + " ms"],
-      ["glass to glass", last.glass_to_glass_s + " s"], ["per-stage latency", stages],
-      ["generation queue depth", call.generation_queue_depth], ["caption", last.caption],
+      ["SNR", last.snr_db + " dB"], ["BER", ber], ["bytes per segment", last.payload_bytes],
+      ["data speed-up", speedup], ["time on air", last.time_on_air_ms + " ms"],
+      ["glass to glass", last.glass_to_glass_s + " s"],
+      ["sender stages", timings(last.sender_stage_ms)], ["receiver stages", timings(last.stage_ms)],
+      ["generation queue (now / max)", call.generation_queue_depth + " / " + call.generation_queue_max],
+      ["caption", last.caption],
     ]);
   } catch (error) { stateBox.textContent = "receiver unreachable"; }
 }

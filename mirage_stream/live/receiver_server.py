@@ -25,7 +25,7 @@ from typing import Any
 from aiohttp import web
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 
-from mirage_stream.errors import PayloadError
+from mirage_stream.errors import InputError, PayloadError
 from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.link import Delivery
 from mirage_stream.live.messages import (
@@ -54,6 +54,10 @@ log = logging.getLogger(__name__)
 
 MAX_SDP_CHARS = 64 * 1024
 KEYFRAME_GRACE_S = 0.25  # how long a segment waits for keyframe chunks still in flight
+BEHIND_HOLD_S = 5.0  # a call shows "generation behind" this long after a segment was skipped
+# Chunks may arrive before their segment's message; a peer that never sends that message must
+# not grow memory without bound, so at most this many segments' chunks wait (oldest evicted).
+MAX_PENDING_SEGMENTS = 16
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,18 @@ class ReceiverServerConfig:
     height: int = 240
     profile: ReceiverProfile = field(default_factory=ReceiverProfile)
     generation_queue: int = 2
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise InputError(f"--port must be in 0..65535, got {self.port}")
+        if not self.token:
+            raise InputError("the token must not be empty")
+        # Even sizes: the video track is encoded as yuv420p.
+        for name, value in (("width", self.width), ("height", self.height)):
+            if not 16 <= value <= 4096 or value % 2:
+                raise InputError(f"--{name} must be even and in 16..4096, got {value}")
+        if self.generation_queue < 1:
+            raise InputError(f"--generation-queue must be at least 1, got {self.generation_queue}")
 
 
 @dataclass
@@ -84,7 +100,9 @@ class CallStats:
     raw_bytes: int = 0
     glass_to_glass_s: list[float] = field(default_factory=list)
     last: dict[str, Any] = field(default_factory=dict)
-    generation_queue_depth: int = 0
+    generation_queue_depth: int = 0  # now
+    generation_queue_max: int = 0  # the deepest it has been
+    behind: bool = False  # the generation queue is full, or skipped a segment lately
 
     def as_json(self) -> dict[str, Any]:
         g2g = sorted(self.glass_to_glass_s)
@@ -104,6 +122,8 @@ class CallStats:
             "g2g_p50_s": g2g[len(g2g) // 2] if g2g else None,
             "g2g_max_s": g2g[-1] if g2g else None,
             "generation_queue_depth": self.generation_queue_depth,
+            "generation_queue_max": self.generation_queue_max,
+            "behind": self.behind,
             "last": self.last,
         }
 
@@ -129,6 +149,9 @@ class LiveCall:
         self._inbox: asyncio.Queue[Envelope[Delivery] | None] = asyncio.Queue(maxsize=8)
         self._feedback = FeedbackInbox()
         self._tasks: list[asyncio.Task[Any]] = []
+        self._generation_queue: BoundedQueue | None = None
+        self._skipped_before_generation = 0  # inbox full, or the payload rejected at decode
+        self._behind_until = 0.0
 
     def start(self) -> None:
         self._tasks = [
@@ -156,6 +179,10 @@ class LiveCall:
 
     # --- incoming messages ---------------------------------------------------------------
 
+    @property
+    def segments_waiting_for_chunks(self) -> int:
+        return len(self._chunks)
+
     def on_message(self, data: bytes | str) -> None:
         try:
             message = decode_message(data if isinstance(data, bytes) else b"")
@@ -176,6 +203,8 @@ class LiveCall:
             if message.index in self._delivered:
                 return  # too late: the segment went on without it
             self._chunks.setdefault(message.index, {})[message.number] = message.data
+            while len(self._chunks) > MAX_PENDING_SEGMENTS:
+                del self._chunks[min(self._chunks)]
             if message.index in self._segments and self._complete(message.index):
                 self._deliver(message.index)
 
@@ -212,6 +241,7 @@ class LiveCall:
         trace.facts["captured_at"] = segment.captured_at
         trace.facts["link"] = report
         trace.facts["chunks_missing"] = segment.chunks - len(chunks)
+        trace.facts["sender_stage_ms"] = dict(segment.sender_stage_ms)
         if data is None:
             self.stats.segments_lost += 1
         else:
@@ -220,7 +250,8 @@ class LiveCall:
         try:
             self._inbox.put_nowait(envelope)
         except asyncio.QueueFull:
-            self.stats.segments_skipped += 1
+            self._skipped_before_generation += 1
+            self.refresh()
 
     # --- pipeline --------------------------------------------------------------------------
 
@@ -252,7 +283,8 @@ class LiveCall:
         result = await run_pipeline(
             self._envelopes(), stages, _CallSink(self), inboxes={1: generation_queue}
         )
-        self.stats.segments_skipped += len(result.dropped)
+        self._skipped_before_generation += len(result.dropped) - len(generation_queue.dropped)
+        self.refresh()
         self.stats.captions_intact = decode.captions_intact
 
     async def _send_feedback(self) -> None:
@@ -267,13 +299,26 @@ class LiveCall:
                 )
                 channel.send(encode_message(message))
 
+    def refresh(self) -> None:
+        """Bring the generation-queue figures and the skip count up to now."""
+        queue, stats = self._generation_queue, self.stats
+        if queue is None:
+            return
+        skipped = self._skipped_before_generation + len(queue.dropped)
+        if skipped > stats.segments_skipped:
+            self._behind_until = time.monotonic() + BEHIND_HOLD_S
+        stats.segments_skipped = skipped
+        stats.generation_queue_depth = queue.depth
+        stats.generation_queue_max = queue.max_depth
+        stats.behind = queue.depth >= queue.capacity or time.monotonic() < self._behind_until
+
     def played(self, segment: GeneratedSegment, trace: SegmentTrace) -> None:
         ahead_s = self.feed.push(segment.frames, segment.fps)
         shown_at = time.time() + ahead_s
         stats = self.stats
         stats.segments_played += 1
         stats.captions_intact = self._decode.captions_intact
-        stats.generation_queue_depth = self._generation_queue.max_depth
+        self.refresh()
         stats.raw_bytes += segment.frames.nbytes
         captured = trace.facts.get("captured_at")
         g2g = round(shown_at - captured, 3) if isinstance(captured, float) else None
@@ -289,6 +334,7 @@ class LiveCall:
             "payload_bytes": link.bits_sent // 8,
             "time_on_air_ms": round(link.time_on_air_s * 1000, 3),
             "glass_to_glass_s": g2g,
+            "sender_stage_ms": trace.facts.get("sender_stage_ms", {}),
             "stage_ms": {name: round(ms, 1) for name, ms in trace.timings_ms.items()},
             "queued_s": round(self.feed.queued_s, 2),
             "caption": trace.facts.get("prompt", ""),
@@ -416,10 +462,12 @@ class ReceiverServer:
     async def stats(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
             raise web.HTTPUnauthorized(text="missing or wrong bearer token\n")
+        for call in self.calls.values():
+            call.refresh()
         calls = [call.stats.as_json() for call in self.calls.values()]
         state = "live" if any(c["state"] == "live" for c in calls) else "waiting for a call"
-        if any(c["generation_queue_depth"] >= self.config.generation_queue for c in calls):
-            state = "live, generation behind" if state == "live" else state
+        if state == "live" and any(c["behind"] for c in calls):
+            state = "live, generation behind"
         return web.json_response(
             {
                 "state": state,

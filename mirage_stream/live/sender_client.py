@@ -33,7 +33,7 @@ from mirage_stream.live.messages import (
     encode_message,
     split_payload,
 )
-from mirage_stream.pipeline import Envelope, SegmentTrace, Stage, run_pipeline
+from mirage_stream.pipeline import DropPolicy, Envelope, SegmentTrace, Stage, run_pipeline
 from mirage_stream.player import PlaybackClock
 from mirage_stream.sender.factory import SenderOptions, build_sender
 from mirage_stream.sender.rate import LinkModel
@@ -167,6 +167,7 @@ class Uplink:
             time_on_air_s=report.time_on_air_s,
             bit_errors=report.bit_errors,
             delivered=delivery.data is not None,
+            sender_stage_ms=tuple((name, round(ms, 1)) for name, ms in trace.timings_ms.items()),
         )
         try:
             for number, chunk in enumerate(chunks):
@@ -289,7 +290,11 @@ async def run_live_sender(config: LiveSenderConfig) -> dict[str, Any]:
     if not await uplink.ensure_connected():
         log.warning("receiver not reachable yet; capturing anyway and retrying")
     stages: list[Stage] = [sender, link]
-    result = await run_pipeline(paced_segments(config), stages, _UplinkSink(uplink))
+    # Live capture does not wait: a sender that falls behind drops its oldest waiting segment
+    # (counted in segments_dropped) rather than send ever staler video.
+    result = await run_pipeline(
+        paced_segments(config), stages, _UplinkSink(uplink), policy=DropPolicy.DROP_OLDEST
+    )
     return {
         "call": uplink.call,
         "segments_sent": uplink.counts.segments_sent,
