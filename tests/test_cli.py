@@ -291,3 +291,9 @@ def test_bench_sender_json_names_its_keys(capsys):
 def test_bench_sender_rejects_a_bad_granularity(capsys):
     code, _, err = run_cli(capsys, "bench", "sender", "--granularity", "epic")
     assert code == 2 and "--granularity" in err
+
+
+def test_bench_receiver_unknown_style_is_a_one_line_error(capsys):
+    code, _, err = run_cli(capsys, "bench", "receiver", "--styles", "none,watercolour")
+    _one_line_error(code, err)
+    assert "unknown style 'watercolour'" in err and "oil-painting" in err

@@ -18,6 +18,7 @@ import pytest
 from aiortc import RTCPeerConnection
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pyee.asyncio import AsyncIOEventEmitter
 
 from channel_sim import ConstantSnr
 from mirage_stream.errors import PayloadError
@@ -37,7 +38,13 @@ from mirage_stream.live.receiver_server import (
     ReceiverServerConfig,
     serve,
 )
-from mirage_stream.live.sender_client import LiveSenderConfig, UplinkConfig, run_live_sender
+from mirage_stream.live.sender_client import (
+    MAX_BUFFERED_BYTES,
+    LiveSenderConfig,
+    Uplink,
+    UplinkConfig,
+    run_live_sender,
+)
 from mirage_stream.live.video import FrameFeed
 from mirage_stream.pipeline import BoundedQueue, DropPolicy, Envelope, SegmentTrace
 
@@ -130,6 +137,42 @@ def test_a_call_shows_generation_behind_after_a_skip():
     assert calm == (False, 0)
     assert stats.behind and stats.segments_skipped == 1
     assert stats.generation_queue_depth == 0 and stats.generation_queue_max == 2
+
+
+class _FullChannel(AsyncIOEventEmitter):
+    """Just what pacing reads of a data channel: a send buffer that starts full."""
+
+    def __init__(self):
+        super().__init__()
+        self.bufferedAmount = 4 * MAX_BUFFERED_BYTES
+        self.readyState = "open"
+
+
+@pytest.mark.parametrize("outcome", ["drains", "stays full", "closes"])
+def test_keyframe_pacing_waits_for_room_in_the_send_buffer(outcome):
+    async def scenario():
+        channel = _FullChannel()
+
+        def later():
+            if outcome == "drains":
+                channel.bufferedAmount = MAX_BUFFERED_BYTES // 2
+                channel.emit("bufferedamountlow")
+            elif outcome == "closes":
+                channel.readyState = "closed"
+                channel.emit("close")
+
+        asyncio.get_running_loop().call_later(0.05, later)
+        start = time.monotonic()
+        room = await Uplink._paced(channel, timeout_s=1.0)
+        return room, time.monotonic() - start, channel.listeners("bufferedamountlow")
+
+    room, waited, listeners = asyncio.run(scenario())
+    assert room is (outcome == "drains") and listeners == []
+    # woken by the event, not by polling or by the timeout (except when nothing happens)
+    if outcome == "stays full":
+        assert 1.0 <= waited < 3.0
+    else:
+        assert 0.04 <= waited < 0.8
 
 
 async def _post(url, body, token=None, raw=None):

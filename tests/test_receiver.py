@@ -120,15 +120,21 @@ def _payload(num_frames: int = 5) -> SemanticPayload:
     )
 
 
+def _with_a_damaged_keyframe(payload):
+    """The payload's bytes with the first byte of its first keyframe's symbols flipped."""
+    image = encode_payload_image(payload)
+    offset, _ = image.exposed_spans[0]
+    damaged = bytearray(image.data)
+    damaged[offset] ^= 0xFF
+    return damaged
+
+
 def test_receiver_flags_damage_and_reuses_last_keyframe_when_unusable():
     receiver = ReceiverStage(KeyframeMotionGenerator(), width=64, height=48)
     first = receiver.render(_delivery(_payload()), SegmentTrace(index=0))
     assert first is not None and not first.keyframe_damaged
 
-    image = encode_payload_image(_payload())
-    offset, _ = image.exposed_spans[0]
-    damaged = bytearray(image.data)
-    damaged[offset] ^= 0xFF
+    damaged = _with_a_damaged_keyframe(_payload())
     second = receiver.render(_delivery(_payload(), bytes(damaged)), SegmentTrace(index=1))
     assert second is not None and second.keyframe_damaged
     assert any("damaged" in note for note in second.notes)
@@ -161,10 +167,7 @@ def test_last_good_policy_generates_from_the_last_intact_keyframe():
     decoder = DecodeStage(width=64, height=48, damaged_keyframes="last-good")
     first = decoder.decode(_delivery(_payload()), SegmentTrace(index=0))
     assert first is not None and not first.keyframe_damaged
-    image = encode_payload_image(_payload())
-    offset, _ = image.exposed_spans[0]
-    damaged = bytearray(image.data)
-    damaged[offset] ^= 0xFF
+    damaged = _with_a_damaged_keyframe(_payload())
     second = decoder.decode(_delivery(_payload(), bytes(damaged)), SegmentTrace(index=1))
     assert second is not None and second.keyframe_damaged
     assert np.array_equal(second.keyframes[0][1], first.keyframes[0][1])

@@ -17,15 +17,17 @@ from typing import Any
 
 import numpy as np
 
+from mirage_stream.errors import InputError
 from mirage_stream.metrics.captions import CaptionConsistency, SentenceBert
 from mirage_stream.pipeline import SegmentTrace
+from mirage_stream.receiver.profile import StylePreset
 from mirage_stream.run import RunConfig, run_file
 from mirage_stream.sender.captioner import MeasuredFactsCaptioner
 from mirage_stream.sender.factory import SenderOptions
 from mirage_stream.types import GeneratedSegment, VideoSegment
 
 RECEIVER_STAGES = ("decode", "prompt", "generate", "sink")
-STYLES = ("none", "cinematic", "animation", "oil-painting")
+STYLES = tuple(preset.value for preset in StylePreset)
 CODECS = ("vq", "ae")
 
 
@@ -39,6 +41,11 @@ class ReceiverBenchConfig:
     max_seconds: float | None = None
     seed: int = 0
     sender: SenderOptions = field(default_factory=SenderOptions)
+
+    def __post_init__(self) -> None:
+        for style in self.styles:
+            if style not in STYLES:
+                raise InputError(f"--styles: unknown style {style!r} (one of {', '.join(STYLES)})")
 
 
 def _profile_file(folder: Path, style: str) -> str | None:

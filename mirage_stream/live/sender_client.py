@@ -89,6 +89,7 @@ class Uplink:
         pc = RTCPeerConnection()
         captions = pc.createDataChannel("captions")
         keyframes = pc.createDataChannel("keyframes", ordered=False, maxRetransmits=0)
+        keyframes.bufferedAmountLowThreshold = MAX_BUFFERED_BYTES  # wakes the pacing
         opened = [asyncio.Event(), asyncio.Event()]
         captions.on("open", opened[0].set)
         keyframes.on("open", opened[1].set)
@@ -187,13 +188,24 @@ class Uplink:
 
     @staticmethod
     async def _paced(channel: RTCDataChannel, timeout_s: float = PACING_TIMEOUT_S) -> bool:
-        """Wait until the channel's send buffer has room; False if it stays full or closes."""
-        deadline = time.monotonic() + timeout_s
-        while channel.bufferedAmount > MAX_BUFFERED_BYTES:
-            if channel.readyState != "open" or time.monotonic() > deadline:
-                return False
-            await asyncio.sleep(0.002)
-        return channel.readyState == "open"
+        """Wait until the channel's send buffer has room; False if it stays full or closes.
+
+        The channel's ``bufferedAmountLowThreshold`` is MAX_BUFFERED_BYTES, so its
+        ``bufferedamountlow`` event says when there is room again (or ``close`` that there
+        never will be)."""
+        if channel.bufferedAmount <= MAX_BUFFERED_BYTES:
+            return channel.readyState == "open"
+        woken = asyncio.Event()
+        channel.on("bufferedamountlow", woken.set)
+        channel.on("close", woken.set)
+        try:
+            await asyncio.wait_for(woken.wait(), timeout_s)
+        except TimeoutError:
+            return False
+        finally:
+            channel.remove_listener("bufferedamountlow", woken.set)
+            channel.remove_listener("close", woken.set)
+        return channel.readyState == "open" and channel.bufferedAmount <= MAX_BUFFERED_BYTES
 
     async def flush(self, timeout_s: float = 3.0) -> None:
         """Wait until both channels have handed their queued messages to the network."""
