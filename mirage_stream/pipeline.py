@@ -12,12 +12,12 @@ import asyncio
 import enum
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from mirage_stream.types import VideoSegment
+from mirage_stream.types import LinkReport, PlaybackSlot, SegmentPlan, VideoSegment
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +26,38 @@ T = TypeVar("T")
 
 @dataclass
 class SegmentTrace:
-    """Per-segment bookkeeping that follows the item through the pipeline."""
+    """Per-segment bookkeeping that follows the item through the pipeline.
+
+    Each stage fills in what it decided or measured, as typed fields; the report, the live
+    stats and the progress lines read them back. None means "this stage did not say".
+    """
 
     index: int
     source: VideoSegment | None = None
+    # Wall-clock time (time.time()) at which the segment's last frame was captured: the start
+    # of glass-to-glass latency. Set by paced sources and carried across the live link.
+    captured_at: float | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
-    facts: dict[str, Any] = field(default_factory=dict)
     created_s: float = field(default_factory=time.perf_counter)
+    # sender
+    caption: str | None = None
+    keyframe_indices: tuple[int, ...] = ()
+    keyframe_skipped: str | None = None  # why no keyframe was sent
+    plan: SegmentPlan | None = None
+    # link
+    payload_bytes: dict[str, int] = field(default_factory=dict)  # per wire part, and "total"
+    link: LinkReport | None = None
+    sender_stage_ms: dict[str, float] = field(default_factory=dict)  # live: the far end's timings
+    keyframe_chunks_unsent: int = 0  # live: chunks the sender could not hand to the network
+    chunks_missing: int = 0  # live: keyframe chunks that never arrived
+    # receiver
+    keyframe_damaged: bool | None = None
+    receiver_notes: tuple[str, ...] = ()
+    prompt: str | None = None
+    prompt_removed: tuple[str, ...] = ()
+    psnr_db: float | None = None  # generated against source, when the source is known
+    playback: PlaybackSlot | None = None
+    dropped: str | None = None  # why the segment was not played
 
     @contextmanager
     def timed(self, name: str) -> Iterator[None]:
@@ -105,7 +130,7 @@ class BoundedQueue:
         ):
             oldest = self._queue.get_nowait()
             assert isinstance(oldest, Envelope)  # END is never followed by another put
-            oldest.trace.facts["dropped"] = self.drop_reason
+            oldest.trace.dropped = self.drop_reason
             self.dropped.append(oldest.trace)
         await self._queue.put(envelope)
         self.max_depth = max(self.max_depth, self._queue.qsize())
@@ -170,24 +195,42 @@ async def _drain(sink: Sink, inbox: BoundedQueue, completed: list[SegmentTrace])
         completed.append(envelope.trace)
 
 
+def _stages_and_queues(
+    steps: Sequence[Stage | BoundedQueue], queue_size: int, policy: DropPolicy
+) -> tuple[list[Stage], list[BoundedQueue]]:
+    """The stages, and the queue in front of each stage and of the sink: the one placed
+    there in ``steps``, else a default one."""
+    stages: list[Stage] = []
+    queues: list[BoundedQueue] = []
+    placed: BoundedQueue | None = None
+    for step in steps:
+        if isinstance(step, BoundedQueue):
+            if placed is not None:
+                raise ValueError("two queues in a row in the pipeline")
+            placed = step
+            continue
+        queues.append(placed or BoundedQueue(queue_size, policy))
+        stages.append(step)
+        placed = None
+    queues.append(placed or BoundedQueue(queue_size, policy))
+    return stages, queues
+
+
 async def run_pipeline(
     source: AsyncIterator[Envelope[Any]],
-    stages: Sequence[Stage],
+    steps: Sequence[Stage | BoundedQueue],
     sink: Sink,
     queue_size: int = 2,
     policy: DropPolicy = DropPolicy.BLOCK,
-    inboxes: Mapping[int, BoundedQueue] | None = None,
 ) -> PipelineResult:
     """Run ``source -> stages... -> sink`` until the source ends; the sink is always closed.
 
-    ``inboxes`` replaces the queue in front of stage i (i = len(stages): the sink), for a
-    queue with its own size or drop policy (the receiver's generation queue). If any stage
-    raises, the others are cancelled and the first error propagates unwrapped.
+    ``steps`` lists the stages in order; a ``BoundedQueue`` among them is the queue in front of
+    the next stage (or of the sink), for a queue with its own size or drop policy (the
+    receiver's generation queue). Other queues hold ``queue_size`` items under ``policy``. If
+    any stage raises, the others are cancelled and the first error propagates unwrapped.
     """
-    custom = inboxes or {}
-    queues = [
-        custom.get(index) or BoundedQueue(queue_size, policy) for index in range(len(stages) + 1)
-    ]
+    stages, queues = _stages_and_queues(steps, queue_size, policy)
     completed: list[SegmentTrace] = []
     dropped: list[SegmentTrace] = []
     try:

@@ -6,6 +6,7 @@ Times are seconds unless a name says otherwise.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -214,3 +215,36 @@ class ChannelFeedback:
     snr_db: float  # the receiver's SNR estimate
     delivered: bool = True
     keyframe_damaged: bool = False
+
+
+class Granularity(enum.Enum):
+    """How much a caption says."""
+
+    SHORT = "short"
+    NORMAL = "normal"
+    DETAILED = "detailed"
+
+
+@dataclass(frozen=True)
+class SegmentPlan:
+    """What the sender sends for one segment, and why."""
+
+    codec: str  # name:variant
+    keyframes: int
+    granularity: Granularity
+    keyframe_fec_parity: int
+    planned_snr_db: float
+    predicted_time_on_air_s: float
+    predicted_mse: float
+    within_budget: bool
+
+
+@dataclass(frozen=True)
+class PlaybackSlot:
+    """When a segment was shown on the playback clock (media seconds), and how late."""
+
+    captured_s: float
+    ready_s: float
+    shown_s: float
+    late_s: float
+    glass_to_glass_s: float

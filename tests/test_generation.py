@@ -21,6 +21,7 @@ from mirage_stream.receiver import (
     build_prompt,
 )
 from mirage_stream.receiver.backends import build_generator
+from mirage_stream.receiver.config import ReceiverConfig
 from mirage_stream.receiver.profile import IdentityMode, Lighting, StylePreset
 from mirage_stream.receiver.style import STYLES, anonymise_faces, relight
 from mirage_stream.sender.measure import detect_faces
@@ -74,76 +75,18 @@ def test_offline_generator_applies_identity_and_style(carphone_frames):
 
 def test_unknown_generator_or_missing_model_fails_at_start_up(tmp_path):
     with pytest.raises(InputError, match="--generator"):
-        build_generator("sora")
+        ReceiverConfig(generator="sora")
     with pytest.raises(InputError, match="--diffusion-model"):
-        build_generator("diffusion")
+        ReceiverConfig(generator="diffusion")
+    absent = ReceiverConfig(generator="diffusion", diffusion_model=str(tmp_path / "absent"))
     with pytest.raises(InputError, match="no model folder"):
-        build_generator("diffusion", str(tmp_path / "absent"))
-
-
-@pytest.fixture(scope="module")
-def tiny_ltx(tmp_path_factory):
-    """LTX-Video image-to-video from tiny random-weight components, saved like a real model."""
-    import torch
-    from diffusers import (
-        AutoencoderKLLTXVideo,
-        FlowMatchEulerDiscreteScheduler,
-        LTXImageToVideoPipeline,
-        LTXVideoTransformer3DModel,
-    )
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast, T5Config, T5EncoderModel
-
-    torch.manual_seed(0)
-    words = Tokenizer(models.WordLevel(unk_token="<unk>"))
-    words.pre_tokenizer = pre_tokenizers.Whitespace()
-    words.train_from_iterator(
-        ["one person talks in a car the camera is still"],
-        trainers.WordLevelTrainer(special_tokens=["<pad>", "</s>", "<unk>"]),
-    )
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=words, pad_token="<pad>", eos_token="</s>", unk_token="<unk>"
-    )
-    text_encoder = T5EncoderModel(
-        T5Config(vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4)
-    )
-    transformer = LTXVideoTransformer3DModel(
-        in_channels=8,
-        out_channels=8,
-        num_attention_heads=4,
-        attention_head_dim=8,
-        cross_attention_dim=32,
-        num_layers=1,
-        caption_channels=32,
-    )
-    vae = AutoencoderKLLTXVideo(
-        latent_channels=8,
-        block_out_channels=(8, 8, 8, 8),
-        decoder_block_out_channels=(8, 8, 8, 8),
-        layers_per_block=(1, 1, 1, 1, 1),
-        decoder_layers_per_block=(1, 1, 1, 1, 1),
-        spatio_temporal_scaling=(True, True, False, False),
-        decoder_spatio_temporal_scaling=(True, True, False, False),
-        decoder_inject_noise=(False, False, False, False, False),
-        upsample_residual=(False, False, False, False),
-        upsample_factor=(1, 1, 1, 1),
-        patch_size=1,
-        patch_size_t=1,
-    )
-    pipeline = LTXImageToVideoPipeline(
-        scheduler=FlowMatchEulerDiscreteScheduler(),
-        vae=vae,
-        text_encoder=text_encoder,
-        tokenizer=tokenizer,
-        transformer=transformer,
-    )
-    folder = tmp_path_factory.mktemp("tiny-ltx")
-    pipeline.save_pretrained(folder)
-    return folder
+        build_generator(absent)
 
 
 def test_diffusion_backend_runs_a_real_pipeline_on_tiny_weights(tiny_ltx):
-    generator = build_generator("diffusion", str(tiny_ltx))
+    generator = build_generator(
+        ReceiverConfig(generator="diffusion", diffusion_model=str(tiny_ltx))
+    )
     profile = ReceiverProfile(style=StylePreset.ANIMATION)
     config = GeneratorConfig(num_frames=7, fps=25.0, width=40, height=30, steps=2, guidance=1.0)
     request = GenerationRequest(
@@ -193,22 +136,26 @@ class _Collect:
 
 def test_three_times_overload_keeps_memory_bounded_and_accounts_for_every_segment():
     period, segments = 0.02, 30
+    queue = BoundedQueue(2, DropPolicy.DROP_OLDEST, drop_reason="skipped: generation behind")
+    sink = _Collect()
+    in_flight = []  # segments captured but neither played nor dropped yet, at each capture
 
     async def camera():
         for index in range(segments):
             await asyncio.sleep(period)
+            in_flight.append(index - len(sink.items) - len(queue.dropped))
             yield Envelope(np.zeros((8, 8, 3), np.uint8), SegmentTrace(index=index))
 
-    queue = BoundedQueue(2, DropPolicy.DROP_OLDEST, drop_reason="skipped: generation behind")
-    sink = _Collect()
     started = time.perf_counter()
-    result = asyncio.run(run_pipeline(camera(), [_Slow(3 * period)], sink, inboxes={0: queue}))
+    result = asyncio.run(run_pipeline(camera(), [queue, _Slow(3 * period)], sink))
     elapsed = time.perf_counter() - started
     played = {trace.index for trace in result.completed}
     skipped = {trace.index for trace in result.dropped}
     assert played | skipped == set(range(segments)) and not played & skipped
-    assert queue.max_depth <= 2
-    assert all(t.facts["dropped"] == "skipped: generation behind" for t in result.dropped)
+    # Memory stays bounded: at most the queue (2), the one being generated and the one the
+    # feeder holds wait at any time; without drop-oldest the backlog would grow to ~20.
+    assert queue.max_depth == 2 and max(in_flight) <= 4
+    assert all(t.dropped == "skipped: generation behind" for t in result.dropped)
     # About a third get generated; the newest segment always does.
     assert segments - 1 in played and len(played) <= segments // 2
     assert elapsed < segments * period * 1.5 + 1.0  # kept up with the camera, no backlog
@@ -250,14 +197,18 @@ def test_caption_consistency_is_high_for_the_same_video_and_lower_for_another():
 
 
 def test_run_reports_profile_prompts(tmp_path):
+    from mirage_stream.receiver import load_profile
     from mirage_stream.run import RunConfig, run_file
+    from mirage_stream.sources.config import InputConfig
 
     profile = tmp_path / "p.toml"
     profile.write_text('[style]\npreset = "animation"\n[identity]\nmode = "anonymise"\n')
     config = RunConfig(
-        input="sample:carphone", out=tmp_path / "out", max_seconds=1.0, profile=str(profile)
+        input=InputConfig(input="sample:carphone", max_seconds=1.0),
+        out=tmp_path / "out",
+        receiver=ReceiverConfig(profile=load_profile(profile)),
     )
     report = asyncio.run(run_file(config)).report
-    row = report["segments"][0]
+    row = report.segments[0]
     assert "animation" in row["prompt"] and "anonymous" in row["prompt"]
     assert Path(tmp_path / "out" / "generated.mp4").exists()

@@ -20,8 +20,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyee.asyncio import AsyncIOEventEmitter
 
-from channel_sim import ConstantSnr
+from mirage_stream.compose import build_receiver_chain
 from mirage_stream.errors import PayloadError
+from mirage_stream.link.config import ChannelConfig
+from mirage_stream.live.call import MAX_PENDING_SEGMENTS, LiveCall
 from mirage_stream.live.messages import (
     CHUNK_BYTES,
     FeedbackMessage,
@@ -32,12 +34,6 @@ from mirage_stream.live.messages import (
     join_payload,
     split_payload,
 )
-from mirage_stream.live.receiver_server import (
-    MAX_PENDING_SEGMENTS,
-    LiveCall,
-    ReceiverServerConfig,
-    serve,
-)
 from mirage_stream.live.sender_client import (
     MAX_BUFFERED_BYTES,
     LiveSenderConfig,
@@ -45,8 +41,11 @@ from mirage_stream.live.sender_client import (
     UplinkConfig,
     run_live_sender,
 )
+from mirage_stream.live.server import ReceiverServerConfig, serve
 from mirage_stream.live.video import FrameFeed
-from mirage_stream.pipeline import BoundedQueue, DropPolicy, Envelope, SegmentTrace
+from mirage_stream.pipeline import Envelope, SegmentTrace
+from mirage_stream.receiver.config import ReceiverConfig
+from mirage_stream.sources.config import InputConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -103,7 +102,7 @@ def test_frame_feed_plays_on_the_wall_clock_and_bounds_its_backlog():
 
 def test_a_call_survives_garbage_and_chunks_without_a_segment():
     async def scenario():
-        call = LiveCall(1, RTCPeerConnection(), ReceiverServerConfig(port=0, token="t"))
+        call = LiveCall(1, RTCPeerConnection(), ReceiverConfig())
         for junk in (b"\x00garbage", b"\x93\x01\x02", "text", b"\xff" * 70_000):
             call.on_message(junk)  # logged and dropped
         for index in range(100):  # a peer that never sends the segments these belong to
@@ -118,9 +117,9 @@ def test_a_call_survives_garbage_and_chunks_without_a_segment():
 
 def test_a_call_shows_generation_behind_after_a_skip():
     async def scenario():
-        call = LiveCall(1, RTCPeerConnection(), ReceiverServerConfig(port=0, token="t"))
-        queue = BoundedQueue(2, DropPolicy.DROP_OLDEST)
-        call._generation_queue = queue  # what the call's pipeline would create
+        call = LiveCall(1, RTCPeerConnection(), ReceiverConfig())
+        call._chain = build_receiver_chain(ReceiverConfig(), live=True)  # as the call builds it
+        queue = call._chain.generation_queue
         await queue.put(Envelope(None, SegmentTrace(index=0)))
         call.refresh()
         calm = (call.stats.behind, call.stats.segments_skipped)
@@ -215,9 +214,8 @@ def test_a_live_call_on_loopback_plays_every_segment_in_time():
         try:
             config = LiveSenderConfig(
                 UplinkConfig(f"http://127.0.0.1:{port}", "t"),
-                ConstantSnr(-10.0),
-                input="sample:carphone",
-                segment_s=1.0,
+                InputConfig(input="sample:carphone", segment_s=1.0),
+                channel=ChannelConfig(snr_db=-10.0),
             )
             counts = await run_live_sender(config)
             for _ in range(100):
@@ -244,15 +242,16 @@ def test_the_sender_reconnects_when_the_receiver_restarts():
             run_live_sender(
                 LiveSenderConfig(
                     UplinkConfig(f"http://127.0.0.1:{port}", "t", reconnect_s=0.5),
-                    ConstantSnr(-10.0),
-                    input="sample:carphone",
-                    loop=True,
+                    InputConfig(input="sample:carphone", segment_s=1.0, loop=True),
+                    channel=ChannelConfig(snr_db=-10.0),
                     total_seconds=9,
-                    segment_s=1.0,
                 )
             )
         )
-        await asyncio.sleep(3.5)
+        for _ in range(200):  # until the call is under way
+            if first.calls and next(iter(first.calls.values())).stats.segments_played >= 2:
+                break
+            await asyncio.sleep(0.05)
         await runner.cleanup()  # the receiver goes away mid-call ...
         await asyncio.sleep(1.0)
         second, runner, _ = await serve(ReceiverServerConfig(port=port, token="t"))  # ... and back
@@ -274,7 +273,7 @@ def test_the_sender_reconnects_when_the_receiver_restarts():
     assert after[0].segments_played == counts["segments_sent"] - before[0].segments_received
 
 
-def _start_receiver(tmp_path):
+def _start_receiver(tmp_path, *extra):
     """receiver_app.py on a free port; its output goes to a file (a pipe nobody reads would
     fill up and block it)."""
     token_file, log = tmp_path / "token", tmp_path / "receiver.log"
@@ -286,6 +285,7 @@ def _start_receiver(tmp_path):
             "0",
             "--token-file",
             str(token_file),
+            *extra,
         ],
         stdout=subprocess.DEVNULL,
         stderr=log.open("w"),
@@ -311,6 +311,24 @@ def _stats(url, token):
             return reply.status, await reply.json()
 
     return asyncio.run(fetch())
+
+
+def _stats_when(url, token, condition, timeout=60.0):
+    """Poll /stats until ``condition(stats)`` holds; the stats then, or a failure with the last
+    ones seen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status, stats = _stats(url, token)
+        if status == 200 and condition(stats):
+            return stats
+        if time.monotonic() > deadline:
+            raise AssertionError(f"/stats never met the condition: {stats}")
+        time.sleep(0.1)
+
+
+def _played(stats):
+    """Segments played per call number, ended calls and live ones."""
+    return {c["call"]: c["segments_played"] for c in stats["ended_calls"] + stats["calls"]}
 
 
 def _sender(url, token_file, *extra):
@@ -368,19 +386,16 @@ def test_two_processes_a_killed_sender_and_a_new_call(tmp_path):
         out, err = _finished(first, token_file)
         assert first.returncode == 0, err
         assert json.loads(out.strip().splitlines()[-1])["segments_sent"] == 3
-        time.sleep(1.5)
-        status, stats = _stats(url, token)
-        assert status == 200
+        stats = _stats_when(url, token, lambda s: bool(s["ended_calls"]))
         (call,) = stats["ended_calls"]
         assert call["segments_played"] == 3 and call["captions_intact"] == 3
         assert call["g2g_max_s"] <= 1.5  # glass to glass within segment length + 0.5 s
 
         # A sender killed mid-call leaves the receiver serving.
         second = _sender(url, token_file, "--loop")
-        time.sleep(6)
+        _stats_when(url, token, lambda s: _played(s).get(2, 0) >= 2)
         second.send_signal(signal.SIGKILL)
         second.wait(timeout=30)
-        time.sleep(1)
         status, stats = _stats(url, token)
         assert status == 200 and receiver.poll() is None
 
@@ -388,10 +403,8 @@ def test_two_processes_a_killed_sender_and_a_new_call(tmp_path):
         third = _sender(url, token_file, "--max-seconds", "2")
         out, err = _finished(third, token_file)
         assert third.returncode == 0, err
-        time.sleep(1.5)
-        _, stats = _stats(url, token)
-        played = {c["call"]: c["segments_played"] for c in stats["ended_calls"] + stats["calls"]}
-        assert played[1] == 3 and played[3] == 2  # call 2 was the killed one
+        stats = _stats_when(url, token, lambda s: _played(s).get(3) == 2)
+        assert _played(stats)[1] == 3  # call 2 was the killed one
     finally:
         receiver.send_signal(signal.SIGTERM)
         receiver.wait(timeout=30)
@@ -442,11 +455,8 @@ def test_headless_browser_sees_frames_change_and_stats_update():
             run_live_sender(
                 LiveSenderConfig(
                     UplinkConfig(f"http://127.0.0.1:{port}", "t"),
-                    ConstantSnr(-10.0),
-                    input="sample:carphone",
-                    loop=True,
+                    InputConfig(input="sample:carphone", segment_s=1.0, loop=True),
                     total_seconds=12,
-                    segment_s=1.0,
                 )
             )
         )
@@ -486,7 +496,7 @@ def test_headless_browser_sees_frames_change_and_stats_update():
     [
         (["--camera", "/dev/no-such-camera"], "no device at /dev/no-such-camera"),
         (["--input", "no-such-file.mp4"], "does not exist"),
-        (["--input", "sample:carphone", "--segment-s", "0"], "--segment-s must be positive"),
+        (["--input", "sample:carphone", "--segment-s", "0"], "--segment-s must be in [0.1, 30]"),
         (["--input", "sample:carphone", "--camera", "/dev/video0"], "exactly one of"),
         ([], "exactly one of"),
     ],
@@ -515,3 +525,147 @@ def test_receiver_app_rejects_bad_flags(args, message, capsys):
 
     code = receiver_app.main(args)
     assert code == 2 and message in capsys.readouterr().err
+
+
+# --- one chain for files and calls ------------------------------------------------------------
+
+
+def _flags(argv_prefix):
+    """The long options a command's parser accepts."""
+    from mirage_stream.cli import build_parser
+
+    parser = build_parser()
+    sub = parser._subparsers._group_actions[0].choices[argv_prefix]
+    return {flag for action in sub._actions for flag in action.option_strings if flag[:2] == "--"}
+
+
+def test_the_apps_take_every_receiver_and_channel_option_of_run():
+    run, send, receive = _flags("run"), _flags("send"), _flags("receive")
+    receiver_side = {
+        "--profile",
+        "--generator",
+        "--diffusion-model",
+        "--keyframe-strength",
+        "--steps",
+        "--guidance",
+        "--damaged-keyframes",
+        "--generation-queue",
+        "--width",
+        "--height",
+        "--seed",
+    }
+    channel_side = {
+        "--snr-db",
+        "--snr-process",
+        "--snr-std-db",
+        "--snr-bad-db",
+        "--snr-trace",
+        "--bandwidth-hz",
+        "--ber-model",
+        "--overhead-ms",
+    }
+    sender_side = {"--captioner", "--codec", "--granularity", "--latency-budget-ms", "--faces"}
+    assert receiver_side <= run and receiver_side <= receive
+    assert (channel_side | sender_side) <= run and (channel_side | sender_side) <= send
+
+
+@pytest.mark.parametrize("process", ["constant", "random-walk", "gilbert-elliott", "trace"])
+def test_sender_app_builds_every_snr_process(process, tmp_path):
+    from mirage_stream.cli import build_parser
+
+    trace = tmp_path / "snr.csv"
+    trace.write_text("snr_db\n-3\n4\n")
+    argv = ["send", "--token", "t", "--input", "sample:carphone", "--snr-process", process]
+    argv += ["--snr-db", "2", "--snr-bad-db", "-12", "--snr-std-db", "1.5", "--seed", "3"]
+    if process == "trace":
+        argv += ["--snr-trace", str(trace)]
+    snr = ChannelConfig.from_args(build_parser().parse_args(argv)).snr()
+    values = [snr.snr_db(index) for index in range(200)]
+    if process == "constant":
+        assert set(values) == {2.0}
+    elif process == "trace":
+        assert values[:2] == [-3.0, 4.0]
+    elif process == "gilbert-elliott":
+        assert set(values) == {2.0, -12.0}
+    else:
+        assert len(set(values)) > 100 and abs(float(np.mean(values)) - 2.0) < 1.5
+
+
+def test_a_failing_call_is_shown_as_failed_and_the_server_serves_the_next():
+    class Broken:
+        name = "broken"
+
+        def generate(self, request):
+            raise RuntimeError("generator out of memory")
+
+    async def call(port):
+        config = LiveSenderConfig(
+            UplinkConfig(f"http://127.0.0.1:{port}", "t"),
+            InputConfig(input="sample:carphone", segment_s=1.0, max_seconds=2.0),
+        )
+        return await run_live_sender(config)
+
+    async def until_ended(server, count):
+        for _ in range(200):
+            if len(server.ended) >= count:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("the call never ended")
+
+    async def scenario():
+        server, runner, port = await serve(ReceiverServerConfig(port=0, token="t"))
+        working = server.generator
+        try:
+            server.generator = Broken()
+            await call(port)  # its calls fail; it reconnects and tries again
+            await until_ended(server, 1)
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(
+                    f"http://127.0.0.1:{port}/stats", headers={"Authorization": "Bearer t"}
+                ) as reply,
+            ):
+                shown = await reply.json()
+            server.generator = working
+            failed = len(server.ended)
+            await call(port)
+            await until_ended(server, failed + 1)
+            return shown, server.ended
+        finally:
+            await runner.cleanup()
+
+    shown, ended = asyncio.run(scenario())
+    *failed, last = ended
+    assert failed and all(c.state == "failed" for c in failed)
+    assert all(c.error == "RuntimeError: generator out of memory" for c in failed)
+    assert shown["state"] == "call failed: RuntimeError: generator out of memory"
+    assert last.state == "ended" and last.segments_played == 2
+
+
+@pytest.mark.slow
+def test_a_call_between_the_apps_with_the_tiny_diffusion_pipeline(tmp_path, tiny_ltx):
+    receiver, url, token_file = _start_receiver(
+        tmp_path,
+        *("--generator", "diffusion", "--diffusion-model", str(tiny_ltx)),
+        *("--steps", "2", "--guidance", "1", "--width", "64", "--height", "48"),
+        *("--keyframe-strength", "0.5", "--damaged-keyframes", "last-good"),
+    )
+    token = token_file.read_text().strip()
+    try:
+        sender = _sender(
+            url,
+            token_file,
+            *("--max-seconds", "2", "--snr-process", "gilbert-elliott", "--snr-bad-db", "-12"),
+        )
+        out, err = _finished(sender, token_file)
+        assert sender.returncode == 0, err
+        assert json.loads(out.strip().splitlines()[-1])["segments_sent"] == 2
+        stats = _stats_when(url, token, lambda s: bool(s["ended_calls"]), timeout=120)
+        (call,) = stats["ended_calls"]
+        assert call["state"] == "ended" and call["segments_played"] == 2, call
+        assert call["last"]["snr_db"] in (-10.0, -12.0)  # the Gilbert-Elliott states
+        assert "generate" in call["last"]["stage_ms"]
+    finally:
+        receiver.send_signal(signal.SIGTERM)
+        receiver.wait(timeout=30)
+    assert receiver.returncode == 0

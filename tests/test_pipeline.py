@@ -32,7 +32,7 @@ class DropOdd:
 
     async def process(self, item, trace):
         if item % 2:
-            trace.facts["dropped"] = "odd"
+            trace.dropped = "odd"
             return None
         return item
 
@@ -66,7 +66,29 @@ def test_items_flow_in_order_through_stages():
     assert sink.closed
     assert [t.index for t in result.completed] == list(range(10))
     assert all("add" in t.timings_ms and "sink" in t.timings_ms for t in result.completed)
-    assert result.max_queue_depth <= 1
+
+
+def test_a_slow_sink_holds_the_source_back_by_the_queues_bound():
+    produced, leads = [], []
+
+    async def counted(count):
+        for i in range(count):
+            produced.append(i)
+            yield Envelope(i, SegmentTrace(index=i))
+
+    class SlowSink(ListSink):
+        async def consume(self, item, trace):
+            leads.append(len(produced) - len(self.items))
+            await asyncio.sleep(0.002)
+            await super().consume(item, trace)
+
+    sink = SlowSink()
+    result = asyncio.run(run_pipeline(counted(40), [AddOne(), AddOne()], sink, queue_size=1))
+    assert sink.items == list(range(2, 42))
+    # Back-pressure: every queue filled up to its bound, and the source ran ahead of the sink
+    # by no more than the queues (3 x 1), the two stages, the feeder and the sink hold.
+    assert result.queue_depths == [1, 1, 1]
+    assert 3 <= max(leads) <= 7
 
 
 def test_dropped_items_are_accounted_for():
@@ -74,7 +96,7 @@ def test_dropped_items_are_accounted_for():
     result = asyncio.run(run_pipeline(numbers(6), [DropOdd()], sink))
     assert sink.items == [0, 2, 4]
     assert [t.index for t in result.dropped] == [1, 3, 5]
-    assert all(t.facts["dropped"] == "odd" for t in result.dropped)
+    assert all(t.dropped == "odd" for t in result.dropped)
 
 
 def test_stage_error_propagates_unwrapped_and_sink_is_closed():

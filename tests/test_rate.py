@@ -12,7 +12,8 @@ from mirage_stream.codecs.quality import load_quality
 from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.sender import Granularity, SceneAnalyser
-from mirage_stream.sender.factory import SenderOptions, build_sender
+from mirage_stream.sender.config import SenderConfig
+from mirage_stream.sender.factory import build_sender
 from mirage_stream.sender.rate import (
     LinkModel,
     RateAdapter,
@@ -114,12 +115,12 @@ def test_before_feedback_the_prior_is_used_with_a_margin():
 
 def test_sender_with_rate_adapter_plans_and_resends_after_damage():
     feedback = FeedbackInbox()
-    sender = build_sender(SenderOptions(latency_budget_ms=20.0), feedback)
+    sender = build_sender(SenderConfig(latency_budget_ms=20.0), feedback)
     segment = panning_segment(0, 0)
     trace = SegmentTrace(index=0)
     first = sender.describe(segment, trace)
     assert first is not None and first.keyframes
-    assert trace.facts["plan"].within_budget
+    assert trace.plan.within_budget
     # Same scene again: nothing new to send.
     second = sender.describe(segment, SegmentTrace(index=1))
     assert second is not None and second.keyframes == ()

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from mirage_stream.codecs import ThumbnailCodec
+from mirage_stream.compose import build_receiver_chain
 from mirage_stream.link import Delivery
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.receiver import (
@@ -11,9 +12,9 @@ from mirage_stream.receiver import (
     GeneratorConfig,
     KeyframeMotionGenerator,
     ReceiverProfile,
-    ReceiverStage,
     build_prompt,
 )
+from mirage_stream.receiver.config import ReceiverConfig
 from mirage_stream.sender.measure import measure_motion
 from mirage_stream.types import LinkReport, MotionHints, SceneFacts, SemanticPayload
 from mirage_stream.wire import encode_payload, encode_payload_image
@@ -129,27 +130,37 @@ def _with_a_damaged_keyframe(payload):
     return damaged
 
 
+def _render(chain, delivery, trace):
+    """Decode and generate one delivery, with no queue in between."""
+    decoded = chain.decode.decode(delivery, trace)
+    return None if decoded is None else chain.generate.render(decoded, trace)
+
+
+def _receiver(width=320, height=240):
+    return build_receiver_chain(ReceiverConfig(width=width, height=height))
+
+
 def test_receiver_flags_damage_and_reuses_last_keyframe_when_unusable():
-    receiver = ReceiverStage(KeyframeMotionGenerator(), width=64, height=48)
-    first = receiver.render(_delivery(_payload()), SegmentTrace(index=0))
+    receiver = _receiver(64, 48)
+    first = _render(receiver, _delivery(_payload()), SegmentTrace(index=0))
     assert first is not None and not first.keyframe_damaged
 
     damaged = _with_a_damaged_keyframe(_payload())
-    second = receiver.render(_delivery(_payload(), bytes(damaged)), SegmentTrace(index=1))
+    second = _render(receiver, _delivery(_payload(), bytes(damaged)), SegmentTrace(index=1))
     assert second is not None and second.keyframe_damaged
     assert any("damaged" in note for note in second.notes)
 
     unknown = dataclasses.replace(_payload().keyframes[0], codec="future-codec")
     third_payload = dataclasses.replace(_payload(), keyframes=(unknown,))
-    third = receiver.render(_delivery(third_payload), SegmentTrace(index=2))
+    third = _render(receiver, _delivery(third_payload), SegmentTrace(index=2))
     assert third is not None and any("reusing" in note for note in third.notes)
 
 
 def test_receiver_drops_garbage_with_a_reason():
     trace = SegmentTrace(index=0)
-    result = ReceiverStage(KeyframeMotionGenerator()).render(_delivery(_payload(), b"junk"), trace)
+    result = _render(_receiver(), _delivery(_payload(), b"junk"), trace)
     assert result is None
-    assert trace.facts["dropped"].startswith("payload rejected")
+    assert trace.dropped.startswith("payload rejected")
 
 
 def test_payload_lost_on_the_link_is_dropped_with_a_reason():
@@ -157,8 +168,8 @@ def test_payload_lost_on_the_link_is_dropped_with_a_reason():
     lost = Delivery(
         data=None, report=LinkReport(-25.0, 0.2, 0, 0, 0, 0.0, delivered=False, tries=8)
     )
-    assert ReceiverStage(KeyframeMotionGenerator()).render(lost, trace) is None
-    assert trace.facts["dropped"] == "payload lost on the link after 8 tries"
+    assert _render(_receiver(), lost, trace) is None
+    assert trace.dropped == "payload lost on the link after 8 tries"
 
 
 def test_last_good_policy_generates_from_the_last_intact_keyframe():
@@ -176,7 +187,6 @@ def test_last_good_policy_generates_from_the_last_intact_keyframe():
 
 def test_unknown_damage_policy_is_rejected():
     from mirage_stream.errors import InputError
-    from mirage_stream.receiver import DecodeStage
 
     with pytest.raises(InputError, match="--damaged-keyframes"):
-        DecodeStage(damaged_keyframes="ignore")
+        ReceiverConfig(damaged_keyframes="ignore")

@@ -2,6 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
+from mirage_stream.anonymise import scrub_identity
 from mirage_stream.codecs import make_codec
 from mirage_stream.errors import InputError
 from mirage_stream.pipeline import SegmentTrace
@@ -15,9 +16,9 @@ from mirage_stream.sender import (
     ScoredKeyframeSelector,
     SenderSettings,
     SenderStage,
-    scrub_identity,
 )
-from mirage_stream.sender.factory import SenderOptions, build_sender
+from mirage_stream.sender.config import SenderConfig
+from mirage_stream.sender.factory import build_sender
 from mirage_stream.sender.keyframes import ScoreWeights
 from mirage_stream.sender.measure import detect_faces, dominant_colours, measure_motion
 from mirage_stream.types import MotionHints, SceneFacts, VideoSegment
@@ -141,25 +142,25 @@ def test_empty_segment_is_dropped_with_a_reason():
     trace = SegmentTrace(index=0)
     sender = SenderStage(MeasuredFactsCaptioner(), ScoredKeyframeSelector())
     assert sender.describe(empty, trace) is None
-    assert trace.facts["dropped"] == "segment holds no frames"
+    assert trace.dropped == "segment holds no frames"
 
 
 @pytest.mark.parametrize(
-    ("options", "message"),
+    ("settings", "message"),
     [
-        (SenderOptions(granularity="huge"), "--granularity"),
-        (SenderOptions(face_policy="hide"), "--faces"),
-        (SenderOptions(captioner="gpt"), "--captioner"),
-        (SenderOptions(captioner="vlm"), "--vlm-model"),
-        (SenderOptions(captioner="vlm", vlm_model="/no/such/model"), "no model folder"),
-        (SenderOptions(codec="vq:K3"), "--codec"),
-        (SenderOptions(max_keyframes=9), "--max-keyframes"),
-        (SenderOptions(latency_budget_ms=-1.0), "--latency-budget-ms"),
+        ({"granularity": "huge"}, "--granularity"),
+        ({"face_policy": "hide"}, "--faces"),
+        ({"captioner": "gpt"}, "--captioner"),
+        ({"captioner": "vlm"}, "--vlm-model"),
+        ({"captioner": "vlm", "vlm_model": "/no/such/model"}, "no model folder"),
+        ({"codec": "vq:K3"}, "--codec"),
+        ({"max_keyframes": 9}, "--max-keyframes"),
+        ({"latency_budget_ms": -1.0}, "--latency-budget-ms"),
     ],
 )
-def test_bad_sender_options_fail_at_start_up(options, message):
+def test_bad_sender_options_fail_at_start_up(settings, message):
     with pytest.raises(InputError, match=message):
-        build_sender(options)
+        build_sender(SenderConfig(**settings))
 
 
 # --- privacy ----------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ pytest.importorskip("transformers")
 from mirage_stream.errors import InputError
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.sender import CaptionSettings, Granularity, SceneAnalyser
-from mirage_stream.sender.factory import SenderOptions, build_sender
+from mirage_stream.sender.config import SenderConfig
+from mirage_stream.sender.factory import build_sender
 from mirage_stream.sender.vlm import VlmCaptioner
 from mirage_stream.types import VideoSegment
 from tests.conftest import panning_segment
@@ -90,7 +91,7 @@ def test_vlm_output_is_scrubbed_under_privacy(tiny_blip):
 
 
 def test_vlm_is_chosen_by_name_in_the_sender(tiny_blip):
-    sender = build_sender(SenderOptions(captioner="vlm", vlm_model=str(tiny_blip)))
+    sender = build_sender(SenderConfig(captioner="vlm", vlm_model=str(tiny_blip)))
     assert sender.captioner.name == "vlm"
     frames = np.stack([_segment().frames[0]] * 3)
     payload = sender.describe(VideoSegment(0, frames, 25.0, 0.0), SegmentTrace(index=0))
@@ -170,7 +171,7 @@ def test_clip_relevance_scores_frames_in_unit_range(tiny_clip):
 
 
 def test_clip_model_feeds_the_keyframe_selector(tiny_clip):
-    sender = build_sender(SenderOptions(clip_model=str(tiny_clip), max_keyframes=2))
+    sender = build_sender(SenderConfig(clip_model=str(tiny_clip), max_keyframes=2))
     assert sender.selector.relevance is not None
     payload = sender.describe(panning_segment(3, 0), SegmentTrace(index=0))
     assert payload is not None and payload.keyframes
@@ -178,4 +179,4 @@ def test_clip_model_feeds_the_keyframe_selector(tiny_clip):
 
 def test_missing_clip_folder_is_a_clear_error(tmp_path):
     with pytest.raises(InputError, match="--clip-model"):
-        build_sender(SenderOptions(clip_model=str(tmp_path / "absent")))
+        build_sender(SenderConfig(clip_model=str(tmp_path / "absent")))

@@ -13,39 +13,52 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from channel_sim import ConstantSnr
-from mirage_stream.live.receiver_server import ReceiverServerConfig, serve
+from mirage_stream.errors import InputError
+from mirage_stream.link.config import ChannelConfig
 from mirage_stream.live.sender_client import LiveSenderConfig, UplinkConfig, run_live_sender
+from mirage_stream.live.server import ReceiverServerConfig, serve
+from mirage_stream.receiver.config import ReceiverConfig
+from mirage_stream.sender.config import SenderConfig
+from mirage_stream.sources.config import InputConfig
 
 
 @dataclass(frozen=True)
 class LiveBenchConfig:
+    """N calls, each a live sender (any sender's components) into one receiver server."""
+
     calls: int = 1
-    input: str = "sample:carphone"
-    seconds: float = 12.0
-    segment_s: float = 2.0
-    snr_db: float = -10.0
+    seconds: float = 12.0  # of video per call
+    input: InputConfig = field(
+        default_factory=lambda: InputConfig(input="sample:carphone", loop=True)
+    )
+    sender: SenderConfig = field(default_factory=SenderConfig)
+    channel: ChannelConfig = field(default_factory=ChannelConfig)
+    receiver: ReceiverConfig = field(default_factory=ReceiverConfig)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.calls <= 16:
+            raise InputError(f"--calls must be in [1, 16], got {self.calls}")
 
 
 async def _bench(config: LiveBenchConfig) -> dict[str, Any]:
-    server, runner, port = await serve(ReceiverServerConfig(port=0, token="bench"))
+    server, runner, port = await serve(
+        ReceiverServerConfig(port=0, token="bench", receiver=config.receiver)
+    )
     cpu_start, wall_start = time.process_time(), time.perf_counter()
     try:
         senders = [
             run_live_sender(
                 LiveSenderConfig(
                     UplinkConfig(f"http://127.0.0.1:{port}", "bench"),
-                    ConstantSnr(config.snr_db),
-                    input=config.input,
-                    loop=True,
+                    replace(config.input, loop=True),
+                    sender=config.sender,
+                    channel=replace(config.channel, seed=config.channel.seed + call),
                     total_seconds=config.seconds,
-                    segment_s=config.segment_s,
-                    seed=call,
                 )
             )
             for call in range(config.calls)
@@ -63,12 +76,13 @@ async def _bench(config: LiveBenchConfig) -> dict[str, Any]:
     sent = sum(c["segments_sent"] for c in counts)
     played = sum(stats.segments_played for stats in calls)
     p95 = float(np.percentile(g2g, 95)) if g2g else None
+    segment_s = config.input.segment_s
     return {
         "calls": config.calls,
-        "input": config.input,
+        "input": config.input.input,
         "seconds_per_call": config.seconds,
-        "segment_s": config.segment_s,
-        "snr_db": config.snr_db,
+        "segment_s": config.input.segment_s,
+        "snr_db": config.channel.snr_db,
         "g2g_p50_s": round(float(np.percentile(g2g, 50)), 3) if g2g else None,
         "g2g_p95_s": round(p95, 3) if p95 is not None else None,
         "segments_sent": sent,
@@ -80,7 +94,7 @@ async def _bench(config: LiveBenchConfig) -> dict[str, Any]:
         "captions_lost": sent - sum(stats.captions_intact for stats in calls),
         "cpu_per_call": round(cpu_s / (config.seconds * config.calls), 3),
         "wall_s": round(wall_s, 2),
-        "held_real_time": played == sent and p95 is not None and p95 <= config.segment_s + 0.5,
+        "held_real_time": played == sent and p95 is not None and p95 <= segment_s + 0.5,
     }
 
 

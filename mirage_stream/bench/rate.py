@@ -20,17 +20,21 @@ import numpy as np
 
 from channel_sim import (
     AwgnBitChannel,
-    ConstantSnr,
-    GaussMarkovSnr,
-    GilbertElliottSnr,
     SnrProcess,
 )
 from mirage_stream.codecs.quality import load_quality
+from mirage_stream.link.config import ChannelConfig
 from mirage_stream.sender.analysis import SceneAnalyser, SegmentAnalysis
-from mirage_stream.sender.captioner import CaptionSettings, Granularity, describe
-from mirage_stream.sender.rate import LinkModel, RateAdapter, SegmentPlan
+from mirage_stream.sender.captioner import CaptionSettings, describe
+from mirage_stream.sender.rate import LinkModel, RateAdapter
 from mirage_stream.sources import FileSource, SourceConfig, resolve_input
-from mirage_stream.types import ChannelFeedback, EncodedKeyframe, SemanticPayload
+from mirage_stream.types import (
+    ChannelFeedback,
+    EncodedKeyframe,
+    Granularity,
+    SegmentPlan,
+    SemanticPayload,
+)
 from mirage_stream.wire import encode_payload_image
 
 
@@ -47,11 +51,21 @@ class RateBenchConfig:
     seed: int = 0
 
 
+PROCESSES = ("constant", "random-walk", "gilbert-elliott")
+
+
 def snr_processes(config: RateBenchConfig) -> dict[str, SnrProcess]:
+    """Each SNR process the bench compares, built as a run would build it."""
     return {
-        "constant": ConstantSnr(config.snr_db),
-        "random-walk": GaussMarkovSnr(config.snr_db, config.snr_std_db, seed=config.seed),
-        "gilbert-elliott": GilbertElliottSnr(config.snr_db, config.snr_bad_db, seed=config.seed),
+        name: ChannelConfig(
+            snr_db=config.snr_db,
+            snr_process=name,
+            snr_std_db=config.snr_std_db,
+            snr_bad_db=config.snr_bad_db,
+            bandwidth_hz=config.bandwidth_hz,
+            seed=config.seed,
+        ).snr()
+        for name in PROCESSES
     }
 
 

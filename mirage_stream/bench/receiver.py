@@ -21,9 +21,9 @@ from mirage_stream.errors import InputError
 from mirage_stream.metrics.captions import CaptionConsistency, SentenceBert
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.receiver.profile import StylePreset
+from mirage_stream.report import RunReport
 from mirage_stream.run import RunConfig, run_file
 from mirage_stream.sender.captioner import MeasuredFactsCaptioner
-from mirage_stream.sender.factory import SenderOptions
 from mirage_stream.types import GeneratedSegment, VideoSegment
 
 RECEIVER_STAGES = ("decode", "prompt", "generate", "sink")
@@ -33,14 +33,13 @@ CODECS = ("vq", "ae")
 
 @dataclass(frozen=True)
 class ReceiverBenchConfig:
-    input: str = "sample:carphone"
-    snr_db: float = -10.0
-    codec: str = "vq"
+    """The main run (any run's components) and the Table-5 grid of styles and codecs."""
+
+    run: RunConfig = field(
+        default_factory=lambda: RunConfig.for_input("sample:carphone", Path("out/bench-receiver"))
+    )
     styles: tuple[str, ...] = STYLES
     style_codecs: tuple[str, ...] = CODECS
-    max_seconds: float | None = None
-    seed: int = 0
-    sender: SenderOptions = field(default_factory=SenderOptions)
 
     def __post_init__(self) -> None:
         for style in self.styles:
@@ -48,15 +47,7 @@ class ReceiverBenchConfig:
                 raise InputError(f"--styles: unknown style {style!r} (one of {', '.join(STYLES)})")
 
 
-def _profile_file(folder: Path, style: str) -> str | None:
-    if style == "none":
-        return None
-    path = folder / f"{style}.toml"
-    path.write_text(f'[style]\npreset = "{style}"\n')
-    return str(path)
-
-
-def _run(config: RunConfig) -> tuple[dict[str, Any], list[tuple[VideoSegment, VideoSegment]]]:
+def _run(config: RunConfig) -> tuple[RunReport, list[tuple[VideoSegment, VideoSegment]]]:
     pairs: list[tuple[VideoSegment, VideoSegment]] = []
 
     def keep(generated: GeneratedSegment, trace: SegmentTrace) -> None:
@@ -68,9 +59,9 @@ def _run(config: RunConfig) -> tuple[dict[str, Any], list[tuple[VideoSegment, Vi
     return result.report, pairs
 
 
-def _receiver_seconds(report: dict[str, Any]) -> dict[str, float]:
+def _receiver_seconds(report: RunReport) -> dict[str, float]:
     totals = dict.fromkeys(RECEIVER_STAGES, 0.0)
-    for row in report["segments"] + report["dropped"]:
+    for row in report.segments + report.dropped:
         for name in RECEIVER_STAGES:
             totals[name] += row["timings_ms"].get(name, 0.0) / 1000.0
     return totals
@@ -83,26 +74,27 @@ def bench_receiver(config: ReceiverBenchConfig, progress: bool = False) -> dict[
         if progress:
             print(f"bench receiver: {message}", file=sys.stderr, flush=True)
 
+    base = config.run
     with tempfile.TemporaryDirectory(prefix="mirage-bench-") as scratch:
-        folder = Path(scratch)
 
-        def run(style: str, codec: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-            run_config = RunConfig(
-                input=config.input,
-                out=folder / f"{style}-{codec}",
-                snr_db=config.snr_db,
-                max_seconds=config.max_seconds,
-                seed=config.seed,
-                sender=replace(config.sender, codec=codec),
-                profile=_profile_file(folder, style),
+        def run(style: str | None, codec: str) -> tuple[RunReport, list[dict[str, Any]]]:
+            """``style`` None: the profile as given; else the given one in that style."""
+            profile = base.receiver.profile
+            if style is not None:
+                profile = replace(profile, style=StylePreset(style))
+            run_config = replace(
+                base,
+                out=Path(scratch) / f"{style}-{codec}",
+                sender=replace(base.sender, codec=codec),
+                receiver=replace(base.receiver, profile=profile),
             )
             report, pairs = _run(run_config)
             scores = [consistency.compare(source, shown) for source, shown in pairs]
             return report, scores
 
-        say(f"main run: style none, codec {config.codec}")
-        report, scores = run("none", config.codec)
-        video_s = report["totals"]["video_s"]
+        say(f"main run: profile as given, codec {base.sender.codec}")
+        report, scores = run(None, base.sender.codec)
+        video_s = report.totals.video_s
         seconds = _receiver_seconds(report)
         receiver_s = sum(seconds[name] for name in ("decode", "prompt", "generate"))
         styles = []
@@ -119,16 +111,16 @@ def bench_receiver(config: ReceiverBenchConfig, progress: bool = False) -> dict[
                     }
                 )
     return {
-        "input": config.input,
-        "snr_db": config.snr_db,
-        "codec": config.codec,
-        "segments": report["totals"]["segments"],
+        "input": base.input.input,
+        "snr_db": base.channel.snr_db,
+        "codec": base.sender.codec,
+        "segments": report.totals.segments,
         "video_s": video_s,
         "rtf": round(receiver_s / video_s, 4) if video_s else None,
         "stages": {name: round(s / video_s, 4) for name, s in seconds.items()} if video_s else {},
-        "queue_depth_max": report["totals"]["generation_queue_depth_max"],
+        "queue_depth_max": report.totals.generation_queue_depth_max,
         "sbert": round(float(np.mean([s["sbert"] for s in scores])), 4) if scores else None,
-        "mean_psnr_db": report["totals"]["mean_psnr_db"],
+        "mean_psnr_db": report.totals.mean_psnr_db,
         "per_segment": scores,
         "styles": styles,
     }

@@ -14,8 +14,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mirage_stream.pipeline import SegmentTrace
-from mirage_stream.sender.factory import SenderOptions, build_sender
-from mirage_stream.sources import FileSource, SourceConfig, resolve_input
+from mirage_stream.sender.config import SenderConfig
+from mirage_stream.sender.factory import build_sender
+from mirage_stream.sources import FileSource, resolve_input
+from mirage_stream.sources.config import InputConfig
 from mirage_stream.wire import encode_payload_image
 
 STAGES = ("analyse", "plan", "caption", "select", "privacy", "encode")
@@ -23,13 +25,9 @@ STAGES = ("analyse", "plan", "caption", "select", "privacy", "encode")
 
 @dataclass(frozen=True)
 class SenderBenchConfig:
-    input: str = "sample:bikes"
-    segment_s: float = 2.0
-    width: int = 320
-    height: int = 240
-    max_seconds: float | None = None
+    input: InputConfig = field(default_factory=lambda: InputConfig(input="sample:bikes"))
+    sender: SenderConfig = field(default_factory=SenderConfig)
     warmup_segments: int = 1  # run once first so that lazy loads are not counted
-    sender: SenderOptions = field(default_factory=SenderOptions)
 
 
 def peak_rss_mb() -> float:
@@ -38,12 +36,10 @@ def peak_rss_mb() -> float:
 
 
 def bench_sender(config: SenderBenchConfig, progress: bool = False) -> dict[str, Any]:
-    source = FileSource(
-        resolve_input(config.input), SourceConfig(config.width, config.height, config.max_seconds)
-    )
+    source = FileSource(resolve_input(config.input.input or ""), config.input.frames())
     start = time.perf_counter()
     try:
-        segments = list(source.iter_segments(config.segment_s))
+        segments = list(source.iter_segments(config.input.segment_s))
     finally:
         source.close()
     decode_s = time.perf_counter() - start
@@ -63,17 +59,17 @@ def bench_sender(config: SenderBenchConfig, progress: bool = False) -> dict[str,
         for name in STAGES:
             stage_ms[name] += trace.timings_ms.get(name, 0.0)
         size = len(encode_payload_image(payload).data) if payload is not None else 0
-        plan = trace.facts.get("plan")
+        plan = trace.plan
         rows.append(
             {
                 "index": segment.index,
                 "seconds": round(elapsed, 4),
                 "bytes": size,
                 "keyframes": 0 if payload is None else len(payload.keyframes),
-                "keyframe_skipped": trace.facts.get("keyframe_skipped"),
-                "codec": getattr(plan, "codec", None),
-                "granularity": getattr(getattr(plan, "granularity", None), "value", None),
-                "caption": trace.facts.get("caption"),
+                "keyframe_skipped": trace.keyframe_skipped,
+                "codec": None if plan is None else plan.codec,
+                "granularity": None if plan is None else plan.granularity.value,
+                "caption": trace.caption,
             }
         )
         if progress:
@@ -89,7 +85,7 @@ def bench_sender(config: SenderBenchConfig, progress: bool = False) -> dict[str,
     # What the skipped segments would have cost with one keyframe each (symbols + metadata).
     saved = len(skipped) * (keyframe_bytes + 16)
     return {
-        "input": config.input,
+        "input": config.input.input,
         "segments": len(rows),
         "video_s": round(video_s, 3),
         "rtf": round(total_s / video_s, 4) if video_s else None,

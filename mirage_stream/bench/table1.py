@@ -9,7 +9,7 @@ air at the eq. 7 rate plus the stated per-payload overhead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,7 @@ import numpy as np
 from channel_sim import time_on_air_s
 from mirage_stream.codecs import make_codec
 from mirage_stream.errors import InputError
+from mirage_stream.link.config import ChannelConfig
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.sender import (
     CaptionSettings,
@@ -74,9 +75,7 @@ class Table1Config:
     frames: int = 144
     width: int = 320
     height: int = 240
-    snr_db: float = -10.0
-    bandwidth_hz: float = 20e6
-    overhead_ms: float = 0.0
+    channel: ChannelConfig = field(default_factory=ChannelConfig)
     codecs: tuple[str, ...] = ("vq", "ae", "thumbnail")
 
     def __post_init__(self) -> None:
@@ -132,10 +131,12 @@ def codec_settings(names: tuple[str, ...]) -> list[str]:
 def table1(config: Table1Config) -> dict[str, Any]:
     clip = _read_clip(config)
     pixels = clip.num_frames * clip.width * clip.height
-    overhead_s = config.overhead_ms / 1000.0
+    overhead_s = config.channel.overhead_ms / 1000.0
 
     def latency_ms(num_bytes: int) -> float:
-        return 1000.0 * time_on_air_s(num_bytes * 8, config.bandwidth_hz, config.snr_db, overhead_s)
+        return 1000.0 * time_on_air_s(
+            num_bytes * 8, config.channel.bandwidth_hz, config.channel.snr_db, overhead_s
+        )
 
     raw_bytes = clip.raw_bytes
     raw_latency = latency_ms(raw_bytes)
@@ -179,9 +180,9 @@ def table1(config: Table1Config) -> dict[str, Any]:
         "frames": clip.num_frames,
         "width": clip.width,
         "height": clip.height,
-        "snr_db": config.snr_db,
-        "bandwidth_hz": config.bandwidth_hz,
-        "overhead_ms": config.overhead_ms,
+        "snr_db": config.channel.snr_db,
+        "bandwidth_hz": config.channel.bandwidth_hz,
+        "overhead_ms": config.channel.overhead_ms,
         "rows": rows,
         "paper": PAPER_TABLE1,
     }

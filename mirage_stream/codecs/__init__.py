@@ -30,11 +30,15 @@ def _ae(variant: str) -> KeyframeCodec:
     return ae_from_variant(variant)
 
 
-# name -> (default variant, factory from a variant string)
-_REGISTRY: dict[str, tuple[str, Callable[[str], KeyframeCodec]]] = {
-    "vq": ("K256", _vq),
-    "ae": ("q8", _ae),
-    "thumbnail": (ThumbnailCodec().variant, ThumbnailCodec.from_variant),
+# name -> (default variant, factory from a variant string, one line on what it is)
+_REGISTRY: dict[str, tuple[str, Callable[[str], KeyframeCodec], str]] = {
+    "vq": ("K256", _vq, "trained FSQ-VAE: 16x16 indices of a K-entry codebook (K256..K2048)"),
+    "ae": ("q8", _ae, "trained autoencoder, latent quantised to q bits (q2..q8)"),
+    "thumbnail": (
+        ThumbnailCodec().variant,
+        ThumbnailCodec.from_variant,
+        "baseline: a 24x18 YCrCb thumbnail with few-bit samples",
+    ),
 }
 
 
@@ -42,12 +46,19 @@ def available_codecs() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def describe_codecs() -> dict[str, str]:
+    """Each codec name with its default variant and a line on what it is."""
+    return {
+        name: f"{summary}; default {default}" for name, (default, _, summary) in _REGISTRY.items()
+    }
+
+
 def make_codec(name: str, variant: str | None = None) -> KeyframeCodec:
     """The named codec, at ``variant`` or its default. ``name`` may also be ``name:variant``."""
     if variant is None and ":" in name:
         name, variant = name.split(":", 1)
     try:
-        default, factory = _REGISTRY[name]
+        default, factory, _ = _REGISTRY[name]
     except KeyError:
         raise CodecError(f"codec must be one of {available_codecs()}, got {name!r}") from None
     return factory(variant or default)
@@ -66,5 +77,6 @@ __all__ = [
     "ThumbnailCodec",
     "available_codecs",
     "codec_for",
+    "describe_codecs",
     "make_codec",
 ]

@@ -25,6 +25,9 @@ class Delivery:
 
     data: bytes | None  # None: lost (the protected part failed every try)
     report: LinkReport
+    # Where the keyframe symbols lie in ``data`` (offset, length): the best-effort part, which
+    # a transport may send apart from the rest (the live link's unreliable channel).
+    spans: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass
@@ -67,10 +70,10 @@ class SimulatedLinkStage:
                 for keyframe, bits in zip(payload.keyframes, sent.exposed_error_bits, strict=True)
             ),
         )
-        trace.facts["payload_bytes"] = {**image.part_bytes, "total": len(image.data)}
-        trace.facts["exposed_spans"] = image.exposed_spans
-        trace.facts["link"] = report
-        return Delivery(data=sent.received, report=report)
+        trace.payload_bytes = {**image.part_bytes, "total": len(image.data)}
+        trace.link = report
+        spans = tuple((offset, length) for offset, length in image.exposed_spans)
+        return Delivery(data=sent.received, report=report, spans=spans)
 
     async def process(self, payload: SemanticPayload, trace: SegmentTrace) -> Delivery:
         # Reed-Solomon decoding of the protected part takes milliseconds: keep it off the loop.

@@ -14,17 +14,17 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 
-from channel_sim import AwgnBitChannel, SnrProcess
+from mirage_stream.compose import build_sender_chain
 from mirage_stream.errors import InputError, PayloadError
 from mirage_stream.feedback import FeedbackInbox
-from mirage_stream.link import Delivery, SimulatedLinkStage
+from mirage_stream.link import Delivery
+from mirage_stream.link.config import ChannelConfig
 from mirage_stream.live.messages import (
     FeedbackMessage,
     KeyframeChunk,
@@ -33,12 +33,12 @@ from mirage_stream.live.messages import (
     encode_message,
     split_payload,
 )
-from mirage_stream.pipeline import DropPolicy, Envelope, SegmentTrace, Stage, run_pipeline
+from mirage_stream.pipeline import DropPolicy, SegmentTrace, run_pipeline
 from mirage_stream.player import PlaybackClock
-from mirage_stream.sender.factory import SenderOptions, build_sender
-from mirage_stream.sender.rate import LinkModel
-from mirage_stream.sources import FileSource, SourceConfig, resolve_input
-from mirage_stream.types import ChannelFeedback, VideoSegment
+from mirage_stream.sender.config import SenderConfig
+from mirage_stream.sources.config import InputConfig
+from mirage_stream.sources.stream import SegmentStream
+from mirage_stream.types import ChannelFeedback
 
 log = logging.getLogger(__name__)
 
@@ -146,12 +146,12 @@ class Uplink:
     async def send(self, delivery: Delivery, trace: SegmentTrace) -> bool:
         """Send one segment; False (and the trace says why) when there is no connection."""
         if not await self.ensure_connected():
-            trace.facts["dropped"] = "not sent: no connection to the receiver"
+            trace.dropped = "not sent: no connection to the receiver"
             self.counts.segments_unsent += 1
             return False
         assert self._captions is not None and self._keyframes is not None
         report = delivery.report
-        spans: tuple[tuple[int, int], ...] = tuple(trace.facts.get("exposed_spans", ()))
+        spans = delivery.spans
         chunks: list[bytes] = []
         if delivery.data is None:
             protected, spans = b"", ()
@@ -162,7 +162,7 @@ class Uplink:
             protected=protected,
             spans=spans,
             chunks=len(chunks),
-            captured_at=float(trace.facts.get("captured_at", time.time())),
+            captured_at=trace.captured_at if trace.captured_at is not None else time.time(),
             snr_db=report.snr_db,
             ber=report.ber,
             time_on_air_s=report.time_on_air_s,
@@ -173,14 +173,14 @@ class Uplink:
         try:
             for number, chunk in enumerate(chunks):
                 if not await self._paced(self._keyframes):
-                    trace.facts["keyframe_chunks_unsent"] = len(chunks) - number
+                    trace.keyframe_chunks_unsent = len(chunks) - number
                     break  # the receiver treats the missing chunks as damage
                 self._keyframes.send(
                     encode_message(KeyframeChunk(trace.index, number, len(chunks), chunk))
                 )
             self._captions.send(encode_message(message))
         except (ConnectionError, RuntimeError, OSError) as error:  # the channel closed under us
-            trace.facts["dropped"] = f"not sent: connection lost ({error})"
+            trace.dropped = f"not sent: connection lost ({error})"
             self.counts.segments_unsent += 1
             return False
         self.counts.segments_sent += 1
@@ -241,71 +241,31 @@ class _UplinkSink:
 
 @dataclass(frozen=True)
 class LiveSenderConfig:
+    """A live sender: where it sends, what it reads, what it sends and through which channel."""
+
     uplink: UplinkConfig
-    snr: SnrProcess
-    input: str | None = None  # file or sample:NAME, paced at real time
-    camera: str | None = None  # a v4l2 device, e.g. /dev/video0
-    loop: bool = False
-    max_seconds: float | None = None  # per pass over the input
+    input: InputConfig
+    sender: SenderConfig = field(default_factory=SenderConfig)
+    channel: ChannelConfig = field(default_factory=ChannelConfig)
     total_seconds: float | None = None  # of video in all, loops included
-    segment_s: float = 2.0
-    width: int = 320
-    height: int = 240
-    bandwidth_hz: float = 20e6
-    seed: int = 0
-    initial_snr_db: float = -10.0
-    sender: SenderOptions = field(default_factory=SenderOptions)
-
-
-async def paced_segments(config: LiveSenderConfig) -> AsyncIterator[Envelope[VideoSegment]]:
-    """Segments as a camera delivers them: a camera as it captures, a file at real time
-    (looped if asked); each trace records when its last frame was captured."""
-    source_config = SourceConfig(config.width, config.height, config.max_seconds)
-    clock = PlaybackClock()
-    offset, index = 0.0, 0
-    while True:
-        if config.camera:
-            source = FileSource.camera(config.camera, source_config)
-        else:
-            assert config.input is not None
-            source = FileSource(resolve_input(config.input), source_config)
-        last_end = offset
-        async for segment in source.segments(config.segment_s):
-            t0 = offset + segment.t0
-            if not config.camera:
-                await clock.wait_until(t0 + segment.duration)
-            if config.total_seconds is not None and t0 >= config.total_seconds:
-                return
-            shifted = VideoSegment(index, segment.frames, segment.fps, t0)
-            trace = SegmentTrace(index=index, source=shifted)
-            trace.facts["captured_at"] = time.time()
-            yield Envelope(shifted, trace)
-            index += 1
-            last_end = t0 + segment.duration
-        if not config.loop or config.camera:
-            return
-        offset = last_end
 
 
 async def run_live_sender(config: LiveSenderConfig) -> dict[str, Any]:
     """Send until the input ends (or forever with --loop / a camera); returns counts."""
+    stream = SegmentStream(config.input, pacer=PlaybackClock(), total_seconds=config.total_seconds)
     feedback = FeedbackInbox()
-    channel = AwgnBitChannel(bandwidth_hz=config.bandwidth_hz)
-    sender = build_sender(
-        config.sender,
-        feedback,
-        LinkModel(bandwidth_hz=config.bandwidth_hz),
-        initial_snr_db=config.initial_snr_db,
-    )
-    link = SimulatedLinkStage(channel, config.snr, seed=config.seed)
+    try:
+        chain = build_sender_chain(config.sender, config.channel, feedback)
+    except BaseException:
+        stream.close()
+        raise
     uplink = Uplink(config.uplink, feedback)
     if not await uplink.ensure_connected():
         log.warning("receiver not reachable yet; capturing anyway and retrying")
-    stages: list[Stage] = [sender, link]
     # Live capture does not wait: a sender that falls behind drops its oldest waiting segment
     # (counted in segments_dropped) rather than send ever staler video.
     result = await run_pipeline(
-        paced_segments(config), stages, _UplinkSink(uplink), policy=DropPolicy.DROP_OLDEST
+        stream.envelopes(), chain.steps(), _UplinkSink(uplink), policy=DropPolicy.DROP_OLDEST
     )
     return {
         "call": uplink.call,

@@ -12,6 +12,8 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
+from mirage_stream.types import PlaybackSlot
+
 
 @dataclass
 class PlaybackClock:
@@ -27,16 +29,16 @@ class PlaybackClock:
         if delay > 0:
             await asyncio.sleep(delay)
 
-    async def play(self, t0: float, duration: float) -> dict[str, float]:
+    async def play(self, t0: float, duration: float) -> PlaybackSlot:
         """Wait for the segment's slot; say when it was shown and how late it was."""
         slot = t0 + duration + self.playout_delay_s
         ready = self.now()
         await self.wait_until(slot)
         shown = self.now()
-        return {
-            "captured_s": round(t0 + duration, 4),
-            "ready_s": round(ready, 4),
-            "shown_s": round(shown, 4),
-            "late_s": round(max(0.0, ready - slot), 4),
-            "glass_to_glass_s": round(shown - (t0 + duration), 4),
-        }
+        return PlaybackSlot(
+            captured_s=round(t0 + duration, 4),
+            ready_s=round(ready, 4),
+            shown_s=round(shown, 4),
+            late_s=round(max(0.0, ready - slot), 4),
+            glass_to_glass_s=round(shown - (t0 + duration), 4),
+        )

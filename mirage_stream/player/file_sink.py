@@ -41,7 +41,7 @@ class FileSink:
         if source is None or source.frames.shape[1:3] != frames.shape[1:3]:
             return
         count = min(source.num_frames, segment.frames.shape[0])
-        trace.facts["psnr_db"] = psnr_db(source.frames[:count], frames[:count])
+        trace.psnr_db = psnr_db(source.frames[:count], frames[:count])
         if self._side_by_side is None:
             self._side_by_side = VideoWriter(
                 self.out_dir / self.side_by_side_name, segment.fps, 2 * width, height

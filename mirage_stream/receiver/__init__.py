@@ -16,7 +16,6 @@ from mirage_stream.receiver.receiver import (
     DecodedSegment,
     DecodeStage,
     GenerateStage,
-    ReceiverStage,
 )
 
 __all__ = [
@@ -29,7 +28,6 @@ __all__ = [
     "GeneratorConfig",
     "KeyframeMotionGenerator",
     "ReceiverProfile",
-    "ReceiverStage",
     "build_prompt",
     "load_profile",
 ]

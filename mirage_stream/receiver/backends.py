@@ -1,29 +1,40 @@
-"""Generator backends by name: ``offline`` (default) or ``diffusion`` (diffusers, from a model
-folder or cached hub id). Chosen and loaded at start-up, so a bad name or path fails early."""
+"""Generator backends by name (eq. 18-19): ``offline`` (default) or ``diffusion`` (diffusers,
+from a model folder or cached hub id). Chosen and loaded at start-up, so a bad name or path fails
+early."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from mirage_stream.errors import InputError
 from mirage_stream.receiver.generators import Generator, KeyframeMotionGenerator
+from mirage_stream.registry import Registry
 
-GENERATORS = ("offline", "diffusion")
+if TYPE_CHECKING:
+    from mirage_stream.receiver.config import ReceiverConfig
 
 
-def build_generator(
-    name: str,
-    model: str | None = None,
-    *,
-    allow_download: bool = False,
-    cpu_offload: bool = False,
-) -> Generator:
-    if name == "offline":
-        return KeyframeMotionGenerator()
-    if name == "diffusion":
-        if not model:
-            raise InputError("--generator diffusion needs --diffusion-model PATH_OR_HUB_ID")
-        from mirage_stream.receiver.diffusion import DiffusersVideoGenerator
+def _diffusion(config: ReceiverConfig) -> Generator:
+    if not config.diffusion_model:
+        raise InputError("--generator diffusion needs --diffusion-model PATH_OR_HUB_ID")
+    from mirage_stream.receiver.diffusion import DiffusersVideoGenerator
 
-        return DiffusersVideoGenerator.from_pretrained(
-            model, allow_download=allow_download, cpu_offload=cpu_offload
-        )
-    raise InputError(f"--generator must be one of {', '.join(GENERATORS)}, got {name!r}")
+    return DiffusersVideoGenerator.from_pretrained(
+        config.diffusion_model, allow_download=config.allow_download
+    )
+
+
+GENERATORS: Registry[Callable[[ReceiverConfig], Generator]] = Registry("generator", "--generator")
+GENERATORS.add(
+    "offline",
+    "keyframe motion: keyframes at their times, moved by the measured motion, styles; fast",
+    lambda config: KeyframeMotionGenerator(),
+)
+GENERATORS.add(
+    "diffusion", "a diffusers image-to-video pipeline from --diffusion-model", _diffusion
+)
+
+
+def build_generator(config: ReceiverConfig) -> Generator:
+    return GENERATORS.factory(config.generator)(config)

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mirage_stream.anonymise import scrub_identity
 from mirage_stream.errors import InputError
-from mirage_stream.sender.captioner import scrub_identity
 
 
 class IdentityMode(enum.Enum):

@@ -3,7 +3,7 @@ prompt and generated frames (``GenerateStage``).
 
 Two stages so that a bounded generation queue can sit between them: when generation falls
 behind a live call, the queue drops the oldest waiting segment (logged with the reason) and the
-receiver moves on to the newest. ``ReceiverStage`` runs both in one step for simple uses.
+receiver moves on to the newest.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mirage_stream.codecs import CodecError, codec_for
-from mirage_stream.errors import InputError, PayloadError
+from mirage_stream.errors import PayloadError
 from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.link import Delivery
 from mirage_stream.pipeline import SegmentTrace
@@ -67,13 +67,6 @@ class DecodeStage:
     captions_intact: int = field(default=0, init=False)  # payloads whose caption CRC held
     _last_keyframe: FrameArray | None = field(default=None, init=False)
     _last_good: FrameArray | None = field(default=None, init=False)
-
-    def __post_init__(self) -> None:
-        if self.damaged_keyframes not in DAMAGED_KEYFRAME_POLICIES:
-            raise InputError(
-                f"--damaged-keyframes must be one of {', '.join(DAMAGED_KEYFRAME_POLICIES)}, "
-                f"got {self.damaged_keyframes!r}"
-            )
 
     def _keyframes(
         self, received: ReceivedPayload, notes: list[str]
@@ -136,17 +129,17 @@ class DecodeStage:
     def _decode(self, delivery: Delivery, trace: SegmentTrace) -> DecodedSegment | None:
         if delivery.data is None:
             tries = delivery.report.tries
-            trace.facts["dropped"] = f"payload lost on the link after {tries} tries"
+            trace.dropped = f"payload lost on the link after {tries} tries"
             return None
         with trace.timed("decode"):
             try:
                 received = decode_payload(delivery.data)
             except PayloadError as error:
                 log.warning("segment %d: payload rejected: %s", trace.index, error)
-                trace.facts["dropped"] = f"payload rejected: {error}"
+                trace.dropped = f"payload rejected: {error}"
                 return None
             if received.payload.num_frames == 0:
-                trace.facts["dropped"] = "payload describes no frames"
+                trace.dropped = "payload describes no frames"
                 return None
             notes: list[str] = []
             self.captions_intact += received.caption_ok
@@ -155,8 +148,8 @@ class DecodeStage:
             if not received.hints_ok:
                 notes.append("scene facts damaged (CRC mismatch); no motion applied")
             keyframes, damaged = self._keyframes(received, notes)
-        trace.facts["keyframe_damaged"] = damaged
-        trace.facts["receiver_notes"] = notes
+        trace.keyframe_damaged = damaged
+        trace.receiver_notes = tuple(notes)
         return DecodedSegment(received.payload, keyframes, damaged, tuple(notes))
 
     async def process(self, delivery: Delivery, trace: SegmentTrace) -> DecodedSegment | None:
@@ -203,9 +196,8 @@ class GenerateStage:
         with trace.timed("generate"):
             frames = self.generator.generate(request)
         self._last_frame = frames[-1]
-        trace.facts["prompt"] = prompt.text
-        if prompt.removed:
-            trace.facts["prompt_removed"] = list(prompt.removed)
+        trace.prompt = prompt.text
+        trace.prompt_removed = tuple(prompt.removed)
         return GeneratedSegment(
             index=payload.segment_index,
             frames=frames,
@@ -217,30 +209,3 @@ class GenerateStage:
 
     async def process(self, decoded: DecodedSegment, trace: SegmentTrace) -> GeneratedSegment:
         return await asyncio.to_thread(self.render, decoded, trace)
-
-
-@dataclass
-class ReceiverStage:
-    """Decode and generate in one step (no generation queue between them)."""
-
-    generator: Generator
-    width: int = 320
-    height: int = 240
-    feedback: FeedbackInbox | None = None
-    profile: ReceiverProfile = field(default_factory=ReceiverProfile)
-    name: str = "receiver"
-    _decoder: DecodeStage = field(init=False)
-    _generator: GenerateStage = field(init=False)
-
-    def __post_init__(self) -> None:
-        self._decoder = DecodeStage(self.width, self.height, self.feedback)
-        self._generator = GenerateStage(
-            self.generator, self.profile, width=self.width, height=self.height
-        )
-
-    def render(self, delivery: Delivery, trace: SegmentTrace) -> GeneratedSegment | None:
-        decoded = self._decoder.decode(delivery, trace)
-        return None if decoded is None else self._generator.render(decoded, trace)
-
-    async def process(self, delivery: Delivery, trace: SegmentTrace) -> GeneratedSegment | None:
-        return await asyncio.to_thread(self.render, delivery, trace)

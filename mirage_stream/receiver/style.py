@@ -6,6 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from mirage_stream.anonymise import pixelate_region
 from mirage_stream.receiver.profile import IdentityMode, Lighting, StylePreset
 from mirage_stream.types import FaceFact, FrameArray
 
@@ -89,11 +90,7 @@ def anonymise_faces(
         y0 = max(0, int((face.y - margin * face.height) * height))
         x1 = min(width, int((face.x + (1 + margin) * face.width) * width))
         y1 = min(height, int((face.y + (1 + margin) * face.height) * height))
-        if x1 - x0 < 2 or y1 - y0 < 2:
-            continue
-        cells = cv2.resize(out[y0:y1, x0:x1], (5, 5), interpolation=cv2.INTER_AREA)
-        block = cv2.resize(cells, (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST)
-        out[y0:y1, x0:x1] = cv2.GaussianBlur(block, (0, 0), max(x1 - x0, y1 - y0) / 10)
+        pixelate_region(out, x0, y0, x1, y1)
     return out
 
 

@@ -1,17 +1,12 @@
 """Sender: video understanding (eq. 1-4), privacy and rate control."""
 
 from mirage_stream.sender.analysis import SceneAnalyser, SegmentAnalysis
-from mirage_stream.sender.captioner import (
-    Captioner,
-    CaptionSettings,
-    Granularity,
-    MeasuredFactsCaptioner,
-    scrub_identity,
-)
+from mirage_stream.sender.captioner import Captioner, CaptionSettings, MeasuredFactsCaptioner
 from mirage_stream.sender.keyframes import KeyframeChoice, KeyframeSelector, ScoredKeyframeSelector
 from mirage_stream.sender.privacy import FaceHider, FacePolicy
-from mirage_stream.sender.rate import LinkModel, RateAdapter, SegmentPlan
+from mirage_stream.sender.rate import LinkModel, RateAdapter
 from mirage_stream.sender.sender import SenderSettings, SenderStage
+from mirage_stream.types import Granularity, SegmentPlan
 
 __all__ = [
     "CaptionSettings",
@@ -30,5 +25,4 @@ __all__ = [
     "SegmentPlan",
     "SenderSettings",
     "SenderStage",
-    "scrub_identity",
 ]

@@ -7,21 +7,14 @@ style cues. Granularity and privacy are sender settings applied the same way to 
 
 from __future__ import annotations
 
-import enum
-import re
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
+from mirage_stream.anonymise import scrub_identity
 from mirage_stream.sender.analysis import SegmentAnalysis
-from mirage_stream.types import Caption, FaceFact, SceneFacts, VideoSegment
-
-
-class Granularity(enum.Enum):
-    SHORT = "short"
-    NORMAL = "normal"
-    DETAILED = "detailed"
+from mirage_stream.types import Caption, FaceFact, Granularity, SceneFacts, VideoSegment
 
 
 @dataclass(frozen=True)
@@ -39,41 +32,6 @@ class Captioner(Protocol):
     def caption(
         self, segment: VideoSegment, analysis: SegmentAnalysis, settings: CaptionSettings
     ) -> Caption: ...
-
-
-# Identity words and their neutral replacements; a word missing from the right-hand side is
-# dropped. Applied to every backend's text when privacy is on.
-_NEUTRAL = {
-    "man": "person", "woman": "person", "men": "people", "women": "people",
-    "boy": "person", "girl": "person", "boys": "people", "girls": "people",
-    "guy": "person", "lady": "person", "gentleman": "person", "child": "person",
-    "he": "they", "she": "they", "him": "them", "his": "their", "her": "their",
-    "himself": "themselves", "herself": "themselves", "male": "", "female": "",
-    "young": "", "old": "", "elderly": "", "teenage": "", "middle-aged": "",
-    "blond": "", "blonde": "", "brunette": "", "bald": "", "bearded": "",
-    "asian": "", "african": "", "caucasian": "", "white-skinned": "", "dark-skinned": "",
-}  # fmt: skip
-_WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
-
-
-def scrub_identity(text: str) -> str:
-    """``text`` without identity words: people become 'person', pronouns 'they'."""
-
-    def replace(match: re.Match[str]) -> str:
-        word = match.group(0)
-        neutral = _NEUTRAL.get(word.lower())
-        if neutral is None:
-            return word
-        return neutral.capitalize() if word[0].isupper() and neutral else neutral
-
-    scrubbed = re.sub(r"\bskin(?:[- ]tones?)?\b", "", text, flags=re.IGNORECASE)
-    scrubbed = _WORD.sub(replace, scrubbed)
-    scrubbed = re.sub(r" {2,}", " ", scrubbed)
-    # Articles follow the word that now comes after them: "an old man" -> "a person".
-    scrubbed = re.sub(r"\b([Aa])n (?=[^aeiouAEIOU\W])", r"\1 ", scrubbed)
-    scrubbed = re.sub(r"\b([Aa]) (?=[aeiouAEIOU])", r"\1n ", scrubbed)
-    scrubbed = re.sub(r"\s+([,.;:])", r"\1", scrubbed)
-    return re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", scrubbed).replace(", .", ".").strip()
 
 
 def _speed_word(pixels_per_frame: float) -> str:

@@ -6,9 +6,9 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
+from mirage_stream.anonymise import pixelate_region
 from mirage_stream.sender.measure import Box, detect_faces
 from mirage_stream.types import FrameArray
 
@@ -47,12 +47,9 @@ class FaceHider:
             y1 = min(height, box.y + box.height + grow_y)
             if x1 - x0 < 2 or y1 - y0 < 2:
                 continue
-            patch = hidden[y0:y1, x0:x1]
             if self.policy is FacePolicy.MASK:
+                patch = hidden[y0:y1, x0:x1]
                 hidden[y0:y1, x0:x1] = patch.reshape(-1, 3).mean(axis=0).astype(np.uint8)
-                continue
-            coarse = cv2.resize(patch, (self.blocks, self.blocks), interpolation=cv2.INTER_AREA)
-            cells = cv2.resize(coarse, (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST)
-            sigma = max(x1 - x0, y1 - y0) / (2 * self.blocks)
-            hidden[y0:y1, x0:x1] = cv2.GaussianBlur(cells, (0, 0), sigma)
+            else:
+                pixelate_region(hidden, x0, y0, x1, y1, self.blocks)
         return hidden

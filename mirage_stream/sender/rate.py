@@ -30,26 +30,11 @@ from scipy import stats
 
 from channel_sim import bit_error_rate, plan_code, shannon_throughput_bps
 from mirage_stream.codecs.quality import CodecQuality
-from mirage_stream.sender.captioner import Granularity
 from mirage_stream.sender.keyframes import thumbnail_distance
-from mirage_stream.types import ChannelFeedback
+from mirage_stream.types import ChannelFeedback, Granularity, SegmentPlan
 
 RS_BLOCK = 255
 _FALLBACK_MSE = 255.0**2 / 4  # a keyframe-less receiver shows grey: about this far from anything
-
-
-@dataclass(frozen=True)
-class SegmentPlan:
-    """What the sender sends for one segment, and why."""
-
-    codec: str  # name:variant
-    keyframes: int
-    granularity: Granularity
-    keyframe_fec_parity: int
-    planned_snr_db: float
-    predicted_time_on_air_s: float
-    predicted_mse: float
-    within_budget: bool
 
 
 @dataclass(frozen=True)

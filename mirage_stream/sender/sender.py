@@ -18,11 +18,11 @@ from mirage_stream.codecs import KeyframeCodec, make_codec
 from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.sender.analysis import SceneAnalyser
-from mirage_stream.sender.captioner import Captioner, CaptionSettings, Granularity
+from mirage_stream.sender.captioner import Captioner, CaptionSettings
 from mirage_stream.sender.keyframes import KeyframeSelector
 from mirage_stream.sender.privacy import FaceHider
-from mirage_stream.sender.rate import RateAdapter, SegmentPlan
-from mirage_stream.types import SemanticPayload, VideoSegment
+from mirage_stream.sender.rate import RateAdapter
+from mirage_stream.types import Granularity, SegmentPlan, SemanticPayload, VideoSegment
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class SenderStage:
 
     def describe(self, segment: VideoSegment, trace: SegmentTrace) -> SemanticPayload | None:
         if segment.num_frames == 0:
-            trace.facts["dropped"] = "segment holds no frames"
+            trace.dropped = "segment holds no frames"
             return None
         self._take_feedback()
         with trace.timed("analyse"):
@@ -114,11 +114,10 @@ class SenderStage:
         if self.rate is not None:
             compressed = len(zlib.compress(caption.text.encode("utf-8"), 9))
             self.rate.record_caption_bytes(plan.granularity, compressed)
-        trace.facts["caption"] = caption.text
-        trace.facts["keyframe_indices"] = [k.frame_index for k in choice.keyframes]
-        trace.facts["plan"] = plan
-        if choice.skipped_reason:
-            trace.facts["keyframe_skipped"] = choice.skipped_reason
+        trace.caption = caption.text
+        trace.keyframe_indices = tuple(k.frame_index for k in choice.keyframes)
+        trace.plan = plan
+        trace.keyframe_skipped = choice.skipped_reason or None
         return SemanticPayload(
             segment_index=segment.index,
             t0=segment.t0,

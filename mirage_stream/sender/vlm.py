@@ -15,10 +15,11 @@ from typing import Any
 
 import numpy as np
 
+from mirage_stream.anonymise import scrub_identity
 from mirage_stream.hub import load_processor_and_model
 from mirage_stream.sender.analysis import SegmentAnalysis
-from mirage_stream.sender.captioner import CaptionSettings, Granularity, scrub_identity
-from mirage_stream.types import Caption, VideoSegment
+from mirage_stream.sender.captioner import CaptionSettings
+from mirage_stream.types import Caption, Granularity, VideoSegment
 
 _PROMPTS = {
     Granularity.SHORT: "Describe this video in one short sentence.",

@@ -1,25 +1,5 @@
-"""The playback page: the generated video (a WebRTC track from /watch) and live stats."""
-
-PLAYBACK_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>mirage_stream playback</title>
-<style>
- body { font-family: system-ui, sans-serif; margin: 1.5rem; background: #111; color: #eee; }
- video { width: 640px; height: 480px; background: #222; display: block; }
- #state { font-size: 1.2rem; margin: 0.6rem 0; }
- table { border-collapse: collapse; margin-top: 0.6rem; }
- td { padding: 0.15rem 0.8rem 0.15rem 0; }
- td:first-child { color: #aaa; white-space: nowrap; }
-</style>
-</head>
-<body>
-<h1>mirage_stream: generated video</h1>
-<video id="video" autoplay playsinline muted></video>
-<div id="state">connecting...</div>
-<table id="stats"></table>
-<script>
+// The playback page: the generated video (a WebRTC track from /watch) and live stats.
+// Text from the far end (the caption) is set as text nodes, never as HTML.
 const token = new URLSearchParams(location.hash.slice(1)).get("token") || "";
 const headers = {"Authorization": "Bearer " + token, "Content-Type": "application/json"};
 const stateBox = document.getElementById("state");
@@ -60,14 +40,15 @@ async function poll() {
     if (!reply.ok) { stateBox.textContent = "stats refused (token?)"; return; }
     const stats = await reply.json();
     stateBox.textContent = stats.state;
-    const call = stats.calls[stats.calls.length - 1];
+    stateBox.className = stats.state.startsWith("call failed") ? "failed" : "";
+    const call = stats.calls[stats.calls.length - 1] || stats.ended_calls[stats.ended_calls.length - 1];
     if (!call) { showRows([["calls", 0]]); return; }
     const last = call.last || {};
     const timings = (ms) => Object.entries(ms || {}).map(([k, v]) => k + " " + v + " ms").join(", ");
     const ber = typeof last.ber === "number" ? last.ber.toPrecision(3) : last.ber;
     const speedup = call.data_speedup === null ? null : Math.round(call.data_speedup).toLocaleString("en") + "x";
     showRows([
-      ["call", call.call], ["segments played", call.segments_played],
+      ["call", call.call + " (" + call.state + ")"], ["segments played", call.segments_played],
       ["lost / skipped", call.segments_lost + " / " + call.segments_skipped],
       ["SNR", last.snr_db + " dB"], ["BER", ber], ["bytes per segment", last.payload_bytes],
       ["data speed-up", speedup], ["time on air", last.time_on_air_ms + " ms"],
@@ -75,6 +56,7 @@ async function poll() {
       ["sender stages", timings(last.sender_stage_ms)], ["receiver stages", timings(last.stage_ms)],
       ["generation queue (now / max)", call.generation_queue_depth + " / " + call.generation_queue_max],
       ["caption", last.caption],
+      ...(call.error ? [["error", call.error]] : []),
     ]);
   } catch (error) { stateBox.textContent = "receiver unreachable"; }
 }
@@ -82,7 +64,3 @@ async function poll() {
 watch();
 poll();
 setInterval(poll, 1000);
-</script>
-</body>
-</html>
-"""

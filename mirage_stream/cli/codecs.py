@@ -1,0 +1,106 @@
+"""``train-codec`` and ``calibrate-codecs``: make the keyframe codecs' weights and the rate
+adapter's distortion table."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from mirage_stream.cli.common import Subcommands, stderr_progress
+from mirage_stream.options import add_seed_argument
+from mirage_stream.sources.config import add_input_argument
+
+
+def register(commands: Subcommands) -> None:
+    calibrate = commands.add_parser(
+        "calibrate-codecs",
+        help="measure each shipped codec setting's distortion model for the rate adapter",
+        description="Encode --frames held-out frames with every shipped codec setting, clean "
+        "and with bits flipped at BER 0.05, and write the distortion model "
+        "(clean MSE, MSE per damaged symbol, bytes) to quality.json beside the weights.",
+    )
+    add_input_argument(calibrate, "sample:bikes")
+    calibrate.add_argument("--frames", type=int, default=10, help="default 10")
+    add_seed_argument(calibrate)
+    calibrate.add_argument("--out", default=None, help="default: the shipped quality.json")
+    calibrate.set_defaults(handler=_calibrate)
+
+    trainer = commands.add_parser(
+        "train-codec",
+        help="train a keyframe codec (reproducible from --seed)",
+        description="Train the vq (FSQ-VAE) or ae (q-bit autoencoder) keyframe codec on frames "
+        "of the carphone and bigbuckbunny clips and the images shipped in "
+        "scikit-image and scikit-learn (never bikes, the evaluation clip), and "
+        "save config.json, model.safetensors and training.json into --out.",
+    )
+    trainer.add_argument("--kind", choices=("vq", "ae"), default="vq", help="default vq")
+    trainer.add_argument(
+        "--codebook",
+        type=int,
+        default=256,
+        help="vq codebook size K: 256, 512, 1024 or 2048; default 256",
+    )
+    trainer.add_argument("--steps", type=int, default=1500, help="default 1500")
+    trainer.add_argument("--batch-size", type=int, default=32, help="default 32")
+    add_seed_argument(trainer)
+    trainer.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+    trainer.add_argument("--threads", type=int, default=2, help="CPU threads; default 2")
+    trainer.add_argument("--out", required=True, help="folder for the weights")
+    trainer.set_defaults(handler=_train)
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from mirage_stream.bench.codec import held_out_frames
+    from mirage_stream.codecs.quality import QUALITY_FILE, SHIPPED_SETTINGS, calibrate, save_quality
+
+    say = stderr_progress("calibrate-codecs")
+    frames = held_out_frames(args.input, args.frames)
+    table = []
+    for setting in SHIPPED_SETTINGS:
+        say(f"measuring {setting}")
+        table.append(calibrate(setting, frames, seed=args.seed))
+    out = Path(args.out) if args.out else QUALITY_FILE
+    save_quality(table, out)
+    say(f"written {out}")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    import torch
+
+    from mirage_stream.codecs.learned.train import TrainConfig, ae_preset, train, vq_preset
+
+    device = args.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    torch.set_num_threads(max(1, args.threads))
+    if args.kind == "vq":
+        model_config = vq_preset(args.codebook)
+        settings = TrainConfig(
+            steps=args.steps, batch_size=args.batch_size, crop_size=(64, 64), seed=args.seed
+        )
+    else:
+        model_config = ae_preset()
+        settings = TrainConfig(
+            steps=args.steps,
+            batch_size=args.batch_size,
+            crop_size=(96, 96),
+            seed=args.seed,
+            quantiser_bits=(2, 3, 4, 6, 8),
+        )
+    out = Path(args.out)
+    start = time.perf_counter()
+
+    def progress(step: int, psnr: float) -> None:
+        elapsed = time.perf_counter() - start
+        print(
+            f"step {step:>6}/{args.steps}  training PSNR {psnr:5.2f} dB  {elapsed:7.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    train(model_config, settings, out, device=device, progress=progress)
+    print(f"saved {args.kind} weights to {out}", file=sys.stderr)
+    return 0

@@ -1,0 +1,278 @@
+"""One sender's call at the live receiver: the two data channels put back together into
+segments, the receiver chain (the same one a file run uses), feedback to the sender, and what
+the call shows.
+
+Keyframe chunks travel unreliably and may arrive before or after their segment's message; a
+segment waits ``KEYFRAME_GRACE_S`` for missing chunks, which then count as damage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from aiortc import RTCDataChannel, RTCPeerConnection
+
+from mirage_stream.compose import ReceiverChain, build_receiver_chain
+from mirage_stream.errors import PayloadError
+from mirage_stream.feedback import FeedbackInbox
+from mirage_stream.link import Delivery
+from mirage_stream.live.messages import (
+    FeedbackMessage,
+    KeyframeChunk,
+    SegmentMessage,
+    decode_message,
+    encode_message,
+    join_payload,
+)
+from mirage_stream.live.stats import CallStats
+from mirage_stream.live.video import FrameFeed
+from mirage_stream.pipeline import Envelope, SegmentTrace, run_pipeline
+from mirage_stream.receiver.config import ReceiverConfig
+from mirage_stream.receiver.generators import Generator
+from mirage_stream.types import GeneratedSegment, LinkReport
+
+log = logging.getLogger(__name__)
+
+KEYFRAME_GRACE_S = 0.25  # how long a segment waits for keyframe chunks still in flight
+BEHIND_HOLD_S = 5.0  # a call shows "generation behind" this long after a segment was skipped
+# Chunks may arrive before their segment's message; a peer that never sends that message must
+# not grow memory without bound, so at most this many segments' chunks wait (oldest evicted).
+MAX_PENDING_SEGMENTS = 16
+
+
+class LiveCall:
+    """One sender's call: reassembly of the two channels, the receiver pipeline, feedback."""
+
+    def __init__(
+        self,
+        number: int,
+        pc: RTCPeerConnection,
+        config: ReceiverConfig,
+        generator: Generator | None = None,
+    ) -> None:
+        self.number = number
+        self.pc = pc
+        self.config = config
+        self.generator = generator  # shared by the server's calls; None: built from config
+        self.feed = FrameFeed(config.width, config.height)
+        self.stats = CallStats(call=number)
+        self.captions: RTCDataChannel | None = None
+        self._segments: dict[int, SegmentMessage] = {}
+        self._chunks: dict[int, dict[int, bytes]] = {}
+        self._delivered: set[int] = set()
+        self._inbox: asyncio.Queue[Envelope[Delivery] | None] = asyncio.Queue(maxsize=8)
+        self._feedback = FeedbackInbox()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._chain: ReceiverChain | None = None
+        self._skipped_before_generation = 0  # inbox full, or the payload rejected at decode
+        self._behind_until = 0.0
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._run_pipeline(), name=f"call-{self.number}-pipeline"),
+            asyncio.create_task(self._send_feedback(), name=f"call-{self.number}-feedback"),
+        ]
+
+    @property
+    def failed(self) -> bool:
+        return self.stats.state == "failed"
+
+    async def stop(self, drain_s: float = 10.0) -> None:
+        """End the call: segments already received are still generated and played (up to
+        ``drain_s``), then everything is cancelled and the peer connection closed."""
+        if not self.failed:
+            self.stats.state = "ending"
+        pipeline = self._tasks[0] if self._tasks else None
+        if pipeline is not None and not pipeline.done():
+            with contextlib.suppress(asyncio.QueueFull):
+                self._inbox.put_nowait(None)
+            # wait() neither raises the task's outcome nor cancels it at the timeout.
+            _, pending = await asyncio.wait({pipeline}, timeout=drain_s)
+            if pending:
+                log.warning("call %d: still generating after %.0f s; stopped", self.number, drain_s)
+        for task in self._tasks:
+            task.cancel()
+        # Cancelled tasks end with CancelledError; the pipeline's own errors were logged and
+        # recorded where they happened (_run_pipeline), so nothing is lost here.
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if not self.failed:
+            self.stats.state = "ended"
+        await self.pc.close()
+
+    # --- incoming messages ---------------------------------------------------------------
+
+    @property
+    def segments_waiting_for_chunks(self) -> int:
+        return len(self._chunks)
+
+    def on_message(self, data: bytes | str) -> None:
+        try:
+            message = decode_message(data if isinstance(data, bytes) else b"")
+        except PayloadError as error:
+            log.warning("call %d: message rejected: %s", self.number, error)
+            return
+        if isinstance(message, SegmentMessage):
+            self._segments[message.index] = message
+            self.stats.segments_received += 1
+            self.stats.state = "live"
+            if self._complete(message.index) or message.chunks == 0:
+                self._deliver(message.index)
+            else:
+                asyncio.get_running_loop().call_later(
+                    KEYFRAME_GRACE_S, self._deliver, message.index
+                )
+        elif isinstance(message, KeyframeChunk):
+            if message.index in self._delivered:
+                return  # too late: the segment went on without it
+            self._chunks.setdefault(message.index, {})[message.number] = message.data
+            while len(self._chunks) > MAX_PENDING_SEGMENTS:
+                del self._chunks[min(self._chunks)]
+            if message.index in self._segments and self._complete(message.index):
+                self._deliver(message.index)
+
+    def _complete(self, index: int) -> bool:
+        segment = self._segments.get(index)
+        return segment is not None and len(self._chunks.get(index, {})) >= segment.chunks
+
+    def _deliver(self, index: int) -> None:
+        segment = self._segments.pop(index, None)
+        if segment is None:
+            return
+        chunks = self._chunks.pop(index, {})
+        self._delivered.add(index)
+        if len(self._delivered) > 256:
+            self._delivered = {i for i in self._delivered if i > index - 128}
+        data: bytes | None = None
+        if segment.delivered:
+            try:
+                data = join_payload(
+                    segment.protected, segment.spans, [chunks.get(i) for i in range(segment.chunks)]
+                )
+            except PayloadError as error:
+                log.warning("call %d segment %d: %s", self.number, index, error)
+        report = LinkReport(
+            snr_db=segment.snr_db,
+            ber=segment.ber,
+            bits_sent=8 * (len(data) if data else len(segment.protected)),
+            bits_exposed=8 * sum(length for _, length in segment.spans),
+            bit_errors=segment.bit_errors,
+            time_on_air_s=segment.time_on_air_s,
+            delivered=data is not None,
+        )
+        trace = SegmentTrace(
+            index=index,
+            captured_at=segment.captured_at,
+            link=report,
+            chunks_missing=segment.chunks - len(chunks),
+            sender_stage_ms=dict(segment.sender_stage_ms),
+        )
+        if data is None:
+            self.stats.segments_lost += 1
+        else:
+            self.stats.payload_bytes += len(data)
+        envelope = Envelope(Delivery(data=data, report=report, spans=segment.spans), trace)
+        try:
+            self._inbox.put_nowait(envelope)
+        except asyncio.QueueFull:
+            self._skipped_before_generation += 1
+            self.refresh()
+
+    # --- pipeline --------------------------------------------------------------------------
+
+    async def _envelopes(self) -> Any:
+        while True:
+            envelope = await self._inbox.get()
+            if envelope is None:
+                return
+            yield envelope
+
+    async def _run_pipeline(self) -> None:
+        """The call's receiver chain; an error ends the call, logged with its cause and shown
+        as failed on the page and in /stats, while the server goes on serving."""
+        try:
+            chain = build_receiver_chain(
+                self.config, self._feedback, live=True, generator=self.generator
+            )
+            self._chain = chain
+            result = await run_pipeline(self._envelopes(), chain.steps(), _CallSink(self))
+        except Exception as error:
+            log.error("call %d failed: %s", self.number, error, exc_info=error)
+            self.stats.state = "failed"
+            self.stats.error = f"{type(error).__name__}: {error}"
+            await self.pc.close()  # the server ends the call on the state change
+            return
+        queue = chain.generation_queue
+        self._skipped_before_generation += len(result.dropped) - len(queue.dropped)
+        self.refresh()
+        self.stats.captions_intact = chain.decode.captions_intact
+
+    async def _send_feedback(self) -> None:
+        while True:
+            await asyncio.sleep(0.05)
+            channel = self.captions
+            for item in self._feedback.drain():
+                if channel is None or channel.readyState != "open":
+                    continue
+                message = FeedbackMessage(
+                    item.segment_index, item.snr_db, item.delivered, item.keyframe_damaged
+                )
+                channel.send(encode_message(message))
+
+    def refresh(self) -> None:
+        """Bring the generation-queue figures and the skip count up to now."""
+        if self._chain is None:
+            return
+        queue, stats = self._chain.generation_queue, self.stats
+        skipped = self._skipped_before_generation + len(queue.dropped)
+        if skipped > stats.segments_skipped:
+            self._behind_until = time.monotonic() + BEHIND_HOLD_S
+        stats.segments_skipped = skipped
+        stats.generation_queue_depth = queue.depth
+        stats.generation_queue_max = queue.max_depth
+        stats.behind = queue.depth >= queue.capacity or time.monotonic() < self._behind_until
+
+    def played(self, segment: GeneratedSegment, trace: SegmentTrace) -> None:
+        ahead_s = self.feed.push(segment.frames, segment.fps)
+        shown_at = time.time() + ahead_s
+        stats = self.stats
+        stats.segments_played += 1
+        if self._chain is not None:
+            stats.captions_intact = self._chain.decode.captions_intact
+        self.refresh()
+        stats.raw_bytes += segment.frames.nbytes
+        captured = trace.captured_at
+        g2g = round(shown_at - captured, 3) if captured is not None else None
+        if g2g is not None:
+            stats.glass_to_glass_s.append(g2g)
+        if segment.keyframe_damaged:
+            stats.keyframes_damaged += 1
+        link = trace.link
+        assert link is not None  # every live segment comes with its link report
+        stats.last = {
+            "segment": segment.index,
+            "snr_db": round(link.snr_db, 2),
+            "ber": link.ber,
+            "payload_bytes": link.bits_sent // 8,
+            "time_on_air_ms": round(link.time_on_air_s * 1000, 3),
+            "glass_to_glass_s": g2g,
+            "sender_stage_ms": trace.sender_stage_ms,
+            "stage_ms": {name: round(ms, 1) for name, ms in trace.timings_ms.items()},
+            "queued_s": round(self.feed.queued_s, 2),
+            "caption": trace.prompt or "",
+        }
+
+
+@dataclass
+class _CallSink:
+    call: LiveCall
+
+    async def consume(self, item: GeneratedSegment, trace: SegmentTrace) -> None:
+        self.call.played(item, trace)
+
+    async def close(self) -> None:
+        return None

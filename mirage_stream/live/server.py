@@ -1,0 +1,215 @@
+"""The live receiver's server: an aiohttp app on loopback with token-protected WebRTC
+signaling, the playback page (static files) and a stats endpoint. Each sender's offer opens a
+``LiveCall``; the call does the rest.
+
+Routes: ``GET /`` the playback page; ``POST /offer`` a sender's SDP offer (bearer token), which
+opens a call; ``POST /watch`` the page's offer for the generated video track (bearer token);
+``GET /stats`` JSON (bearer token). A wrong or missing token is 401 before any peer connection
+exists; a malformed body is 400. A sender that disconnects ends its call, and a call whose
+pipeline fails is shown as failed; either way the server keeps serving the next one.
+"""
+
+from __future__ import annotations
+
+import hmac
+import itertools
+import json
+import secrets
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from aiohttp import web
+from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+
+from mirage_stream.errors import InputError
+from mirage_stream.live.call import LiveCall
+from mirage_stream.live.stats import CallStats, server_state
+from mirage_stream.live.video import FeedTrack, FrameFeed
+from mirage_stream.receiver.backends import build_generator
+from mirage_stream.receiver.config import ReceiverConfig
+
+MAX_SDP_CHARS = 64 * 1024
+
+
+@dataclass(frozen=True)
+class ReceiverServerConfig:
+    """Where the server listens, the token it asks for, and the receiver every call runs."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    receiver: ReceiverConfig = field(default_factory=ReceiverConfig)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise InputError(f"--port must be in 0..65535, got {self.port}")
+        if not self.token:
+            raise InputError("the token must not be empty")
+
+
+def _static(name: str) -> str:
+    return resources.files("mirage_stream.live").joinpath("static", name).read_text("utf-8")
+
+
+class ReceiverServer:
+    """The aiohttp application and the calls it holds."""
+
+    def __init__(self, config: ReceiverServerConfig) -> None:
+        self.config = config
+        receiver = config.receiver
+        # One generator for every call: a diffusion model is loaded once, at start-up, where a
+        # bad model path fails before anyone connects.
+        self.generator = build_generator(receiver)
+        self.idle_feed = FrameFeed(receiver.width, receiver.height)
+        self.calls: dict[int, LiveCall] = {}
+        self.ended: list[CallStats] = []
+        self.watchers: set[RTCPeerConnection] = set()
+        self.peer_connections_created = 0
+        self._numbers = itertools.count(1)
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=2 * MAX_SDP_CHARS)
+        app.add_routes(
+            [
+                web.get("/", self.page),
+                web.post("/offer", self.offer),
+                web.post("/watch", self.watch),
+                web.get("/stats", self.stats),
+                web.get("/playback.js", self.script),
+            ]
+        )
+        app.on_shutdown.append(self._shutdown)
+        return app
+
+    def current_feed(self) -> FrameFeed:
+        """What the page shows: the newest call, or a waiting picture when there is none."""
+        if not self.calls:
+            return self.idle_feed
+        return self.calls[max(self.calls)].feed
+
+    def _authorised(self, request: web.Request) -> bool:
+        header = request.headers.get("Authorization", "")
+        given = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+        return bool(given) and hmac.compare_digest(given.encode(), self.config.token.encode())
+
+    async def _session(self, request: web.Request) -> RTCSessionDescription:
+        if not self._authorised(request):
+            raise web.HTTPUnauthorized(text="missing or wrong bearer token\n")
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+            raise web.HTTPBadRequest(
+                text='body must be JSON: {"sdp": ..., "type": "offer"}\n'
+            ) from None
+        if (
+            not isinstance(body, dict)
+            or body.get("type") != "offer"
+            or not isinstance(body.get("sdp"), str)
+            or not 0 < len(body["sdp"]) <= MAX_SDP_CHARS
+        ):
+            raise web.HTTPBadRequest(text='body must be {"sdp": "<offer>", "type": "offer"}\n')
+        return RTCSessionDescription(sdp=body["sdp"], type="offer")
+
+    async def _answer(self, pc: RTCPeerConnection, offer: RTCSessionDescription) -> dict[str, str]:
+        try:
+            await pc.setRemoteDescription(offer)
+        except (ValueError, TypeError) as error:
+            await pc.close()
+            raise web.HTTPBadRequest(text=f"offer rejected: {error}\n") from None
+        await pc.setLocalDescription(await pc.createAnswer())
+        local = pc.localDescription
+        return {"sdp": local.sdp, "type": local.type}
+
+    async def offer(self, request: web.Request) -> web.Response:
+        description = await self._session(request)
+        pc = RTCPeerConnection()
+        self.peer_connections_created += 1
+        call = LiveCall(next(self._numbers), pc, self.config.receiver, self.generator)
+        self.calls[call.number] = call
+
+        @pc.on("datachannel")
+        def on_datachannel(channel: RTCDataChannel) -> None:
+            if channel.label == "captions":
+                call.captions = channel
+            channel.on("message", call.on_message)
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if pc.connectionState in ("failed", "closed"):
+                await self._end(call)
+
+        answer = await self._answer(pc, description)
+        call.start()
+        return web.json_response({**answer, "call": call.number})
+
+    async def _end(self, call: LiveCall) -> None:
+        if self.calls.pop(call.number, None) is None:
+            return
+        await call.stop()
+        self.ended.append(call.stats)
+
+    async def watch(self, request: web.Request) -> web.Response:
+        description = await self._session(request)
+        pc = RTCPeerConnection()
+        self.peer_connections_created += 1
+        self.watchers.add(pc)
+        pc.addTrack(FeedTrack(self.current_feed))
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if pc.connectionState in ("failed", "closed"):
+                self.watchers.discard(pc)
+                await pc.close()
+
+        return web.json_response(await self._answer(pc, description))
+
+    async def stats(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            raise web.HTTPUnauthorized(text="missing or wrong bearer token\n")
+        for call in self.calls.values():
+            call.refresh()
+        calls = [call.stats.as_json() for call in self.calls.values()]
+        ended = [stats.as_json() for stats in self.ended[-8:]]
+        return web.json_response(
+            {
+                "state": server_state(calls, ended),
+                "calls": calls,
+                "ended_calls": ended,
+                "frames_dropped": sum(call.feed.frames_dropped for call in self.calls.values()),
+                "watchers": len(self.watchers),
+            }
+        )
+
+    async def page(self, request: web.Request) -> web.Response:
+        return web.Response(text=_static("index.html"), content_type="text/html")
+
+    async def script(self, request: web.Request) -> web.Response:
+        return web.Response(text=_static("playback.js"), content_type="text/javascript")
+
+    async def _shutdown(self, app: web.Application) -> None:
+        for call in list(self.calls.values()):
+            await self._end(call)
+        for pc in list(self.watchers):
+            await pc.close()
+        self.watchers.clear()
+
+
+async def serve(config: ReceiverServerConfig) -> tuple[ReceiverServer, web.AppRunner, int]:
+    """Start the server; returns it, its runner (``await runner.cleanup()`` to stop) and the
+    port it listens on (useful with port 0)."""
+    server = ReceiverServer(config)
+    runner = web.AppRunner(server.app())
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port)
+    await site.start()
+    port = config.port
+    for address in runner.addresses:  # the real port when config.port is 0
+        port = int(address[1])
+        break
+    return server, runner, port
+
+
+def write_token(path: Path, token: str) -> None:
+    path.write_text(token + "\n")
+    path.chmod(0o600)

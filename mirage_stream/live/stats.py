@@ -1,0 +1,62 @@
+"""What the playback page and ``GET /stats`` show for one call."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class CallStats:
+    call: int
+    started_at: float = field(default_factory=time.time)
+    state: str = "connecting"  # connecting, live, ending, ended, failed
+    error: str | None = None  # why the call failed
+    segments_received: int = 0
+    segments_played: int = 0
+    segments_lost: int = 0  # payload lost on the link (every try failed)
+    segments_skipped: int = 0  # generation fell behind, or a payload was rejected
+    keyframes_damaged: int = 0
+    captions_intact: int = 0  # payloads decoded with the caption's CRC holding
+    payload_bytes: int = 0
+    raw_bytes: int = 0
+    glass_to_glass_s: list[float] = field(default_factory=list)
+    last: dict[str, Any] = field(default_factory=dict)  # the newest segment, as shown
+    generation_queue_depth: int = 0  # now
+    generation_queue_max: int = 0  # the deepest it has been
+    behind: bool = False  # the generation queue is full, or skipped a segment lately
+
+    def as_json(self) -> dict[str, Any]:
+        g2g = sorted(self.glass_to_glass_s)
+        return {
+            "call": self.call,
+            "state": self.state,
+            "error": self.error,
+            "segments_received": self.segments_received,
+            "segments_played": self.segments_played,
+            "segments_lost": self.segments_lost,
+            "segments_skipped": self.segments_skipped,
+            "keyframes_damaged": self.keyframes_damaged,
+            "captions_intact": self.captions_intact,
+            "payload_bytes": self.payload_bytes,
+            "data_speedup": round(self.raw_bytes / self.payload_bytes, 1)
+            if self.payload_bytes
+            else None,
+            "g2g_p50_s": g2g[len(g2g) // 2] if g2g else None,
+            "g2g_max_s": g2g[-1] if g2g else None,
+            "generation_queue_depth": self.generation_queue_depth,
+            "generation_queue_max": self.generation_queue_max,
+            "behind": self.behind,
+            "last": self.last,
+        }
+
+
+def server_state(calls: list[dict[str, Any]], ended: list[dict[str, Any]]) -> str:
+    """One line for the page: the newest call's trouble first, then whether anyone is live."""
+    newest = max([*calls, *ended], key=lambda c: c["call"], default=None)
+    if newest is not None and newest["state"] == "failed":
+        return f"call failed: {newest['error']}"
+    if not any(c["state"] == "live" for c in calls):
+        return "waiting for a call"
+    return "live, generation behind" if any(c["behind"] for c in calls) else "live"

@@ -1,0 +1,47 @@
+"""Command-line options that several components share, each declared once.
+
+A component's config adds its own options (``add_arguments``) and reads them back
+(``from_args``); options two components need (the working size, the seed) are added here,
+idempotently, so that a command composed of both still has each flag once.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def _has(parser: argparse.ArgumentParser, flag: str) -> bool:
+    return any(flag in action.option_strings for action in parser._actions)
+
+
+def add_seed_argument(parser: argparse.ArgumentParser) -> None:
+    if not _has(parser, "--seed"):
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=0,
+            help="seed of every random choice (bit flips, "
+            "generation); the same seed gives the same figures; default 0",
+        )
+
+
+def add_size_arguments(parser: argparse.ArgumentParser) -> None:
+    """--width / --height: the working size (source frames, keyframes, generated video)."""
+    if not _has(parser, "--width"):
+        parser.add_argument("--width", type=int, default=320, help="working width; default 320")
+        parser.add_argument("--height", type=int, default=240, help="working height; default 240")
+
+
+def add_json_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the JSON object (else a table)")
+
+
+def add_plot_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--plot", default=None, metavar="PNG", help=f"draw {what} into PNG")

@@ -1,0 +1,135 @@
+"""The receiver's settings (eq. 16-17 and the generation queue), with their options."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mirage_stream.errors import InputError
+from mirage_stream.options import add_seed_argument, add_size_arguments
+from mirage_stream.receiver.backends import GENERATORS
+from mirage_stream.receiver.generators import GeneratorConfig
+from mirage_stream.receiver.profile import ReceiverProfile, load_profile
+from mirage_stream.receiver.receiver import DAMAGED_KEYFRAME_POLICIES
+
+
+@dataclass(frozen=True)
+class ReceiverConfig:
+    """How the receiver decodes, personalises and generates; the profile is an object (load
+    one from TOML with ``load_profile``)."""
+
+    width: int = 320
+    height: int = 240
+    profile: ReceiverProfile = field(default_factory=ReceiverProfile)
+    generator: str = "offline"  # a name in GENERATORS
+    diffusion_model: str | None = None  # folder or hub id for generator "diffusion"
+    allow_download: bool = False
+    keyframe_strength: float = 1.0  # lambda of eq. 17
+    steps: int = 25  # denoising steps of eq. 17 (diffusion only)
+    guidance: float = 3.0  # classifier-free guidance of eq. 17 (diffusion only)
+    damaged_keyframes: str = "best-effort"  # or last-good
+    generation_queue: int = 2
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        # Even sizes: generated video is encoded as yuv420p.
+        for name, value in (("width", self.width), ("height", self.height)):
+            if not 16 <= value <= 4096 or value % 2:
+                raise InputError(f"--{name} must be even and in 16..4096, got {value}")
+        GENERATORS.check(self.generator)
+        if self.generator == "diffusion" and not self.diffusion_model:
+            raise InputError("--generator diffusion needs --diffusion-model PATH_OR_HUB_ID")
+        try:  # theta_g's own limits (eq. 17), named as the flags that set them
+            GeneratorConfig(
+                num_frames=1,
+                fps=25.0,
+                width=self.width,
+                height=self.height,
+                keyframe_strength=self.keyframe_strength,
+                steps=self.steps,
+                guidance=self.guidance,
+            )
+        except ValueError as error:
+            name, rest = str(error).split(" ", 1)
+            raise InputError(f"--{name.replace('_', '-')} {rest}") from None
+        if self.damaged_keyframes not in DAMAGED_KEYFRAME_POLICIES:
+            raise InputError(
+                f"--damaged-keyframes must be one of {', '.join(DAMAGED_KEYFRAME_POLICIES)}, "
+                f"got {self.damaged_keyframes!r}"
+            )
+        if self.generation_queue < 1:
+            raise InputError(f"--generation-queue must be at least 1, got {self.generation_queue}")
+
+    @staticmethod
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        group = parser.add_argument_group("receiver")
+        group.add_argument(
+            "--profile",
+            default=None,
+            metavar="TOML",
+            help="receiver profile: [identity] mode keep|anonymise|substitute, persona; [style] "
+            "preset none|cinematic|animation|oil-painting, text, lighting, colour; [safety] "
+            "blocked_words, negative_prompt (see README)",
+        )
+        group.add_argument(
+            "--generator", default="offline", help=f"{GENERATORS.help()}; default offline"
+        )
+        group.add_argument(
+            "--diffusion-model",
+            default=None,
+            metavar="PATH_OR_ID",
+            help="diffusers pipeline folder or cached hub id for --generator diffusion",
+        )
+        group.add_argument(
+            "--allow-model-download",
+            action="store_true",
+            help="let --diffusion-model download from the hub",
+        )
+        group.add_argument(
+            "--keyframe-strength",
+            type=float,
+            default=1.0,
+            help="lambda in [0, 1]: how closely generation follows the keyframe; default 1",
+        )
+        group.add_argument(
+            "--steps", type=int, default=25, help="denoising steps (diffusion); default 25"
+        )
+        group.add_argument(
+            "--guidance",
+            type=float,
+            default=3.0,
+            help="classifier-free guidance scale (diffusion; 1 turns it off); default 3",
+        )
+        group.add_argument(
+            "--damaged-keyframes",
+            default="best-effort",
+            help="a keyframe whose CRC failed: best-effort (decode it anyway) or last-good "
+            "(generate from the caption and the last intact keyframe); default best-effort",
+        )
+        group.add_argument(
+            "--generation-queue",
+            type=int,
+            default=2,
+            help="segments waiting for generation at most; default 2",
+        )
+        add_size_arguments(parser)
+        add_seed_argument(parser)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> ReceiverConfig:
+        profile = load_profile(Path(args.profile)) if args.profile else ReceiverProfile()
+        return cls(
+            width=args.width,
+            height=args.height,
+            profile=profile,
+            generator=args.generator,
+            diffusion_model=args.diffusion_model,
+            allow_download=args.allow_model_download,
+            keyframe_strength=args.keyframe_strength,
+            steps=args.steps,
+            guidance=args.guidance,
+            damaged_keyframes=args.damaged_keyframes,
+            generation_queue=args.generation_queue,
+            seed=args.seed,
+        )

@@ -1,0 +1,202 @@
+"""What a run reports: one row per segment and the totals, as ``report.json``."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from channel_sim import time_on_air_s
+from mirage_stream.pipeline import PipelineResult, SegmentTrace
+
+if TYPE_CHECKING:
+    from mirage_stream.run import RunConfig
+    from mirage_stream.sources.stream import SegmentStream
+
+
+def finite_json(value: Any) -> Any:
+    """``value`` with dataclasses as dicts, enums as values, paths as text and non-finite
+    floats as None (strict JSON)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return finite_json(
+            {f.name: getattr(value, f.name) for f in dataclasses.fields(value) if f.init}
+        )
+    if isinstance(value, dict):
+        return {key: finite_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_json(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+@dataclass(frozen=True)
+class RunTotals:
+    segments: int
+    segments_played: int
+    segments_dropped: int
+    segments_skipped: int  # dropped by the generation queue (live pace)
+    video_s: float
+    wall_s: float
+    real_time_factor: float | None
+    raw_bytes: int
+    payload_bytes: int
+    data_speedup: float | None
+    bpp: float | None
+    time_on_air_ms: float
+    raw_time_on_air_ms: float
+    latency_speedup: float | None
+    bit_errors: int
+    channel_bits: int
+    mean_psnr_db: float | None
+    max_queue_depth: int
+    generation_queue_depth_max: int
+    glass_to_glass_p50_s: float | None = None  # with --realtime
+    glass_to_glass_max_s: float | None = None
+    segments_late: int | None = None
+
+
+@dataclass(frozen=True)
+class RunReport:
+    config: dict[str, Any]
+    input: dict[str, Any]
+    segments: list[dict[str, Any]]
+    dropped: list[dict[str, Any]]
+    totals: RunTotals
+    traces: list[SegmentTrace] = field(default_factory=list, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        values: dict[str, Any] = finite_json(
+            {
+                "config": self.config,
+                "input": self.input,
+                "segments": self.segments,
+                "dropped": self.dropped,
+                "totals": self.totals,
+            }
+        )
+        return values
+
+
+def segment_row(trace: SegmentTrace, config: RunConfig) -> dict[str, Any]:
+    source, link = trace.source, trace.link
+    row: dict[str, Any] = {
+        "index": trace.index,
+        "t0_s": None if source is None else round(source.t0, 4),
+        "duration_s": None if source is None else round(source.duration, 4),
+        "frames": None if source is None else source.num_frames,
+        "caption": trace.caption,
+        "keyframe_indices": list(trace.keyframe_indices),
+        "keyframe_skipped": trace.keyframe_skipped,
+        "plan": trace.plan,
+        "payload_bytes": trace.payload_bytes or None,
+    }
+    if link is not None:
+        row |= {
+            "snr_db": link.snr_db,
+            "ber": link.ber,
+            "bits_sent": link.bits_sent,
+            "bits_exposed": link.bits_exposed,
+            "channel_bits": link.channel_bits,
+            "overhead_bits": link.overhead_bits,
+            "tries": link.tries,
+            "residual_block_error": link.residual_block_error,
+            "delivered": link.delivered,
+            "bit_errors": link.bit_errors,
+            "damaged_symbols": [len(symbols) for symbols in link.damaged_symbols],
+            "time_on_air_ms": link.time_on_air_s * 1000.0,
+        }
+    if source is not None:
+        # Raw video goes uncoded, as in the paper's Table 1, at this segment's SNR.
+        channel = config.channel
+        snr_db = channel.snr_db if link is None else link.snr_db
+        row["raw_time_on_air_ms"] = 1000.0 * time_on_air_s(
+            source.raw_bytes * 8, channel.bandwidth_hz, snr_db, channel.overhead_ms / 1000.0
+        )
+    row |= {
+        "prompt": trace.prompt,
+        "playback": trace.playback,
+        "keyframe_damaged": trace.keyframe_damaged,
+        "psnr_db": trace.psnr_db,
+        "receiver_notes": list(trace.receiver_notes),
+        "timings_ms": {name: round(ms, 2) for name, ms in trace.timings_ms.items()},
+    }
+    if trace.dropped is not None:
+        row["dropped"] = trace.dropped
+    return row
+
+
+def _totals(
+    rows: list[dict[str, Any]],
+    dropped: list[dict[str, Any]],
+    result: PipelineResult,
+    wall_s: float,
+    generation_queue_max: int,
+) -> RunTotals:
+    all_rows = rows + dropped
+    traces = result.completed + result.dropped
+    video_s = sum(row["duration_s"] or 0.0 for row in all_rows)
+    raw_bytes = sum(t.source.raw_bytes for t in traces if t.source)
+    payload_bytes = sum(t.payload_bytes.get("total", 0) for t in traces)
+    air_ms = sum(row.get("time_on_air_ms", 0.0) for row in all_rows)
+    raw_air_ms = sum(row.get("raw_time_on_air_ms", 0.0) for row in all_rows)
+    pixels = sum(t.source.num_frames * t.source.width * t.source.height for t in traces if t.source)
+    psnrs = [t.psnr_db for t in result.completed if t.psnr_db is not None]
+    g2g = sorted(t.playback.glass_to_glass_s for t in result.completed if t.playback)
+    return RunTotals(
+        segments=len(all_rows),
+        segments_played=len(rows),
+        segments_dropped=len(dropped),
+        segments_skipped=sum(1 for t in result.dropped if (t.dropped or "").startswith("skipped")),
+        video_s=round(video_s, 4),
+        wall_s=round(wall_s, 3),
+        real_time_factor=round(wall_s / video_s, 4) if video_s else None,
+        raw_bytes=raw_bytes,
+        payload_bytes=payload_bytes,
+        data_speedup=round(raw_bytes / payload_bytes, 1) if payload_bytes else None,
+        bpp=payload_bytes * 8 / pixels if pixels else None,
+        time_on_air_ms=air_ms,
+        raw_time_on_air_ms=raw_air_ms,
+        latency_speedup=round(raw_air_ms / air_ms, 1) if air_ms else None,
+        bit_errors=sum(row.get("bit_errors", 0) for row in all_rows),
+        channel_bits=sum(row.get("channel_bits", 0) for row in all_rows),
+        mean_psnr_db=round(sum(psnrs) / len(psnrs), 3) if psnrs else None,
+        max_queue_depth=result.max_queue_depth,
+        generation_queue_depth_max=generation_queue_max,
+        glass_to_glass_p50_s=g2g[len(g2g) // 2] if g2g else None,
+        glass_to_glass_max_s=g2g[-1] if g2g else None,
+        segments_late=sum(1 for t in result.completed if t.playback and t.playback.late_s > 0)
+        if g2g
+        else None,
+    )
+
+
+def build_report(
+    config: RunConfig,
+    stream: SegmentStream,
+    result: PipelineResult,
+    wall_s: float,
+    generation_queue_max: int,
+) -> RunReport:
+    completed = sorted(result.completed, key=lambda t: t.index)
+    rows = [segment_row(trace, config) for trace in completed]
+    dropped = [segment_row(trace, config) for trace in result.dropped]
+    return RunReport(
+        config=config.to_json(),
+        input={
+            "path": str(stream.path),
+            "source_size": list(stream.source_size),
+            "fps": stream.fps,
+        },
+        segments=rows,
+        dropped=dropped,
+        totals=_totals(rows, dropped, result, wall_s, generation_queue_max),
+        traces=completed,
+    )

@@ -1,0 +1,139 @@
+"""The sender's settings, checked in full at start-up (not mid-call), with their options."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from dataclasses import dataclass
+
+from mirage_stream.codecs import available_codecs
+from mirage_stream.errors import InputError
+from mirage_stream.options import positive_float
+from mirage_stream.sender.captioners import CAPTIONERS
+from mirage_stream.sender.privacy import FacePolicy
+from mirage_stream.types import Granularity
+
+DEFAULT_CAPTIONER = "measured-facts"
+
+
+def _choice(value: str, allowed: list[str], flag: str) -> str:
+    if value not in allowed:
+        raise InputError(f"{flag} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class SenderConfig:
+    """What the sender says and sends. ``latency_budget_ms`` turns the rate adapter on."""
+
+    captioner: str = DEFAULT_CAPTIONER  # a name in CAPTIONERS
+    vlm_model: str | None = None  # local folder or hub id, for captioner "vlm"
+    allow_download: bool = False
+    clip_model: str | None = None  # CLIP folder or hub id: caption relevance in eq. 4
+    granularity: str = "normal"
+    privacy: bool = False
+    face_policy: str = "keep"
+    codec: str = "vq"  # name or name:variant
+    max_keyframes: int = 1
+    keyframe_fec_parity: int = 0
+    latency_budget_ms: float | None = None
+
+    def __post_init__(self) -> None:
+        CAPTIONERS.check(self.captioner)
+        _choice(self.granularity, [g.value for g in Granularity], "--granularity")
+        _choice(self.face_policy, [p.value for p in FacePolicy], "--faces")
+        _choice(self.codec.split(":", 1)[0], available_codecs(), "--codec")
+        if not 0 <= self.max_keyframes <= 4:
+            raise InputError(f"--max-keyframes must be in [0, 4], got {self.max_keyframes}")
+        if not 0 <= self.keyframe_fec_parity <= 64 or self.keyframe_fec_parity % 2:
+            raise InputError(
+                f"--keyframe-fec must be even and in [0, 64], got {self.keyframe_fec_parity}"
+            )
+        budget = self.latency_budget_ms
+        if budget is not None and not (math.isfinite(budget) and budget > 0):
+            raise InputError(f"--latency-budget-ms must be positive, got {budget}")
+
+    @staticmethod
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        group = parser.add_argument_group("sender")
+        group.add_argument(
+            "--captioner",
+            default=DEFAULT_CAPTIONER,
+            help=f"{CAPTIONERS.help()}; default {DEFAULT_CAPTIONER}",
+        )
+        group.add_argument(
+            "--vlm-model",
+            default=None,
+            metavar="PATH_OR_ID",
+            help="model folder or hub id for --captioner vlm (read from the local cache only, "
+            "unless --allow-download)",
+        )
+        group.add_argument(
+            "--clip-model",
+            default=None,
+            metavar="PATH_OR_ID",
+            help="CLIP folder or hub id: adds caption relevance to the keyframe score (eq. 4)",
+        )
+        group.add_argument(
+            "--allow-download",
+            action="store_true",
+            help="let --vlm-model and --clip-model download from the hub",
+        )
+        group.add_argument(
+            "--granularity",
+            default="normal",
+            help="caption detail: short, normal or detailed; default normal",
+        )
+        group.add_argument(
+            "--privacy",
+            action="store_true",
+            help="captions without identity words (gender, age, ethnicity, skin, hair)",
+        )
+        group.add_argument(
+            "--faces",
+            default="keep",
+            help="faces in keyframes before encoding: keep, blur or mask; default keep",
+        )
+        group.add_argument(
+            "--codec",
+            default="vq",
+            help="keyframe codec, name or name:variant: vq (trained FSQ-VAE, K256), ae "
+            "(q-bit autoencoder, q8) or thumbnail (baseline); default vq",
+        )
+        group.add_argument(
+            "--max-keyframes",
+            type=int,
+            default=1,
+            help="keyframes per segment, 0-4 (fewer when the scene has not changed); default 1",
+        )
+        group.add_argument(
+            "--keyframe-fec",
+            type=int,
+            default=0,
+            metavar="PARITY",
+            help="light FEC on keyframe symbols: Reed-Solomon parity bytes per 255-byte block "
+            "(even, 0-64; helps at BER around 1e-3, useless at -10 dB); default 0",
+        )
+        group.add_argument(
+            "--latency-budget-ms",
+            type=positive_float,
+            default=None,
+            help="turn the rate adapter on: per segment it picks codec, keyframe count, caption "
+            "detail and FEC to fit this time on air at the SNR the receiver reports",
+        )
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> SenderConfig:
+        return cls(
+            captioner=args.captioner,
+            vlm_model=args.vlm_model,
+            allow_download=args.allow_download,
+            clip_model=args.clip_model,
+            granularity=args.granularity,
+            privacy=args.privacy,
+            face_policy=args.faces,
+            codec=args.codec,
+            max_keyframes=args.max_keyframes,
+            keyframe_fec_parity=args.keyframe_fec,
+            latency_budget_ms=args.latency_budget_ms,
+        )
