@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from mirage_stream.types import LinkReport, PlaybackSlot, SegmentPlan, VideoSegment
+from mirage_stream.types import FacesFound, LinkReport, PlaybackSlot, SegmentPlan, VideoSegment
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ class SegmentTrace:
     prompt: str | None = None
     prompt_removed: tuple[str, ...] = ()
     psnr_db: float | None = None  # generated against source, when the source is known
+    faces_found: FacesFound | None = None  # when the source shows a face
     playback: PlaybackSlot | None = None
     dropped: str | None = None  # why the segment was not played
 

@@ -56,6 +56,8 @@ class RunTotals:
     bit_errors: int
     channel_bits: int
     mean_psnr_db: float | None
+    # Share of sampled generated frames with a face found, over segments whose source shows one.
+    face_found_rate: float | None
     max_queue_depth: int
     generation_queue_depth_max: int
     glass_to_glass_p50_s: float | None = None  # with --realtime
@@ -125,6 +127,7 @@ def segment_row(trace: SegmentTrace, config: RunConfig) -> dict[str, Any]:
         "playback": trace.playback,
         "keyframe_damaged": trace.keyframe_damaged,
         "psnr_db": trace.psnr_db,
+        "faces_found": trace.faces_found,
         "receiver_notes": list(trace.receiver_notes),
         "timings_ms": {name: round(ms, 2) for name, ms in trace.timings_ms.items()},
     }
@@ -149,6 +152,7 @@ def _totals(
     raw_air_ms = sum(row.get("raw_time_on_air_ms", 0.0) for row in all_rows)
     pixels = sum(t.source.num_frames * t.source.width * t.source.height for t in traces if t.source)
     psnrs = [t.psnr_db for t in result.completed if t.psnr_db is not None]
+    faces = [t.faces_found for t in result.completed if t.faces_found is not None]
     g2g = sorted(t.playback.glass_to_glass_s for t in result.completed if t.playback)
     return RunTotals(
         segments=len(all_rows),
@@ -168,6 +172,9 @@ def _totals(
         bit_errors=sum(row.get("bit_errors", 0) for row in all_rows),
         channel_bits=sum(row.get("channel_bits", 0) for row in all_rows),
         mean_psnr_db=round(sum(psnrs) / len(psnrs), 3) if psnrs else None,
+        face_found_rate=round(sum(f.found for f in faces) / sum(f.sampled for f in faces), 4)
+        if faces
+        else None,
         max_queue_depth=result.max_queue_depth,
         generation_queue_depth_max=generation_queue_max,
         glass_to_glass_p50_s=g2g[len(g2g) // 2] if g2g else None,

@@ -129,12 +129,38 @@ class Keyframe:
 
 
 @dataclass(frozen=True)
+class Region:
+    """A part of the frame as fractions of its width and height (resolution-free); on the wire
+    in 1/1024ths (``REGION_UNITS``)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+
+    def __post_init__(self) -> None:
+        corner_inside = min(self.x, self.y) >= 0
+        far_inside = max(self.x + self.width, self.y + self.height) <= 1 + 1e-9
+        if not (corner_inside and far_inside and min(self.width, self.height) > 0):
+            raise ValueError(f"region {self} lies outside the frame")
+
+    def pixels(self, width: int, height: int) -> tuple[int, int, int, int]:
+        """(x0, y0, x1, y1) in a frame of ``width`` x ``height`` pixels."""
+        x0, y0 = round(self.x * width), round(self.y * height)
+        x1 = min(width, max(x0 + 1, round((self.x + self.width) * width)))
+        y1 = min(height, max(y0 + 1, round((self.y + self.height) * height)))
+        return x0, y0, x1, y1
+
+
+@dataclass(frozen=True)
 class EncodedKeyframe:
     """A keyframe squeezed into codec symbols (eq. 10-13).
 
     ``codec`` names the codec family, ``variant`` the codebook or quantiser setting within it (for
     example ``K256`` or ``y5c4``), ``grid`` the (rows, cols) of the symbol grid, ``data`` the packed
-    symbol bits. ``frame_index`` locates the keyframe in its segment.
+    symbol bits. ``frame_index`` locates the keyframe in its segment. ``region`` None: the image
+    is the whole frame; else it is a detail (a face, coded at the codec's full size) of that
+    part of the frame, to be laid over the whole-frame keyframe of the same time.
     """
 
     codec: str
@@ -142,6 +168,7 @@ class EncodedKeyframe:
     grid: tuple[int, int]
     data: bytes
     frame_index: int = 0
+    region: Region | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +186,9 @@ class SemanticPayload:
     facts: SceneFacts
     keyframes: tuple[EncodedKeyframe, ...]
     keyframe_fec_parity: int = 0  # light RS parity per 255-byte block on the keyframe symbols
+    # True: the keyframe symbols travel on the reliable path with the caption (CRC, RS,
+    # repetition, ARQ) instead of best effort, when the channel would damage them too much.
+    keyframes_protected: bool = False
 
 
 @dataclass(frozen=True)
@@ -237,6 +267,7 @@ class SegmentPlan:
     predicted_time_on_air_s: float
     predicted_mse: float
     within_budget: bool
+    keyframes_protected: bool = False  # keyframe symbols on the reliable path, not best effort
 
 
 @dataclass(frozen=True)
@@ -248,3 +279,11 @@ class PlaybackSlot:
     shown_s: float
     late_s: float
     glass_to_glass_s: float
+
+
+@dataclass(frozen=True)
+class FacesFound:
+    """Of the generated frames sampled, in how many the face detector found a face."""
+
+    found: int
+    sampled: int

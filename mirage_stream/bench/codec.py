@@ -36,6 +36,10 @@ from mirage_stream.codecs.learned.codecs import (
 )
 from mirage_stream.errors import InputError
 from mirage_stream.metrics import psnr_db, ssim
+from mirage_stream.metrics.quality import sharpness_ratio
+from mirage_stream.receiver.regions import paste_region
+from mirage_stream.sender.measure import detect_faces
+from mirage_stream.sender.regions import face_region
 from mirage_stream.sources import FileSource, SourceConfig, resolve_input
 from mirage_stream.types import FrameArray
 
@@ -162,7 +166,8 @@ def _row(
     frames: list[FrameArray],
     run: Callable[[FrameArray], tuple[int, FrameArray]],
 ) -> dict[str, Any]:
-    sizes, psnrs, ssims, times = [], [], [], []
+    sizes, psnrs, ssims, sharpness, times = [], [], [], [], []
+    faces_shown = faces_found = 0
     for frame in frames:
         start = time.perf_counter()
         count, decoded = run(frame)
@@ -170,6 +175,10 @@ def _row(
         sizes.append(count)
         psnrs.append(psnr_db(frame, decoded))
         ssims.append(ssim(frame, decoded))
+        sharpness.append(sharpness_ratio(frame, decoded))
+        if detect_faces(frame, work_width=SIZE[0]):
+            faces_shown += 1
+            faces_found += bool(detect_faces(decoded, work_width=SIZE[0]))
     mean_bytes = float(np.mean(sizes))
     return {
         "codec": codec,
@@ -178,6 +187,9 @@ def _row(
         "bpp": mean_bytes * 8 / (SIZE[0] * SIZE[1]),
         "psnr_db": float(np.mean(psnrs)),
         "ssim": float(np.mean(ssims)),
+        "sharpness": float(np.mean(sharpness)),
+        # Of the frames whose source shows a face, the share where the decoded one does too.
+        "face_found": faces_found / faces_shown if faces_shown else None,
         "ms": 1000 * float(np.mean(times)),
     }
 
@@ -186,6 +198,24 @@ def _codec_runner(codec: KeyframeCodec) -> Callable[[FrameArray], tuple[int, Fra
     def run(frame: FrameArray) -> tuple[int, FrameArray]:
         encoded = codec.encode(frame)
         return len(encoded.data), codec.decode(encoded, SIZE)
+
+    return run
+
+
+def _face_detail_runner(codec: KeyframeCodec) -> Callable[[FrameArray], tuple[int, FrameArray]]:
+    """The whole frame and, when it shows a face, the face's square coded again at the codec's
+    full size and laid over it (the sender's --face-detail, the receiver's paste)."""
+
+    def run(frame: FrameArray) -> tuple[int, FrameArray]:
+        encoded = codec.encode(frame)
+        decoded = codec.decode(encoded, SIZE)
+        region = face_region(detect_faces(frame, work_width=SIZE[0]), *SIZE)
+        if region is None:
+            return len(encoded.data), decoded
+        x0, y0, x1, y1 = region.pixels(*SIZE)
+        detail = codec.encode(np.ascontiguousarray(frame[y0:y1, x0:x1]))
+        patch = codec.decode(detail, (x1 - x0, y1 - y0))
+        return len(encoded.data) + len(detail.data), paste_region(decoded, patch, region)
 
     return run
 
@@ -241,8 +271,11 @@ def bench_codec(
     vq_codecs = shipped_vq()
     for codec in vq_codecs:
         say(f"vq K={codec.codebook_size}")
-        row = _row("vq", {"K": codec.codebook_size}, images, _codec_runner(codec))
-        rows.append(row | {"codebook_usage": codebook_usage(codec, images)})
+        usage = {"codebook_usage": codebook_usage(codec, images)}
+        rows.append(_row("vq", {"K": codec.codebook_size}, images, _codec_runner(codec)) | usage)
+        if codec.codebook_size == 256:
+            say("vq K=256 with the face detail")
+            rows.append(_row("vq+face", {"K": 256}, images, _face_detail_runner(codec)) | usage)
     ae_folder = WEIGHTS_DIR / "ae"
     if ae_folder.is_dir():
         for bits in AE_BITS:

@@ -6,6 +6,7 @@ from mirage_stream.cli import (
     bench_channel,
     bench_codec,
     bench_live,
+    bench_picture,
     bench_rate,
     bench_receiver,
     bench_sender,
@@ -20,6 +21,7 @@ BENCH_MODULES = (
     bench_sender,
     bench_receiver,
     bench_live,
+    bench_picture,
     bench_rate,
 )
 

@@ -24,7 +24,17 @@ from mirage_stream.types import FrameArray
 
 QUALITY_FILE = WEIGHTS_DIR / "quality.json"
 CALIBRATION_BER = 0.05
-SHIPPED_SETTINGS = ("vq:K256", "vq:K512", "vq:K1024", "ae:q2", "ae:q3", "ae:q4", "ae:q6", "ae:q8")
+SHIPPED_SETTINGS = (
+    "vq:K256",
+    "vq:K512",
+    "vq:K1024",
+    "vq:K2048",
+    "ae:q2",
+    "ae:q3",
+    "ae:q4",
+    "ae:q6",
+    "ae:q8",
+)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """In-process link stage: encode the payload, pass its bits through channel_sim, deliver bytes.
 
-Keyframe symbol bits travel best-effort and take bit flips at the channel's BER; header,
-caption, hints and framing go through channel_sim's reliable chain (CRC, Reed-Solomon,
-repetition sized to the BER, ARQ), whose every bit and retry is charged to time on air.
+Keyframe symbol bits travel best-effort and take bit flips at the channel's BER (unless the
+sender marked them protected); header, caption, hints and framing go through channel_sim's
+reliable chain (CRC, Reed-Solomon, repetition sized to the BER, ARQ), whose every bit and retry
+is charged to time on air.
 """
 
 from __future__ import annotations
@@ -45,11 +46,13 @@ class SimulatedLinkStage:
 
     def transmit(self, payload: SemanticPayload, trace: SegmentTrace) -> Delivery:
         image = encode_payload_image(payload)
+        # Protected keyframes ride the reliable path with the rest: nothing is exposed.
+        spans = () if payload.keyframes_protected else image.exposed_spans
         sent = self.channel.send(
             image.data,
             self.snr.snr_db(payload.segment_index),
             self._rng,
-            image.exposed_spans,
+            spans,
             keyframe_fec_parity=payload.keyframe_fec_parity,
         )
         report = LinkReport(
@@ -65,15 +68,16 @@ class SimulatedLinkStage:
             residual_block_error=sent.residual_block_error,
             packets_sent=sent.packets_sent,
             packets_lost=sent.packets_lost,
-            damaged_symbols=tuple(
+            damaged_symbols=()
+            if payload.keyframes_protected
+            else tuple(
                 _damaged_symbols(keyframe, bits)
                 for keyframe, bits in zip(payload.keyframes, sent.exposed_error_bits, strict=True)
             ),
         )
         trace.payload_bytes = {**image.part_bytes, "total": len(image.data)}
         trace.link = report
-        spans = tuple((offset, length) for offset, length in image.exposed_spans)
-        return Delivery(data=sent.received, report=report, spans=spans)
+        return Delivery(data=sent.received, report=report, spans=tuple(spans))
 
     async def process(self, payload: SemanticPayload, trace: SegmentTrace) -> Delivery:
         # Reed-Solomon decoding of the protected part takes milliseconds: keep it off the loop.

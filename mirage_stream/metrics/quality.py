@@ -37,3 +37,14 @@ def ssim(reference: npt.NDArray[np.uint8], test: npt.NDArray[np.uint8]) -> float
         for a, b in zip(frames_a, frames_b, strict=True)
     ]
     return float(np.mean(scores))
+
+
+def sharpness_ratio(reference: npt.NDArray[np.uint8], test: npt.NDArray[np.uint8]) -> float:
+    """How much fine detail ``test`` keeps: the variance of its luma Laplacian over the
+    reference's (1 = as sharp as the source, below 1 blurrier, above 1 sharper or noisier).
+    Beside PSNR it shows a codec that trades fidelity for crisp edges, or the reverse."""
+    _check(reference, test)
+    from mirage_stream.sender.measure import sharpness
+
+    base = sharpness(reference)
+    return sharpness(test) / base if base > 0 else math.nan

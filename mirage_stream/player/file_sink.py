@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from mirage_stream.metrics import psnr_db
+from mirage_stream.metrics.faces import faces_found
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.player.video_writer import VideoWriter
 from mirage_stream.types import GeneratedSegment
@@ -42,6 +43,7 @@ class FileSink:
             return
         count = min(source.num_frames, segment.frames.shape[0])
         trace.psnr_db = psnr_db(source.frames[:count], frames[:count])
+        trace.faces_found = faces_found(source.frames[:count], frames[:count])
         if self._side_by_side is None:
             self._side_by_side = VideoWriter(
                 self.out_dir / self.side_by_side_name, segment.fps, 2 * width, height

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from mirage_stream.receiver.profile import GenerationPrompt, ReceiverProfile
 from mirage_stream.receiver.style import treat_keyframe
-from mirage_stream.types import FrameArray, SceneFacts
+from mirage_stream.types import FaceFact, FrameArray, SceneFacts
 
 MAX_FRAMES = 1024
 MAX_SIDE = 2048
@@ -117,6 +117,20 @@ def morph(a: FrameArray, b: FrameArray, steps: int) -> list[FrameArray]:
         from_b = _pull(b, backward, 1.0 - t)
         frames.append(np.asarray(cv2.addWeighted(from_a, 1.0 - t, from_b, t, 0.0), np.uint8))
     return frames
+
+
+def _face_mask(faces: tuple[FaceFact, ...], width: int, height: int) -> npt.NDArray[np.float32]:
+    """1 over each face (grown by a third for hair and chin), fading to 0 around it."""
+    mask = np.zeros((height, width), np.float32)
+    for face in faces:
+        grow_x, grow_y = face.width / 3, face.height / 3
+        x0, x1 = int((face.x - grow_x) * width), int((face.x + face.width + grow_x) * width)
+        y0, y1 = int((face.y - grow_y) * height), int((face.y + face.height + grow_y) * height)
+        mask[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)] = 1.0
+    if not faces:
+        return mask
+    soft = cv2.GaussianBlur(mask, (0, 0), max(2.0, 0.02 * width))
+    return np.asarray(np.maximum(mask, soft), np.float32)
 
 
 @dataclass(frozen=True)
@@ -228,7 +242,8 @@ class KeyframeMotionGenerator:
     ) -> None:
         """Move the part of the picture where the sender saw motion, as fast and in the
         direction it measured: a soft disc around the moving area's centre slides over the
-        still background (capped at 60% of its radius)."""
+        still background (capped at 60% of its radius). Faces stay whole: a warp that only
+        guesses the motion would bend them out of shape, and a face is what a viewer checks."""
         facts, config = request.facts, request.config
         speed = math.hypot(facts.subject_dx, facts.subject_dy)
         if facts.subject_share < 0.03 or speed < 0.3:
@@ -240,6 +255,7 @@ class KeyframeMotionGenerator:
         ys, xs = np.mgrid[0 : config.height, 0 : config.width].astype(np.float32)
         centre_x, centre_y = facts.subject_x * config.width, facts.subject_y * config.height
         weight = np.exp(-((xs - centre_x) ** 2 + (ys - centre_y) ** 2) / (2 * (radius / 1.5) ** 2))
+        weight *= 1.0 - _face_mask(facts.faces, config.width, config.height)
         cap = 0.6 * radius
         for t in range(frames.shape[0]):
             shift_x = float(np.clip(facts.subject_dx * (t - anchor), -cap, cap))

@@ -21,8 +21,10 @@ from mirage_stream.link import Delivery
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.receiver.generators import GenerationRequest, Generator, GeneratorConfig
 from mirage_stream.receiver.profile import ReceiverProfile, build_prompt
+from mirage_stream.receiver.regions import paste_region
 from mirage_stream.types import (
     ChannelFeedback,
+    EncodedKeyframe,
     FrameArray,
     GeneratedSegment,
     ReceivedPayload,
@@ -74,7 +76,10 @@ class DecodeStage:
         size = (self.width, self.height)
         decoded: list[tuple[int, FrameArray]] = []
         damaged = False
-        for encoded, intact in zip(received.payload.keyframes, received.keyframes_ok, strict=True):
+        pairs = list(zip(received.payload.keyframes, received.keyframes_ok, strict=True))
+        for encoded, intact in pairs:
+            if encoded.region is not None:
+                continue  # details go over the whole frames, below
             try:
                 image = codec_for(encoded).decode(encoded, size, damaged=not intact)
             except CodecError as error:
@@ -93,6 +98,9 @@ class DecodeStage:
                 notes.append("keyframe symbols damaged (CRC mismatch); decoded best-effort")
                 damaged = True
             decoded.append((encoded.frame_index, image))
+        for encoded, intact in pairs:
+            if encoded.region is not None:
+                self._lay_detail(encoded, intact, decoded, notes)
         if decoded:
             # The sender compares the next segment with its last keyframe: keep the same one.
             self._last_keyframe = decoded[-1][1]
@@ -107,6 +115,37 @@ class DecodeStage:
         notes.append("no keyframe yet; rendering neutral grey")
         grey = np.full((self.height, self.width, 3), _NEUTRAL_GREY, dtype=np.uint8)
         return ((middle, grey),), True
+
+    def _lay_detail(
+        self,
+        encoded: EncodedKeyframe,
+        intact: bool,
+        decoded: list[tuple[int, FrameArray]],
+        notes: list[str],
+    ) -> None:
+        """Decode a detail (a face at full codec size) and lay it over the whole frame of the
+        same time, or the newest one this receiver has."""
+        region = encoded.region
+        assert region is not None
+        if not intact:
+            notes.append("face detail damaged (CRC mismatch); left out")
+            return
+        slot = next((i for i, (index, _) in enumerate(decoded) if index == encoded.frame_index), -1)
+        base = decoded[slot][1] if decoded else self._last_keyframe
+        if base is None:
+            notes.append("face detail without a frame to lay it on; left out")
+            return
+        x0, y0, x1, y1 = region.pixels(self.width, self.height)
+        try:
+            detail = codec_for(encoded).decode(encoded, (x1 - x0, y1 - y0))
+        except CodecError as error:
+            notes.append(f"face detail not decodable: {error}")
+            return
+        composed = paste_region(base, detail, region)
+        if decoded:
+            decoded[slot] = (decoded[slot][0], composed)
+        else:
+            decoded.append((encoded.frame_index, composed))
 
     def _report(self, trace: SegmentTrace, delivery: Delivery, damaged: bool) -> None:
         # The link report's SNR stands for the receiver's own estimate (pilots, decoder soft

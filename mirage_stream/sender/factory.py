@@ -10,8 +10,10 @@ from mirage_stream.sender.captioners import build_captioner
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sender.keyframes import ScoredKeyframeSelector
 from mirage_stream.sender.privacy import FaceHider, FacePolicy
+from mirage_stream.sender.protection import KeyframeProtection, ProtectionPolicy
 from mirage_stream.sender.rate import LinkModel, RateAdapter
 from mirage_stream.sender.sender import SenderSettings, SenderStage
+from mirage_stream.sender.snr import SnrTracker
 from mirage_stream.types import Granularity
 
 
@@ -26,15 +28,19 @@ def build_sender(
         make_codec(config.codec)
     except CodecError as error:
         raise InputError(f"--codec: {error}") from None
-    rate = None
+    link = link or LinkModel()
+    protection_mode = KeyframeProtection(config.keyframe_protection)
+    rate = protection = None
     if config.latency_budget_ms is not None:
         rate = RateAdapter(
             load_quality(),
             budget_s=config.latency_budget_ms / 1000.0,
-            link=link or LinkModel(),
+            link=link,
             initial_snr_db=initial_snr_db,
             max_keyframes=max(1, config.max_keyframes),
         )
+    elif protection_mode is KeyframeProtection.AUTO:
+        protection = ProtectionPolicy(load_quality(), link, SnrTracker(initial_snr_db))
     relevance = None
     if config.clip_model:
         from mirage_stream.sender.relevance import ClipRelevance
@@ -51,8 +57,11 @@ def build_sender(
             granularity=Granularity(config.granularity),
             privacy=config.privacy,
             keyframe_fec_parity=config.keyframe_fec_parity,
+            keyframe_protection=protection_mode,
+            face_detail=config.face_detail,
         ),
         hider=FaceHider(FacePolicy(config.face_policy)),
         rate=rate,
+        protection=protection,
         feedback=feedback,
     )

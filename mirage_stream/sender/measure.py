@@ -5,8 +5,11 @@ Each function measures one thing with OpenCV and returns numbers, not prose.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -29,7 +32,26 @@ class Box:
     height: int
 
 
-@cache
+T = TypeVar("T")
+
+
+def _one_per_thread(factory: Callable[[], T]) -> Callable[[], T]:
+    """``factory()`` made once per thread. OpenCV's detectors keep scratch state inside the
+    object, so one shared by two threads (the sender's analysis and the player's face check
+    run at once) corrupts memory and crashes; loading one per thread is cheap."""
+    local = threading.local()
+
+    def get() -> T:
+        made: T | None = getattr(local, "made", None)
+        if made is None:
+            made = factory()
+            local.made = made
+        return made
+
+    return get
+
+
+@_one_per_thread
 def _face_cascade() -> cv2.CascadeClassifier:
     path = str(cv2.data.haarcascades) + "haarcascade_frontalface_default.xml"  # type: ignore[attr-defined]
     cascade = cv2.CascadeClassifier(path)
@@ -233,7 +255,7 @@ def sharpness(frame: FrameArray) -> float:
     return float(cv2.Laplacian(gray, cv2.CV_64F).var())
 
 
-@cache
+@_one_per_thread
 def _people_detector() -> cv2.HOGDescriptor:
     hog = cv2.HOGDescriptor()
     hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())  # type: ignore[attr-defined]

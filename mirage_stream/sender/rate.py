@@ -1,11 +1,12 @@
 """Network personalisation: choose, per segment, what to send so that it fits a latency budget.
 
 For each segment the adapter picks the keyframe codec setting (vq codebook K or ae bits q), the
-number of keyframes, the caption granularity and the keyframes' light FEC parity that minimise
-the expected distortion among the options whose time on air stays within the budget at a
-pessimistic SNR. Time on air follows channel_sim exactly: the protected part's code plan
-(CRC, Reed-Solomon, repetition) with enough tries to cover 99.5% of outcomes, the best-effort
-part with its FEC parity, at the eq. 7 rate, plus the per-try overhead.
+number of keyframes, the caption granularity and how the keyframes travel (best effort with a
+light FEC parity, or on the reliable path with the caption) that minimise the expected
+distortion among the options whose time on air stays within the budget at a pessimistic SNR.
+Time on air follows channel_sim exactly: the protected part's code plan (CRC, Reed-Solomon,
+repetition) with enough tries to cover 99.5% of outcomes, the best-effort part with its FEC
+parity, at the eq. 7 rate, plus the per-try overhead.
 
 Expected distortion of a segment (MSE, 8-bit units):
     D = D_codec(setting, p_eff) + D_cover(n) + D_caption(granularity)
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -31,9 +31,11 @@ from scipy import stats
 from channel_sim import bit_error_rate, plan_code, shannon_throughput_bps
 from mirage_stream.codecs.quality import CodecQuality
 from mirage_stream.sender.keyframes import thumbnail_distance
+from mirage_stream.sender.snr import SnrTracker
 from mirage_stream.types import ChannelFeedback, Granularity, SegmentPlan
 
 RS_BLOCK = 255
+RELIABLE = -1  # in a list of light-FEC parities: the keyframes go on the reliable path instead
 _FALLBACK_MSE = 255.0**2 / 4  # a keyframe-less receiver shows grey: about this far from anything
 
 
@@ -86,10 +88,10 @@ def time_on_air_s(
     """Seconds on air for one segment at ``snr_db``, budgeting the tries quantile."""
     ber = bit_error_rate(snr_db, link.ber_model)
     rate = shannon_throughput_bps(link.bandwidth_hz, snr_db)
-    return _air_time(link, protected_bytes, best_effort_bytes, parity, ber, rate)
+    return air_time_s(link, protected_bytes, best_effort_bytes, parity, ber, rate)
 
 
-def _air_time(
+def air_time_s(
     link: LinkModel,
     protected_bytes: int,
     best_effort_bytes: int,
@@ -148,10 +150,7 @@ class RateAdapter:
             Granularity.DETAILED: 0.0,
         }
     )
-    z: float = 2.58  # one-sided 99.5% normal quantile for the SNR margin
-    min_margin_db: float = 0.5
-    history: int = 20
-    _snr_reports: deque[float] = field(default_factory=lambda: deque(maxlen=20), init=False)
+    _snr: SnrTracker = field(init=False)
     _last_setting: str | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -159,31 +158,16 @@ class RateAdapter:
             raise ValueError(f"latency budget must be positive, got {self.budget_s}")
         if not self.qualities:
             raise ValueError("the rate adapter needs at least one codec setting")
-        self._snr_reports = deque(maxlen=self.history)
+        self._snr = SnrTracker(self.initial_snr_db)
 
     def observe(self, feedback: ChannelFeedback) -> None:
         """Take the receiver's report for a segment (SNR estimate, delivery, damage)."""
-        if math.isfinite(feedback.snr_db):
-            self._snr_reports.append(feedback.snr_db)
+        self._snr.observe(feedback.snr_db)
         if feedback.keyframe_damaged or not feedback.delivered:
             self._last_setting = None  # the receiver has no clean keyframe to reuse
 
     def planned_snr_db(self) -> float:
-        """A pessimistic SNR for the next segment.
-
-        The latest estimate minus z times the RMS of recent segment-to-segment changes covers a
-        random walk; a channel that jumps between states (Gilbert-Elliott) would make that
-        margin huge, so the plan never goes below the worst recent report minus the minimum
-        margin. Before any feedback: the configured prior minus 3 dB.
-        """
-        reports = list(self._snr_reports)
-        if not reports:
-            return self.initial_snr_db - 3.0
-        steps = np.diff(reports)
-        spread = float(np.sqrt(np.mean(steps**2))) if steps.size else 3.0
-        drift_bound = reports[-1] - max(self.min_margin_db, self.z * spread)
-        worst_seen = min(reports) - self.min_margin_db
-        return min(reports[-1] - self.min_margin_db, max(drift_bound, worst_seen))
+        return self._snr.planned_snr_db()
 
     def record_caption_bytes(self, granularity: Granularity, compressed_bytes: int) -> None:
         """Keep a running estimate of caption size per granularity (exponential average)."""
@@ -217,20 +201,27 @@ class RateAdapter:
                 protected = self.caption_bytes[granularity] + self.link.wire_overhead_bytes * (
                     1 + count
                 )
-                for parity in self.fec_parities if count else (0,):
-                    seconds = _air_time(
-                        self.link, protected, count * quality.keyframe_bytes, parity, ber, rate
+                keyframe_bytes = count * quality.keyframe_bytes
+                # Each light-FEC parity on best-effort symbols, and (-1) the reliable path.
+                for parity in (*self.fec_parities, RELIABLE) if count else (0,):
+                    reliable = parity == RELIABLE
+                    seconds = (
+                        air_time_s(self.link, protected + keyframe_bytes, 0, 0, ber, rate)
+                        if reliable
+                        else air_time_s(self.link, protected, keyframe_bytes, parity, ber, rate)
                     )
-                    codec_mse = quality.expected_mse(residual[parity]) if reuse_ok or count else 0.0
+                    damage = 0.0 if reliable else residual[parity]
+                    codec_mse = quality.expected_mse(damage) if reuse_ok or count else 0.0
                     option = SegmentPlan(
                         codec=setting,
                         keyframes=count,
                         granularity=granularity,
-                        keyframe_fec_parity=parity,
+                        keyframe_fec_parity=0 if reliable else parity,
                         planned_snr_db=snr,
                         predicted_time_on_air_s=seconds,
                         predicted_mse=codec_mse + cover + self.caption_mse[granularity],
                         within_budget=seconds <= self.budget_s,
+                        keyframes_protected=reliable,
                     )
                     if fastest is None or seconds < fastest.predicted_time_on_air_s:
                         fastest = option

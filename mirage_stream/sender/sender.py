@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -20,9 +21,19 @@ from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.sender.analysis import SceneAnalyser
 from mirage_stream.sender.captioner import Captioner, CaptionSettings
 from mirage_stream.sender.keyframes import KeyframeSelector
-from mirage_stream.sender.privacy import FaceHider
+from mirage_stream.sender.measure import Box
+from mirage_stream.sender.privacy import FaceHider, FacePolicy
+from mirage_stream.sender.protection import KeyframeProtection, ProtectionPolicy
 from mirage_stream.sender.rate import RateAdapter
-from mirage_stream.types import Granularity, SegmentPlan, SemanticPayload, VideoSegment
+from mirage_stream.sender.regions import face_region
+from mirage_stream.types import (
+    EncodedKeyframe,
+    FrameArray,
+    Granularity,
+    SegmentPlan,
+    SemanticPayload,
+    VideoSegment,
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,9 @@ class SenderSettings:
     granularity: Granularity = Granularity.NORMAL
     privacy: bool = False
     keyframe_fec_parity: int = 0
+    keyframe_protection: KeyframeProtection = KeyframeProtection.AUTO
+    # A second coding of the largest face of the first keyframe, at the codec's full size.
+    face_detail: bool = False
 
     def fixed_plan(self) -> SegmentPlan:
         return SegmentPlan(
@@ -58,6 +72,7 @@ class SenderStage:
     analyser: SceneAnalyser = field(default_factory=SceneAnalyser)
     hider: FaceHider = field(default_factory=FaceHider)
     rate: RateAdapter | None = None
+    protection: ProtectionPolicy | None = None  # keyframe protection "auto" without rate
     feedback: FeedbackInbox | None = None
     name: str = "sender"
     _codecs: dict[str, KeyframeCodec] = field(default_factory=dict, init=False)
@@ -74,6 +89,8 @@ class SenderStage:
         for message in self.feedback.drain():
             if self.rate is not None:
                 self.rate.observe(message)
+            if self.protection is not None:
+                self.protection.snr.observe(message.snr_db)
             if message.keyframe_damaged or not message.delivered:
                 self.selector.forget_last_sent()
 
@@ -111,14 +128,17 @@ class SenderStage:
                 codec.encode(image, k.frame_index)
                 for image, k in zip(images, choice.keyframes, strict=True)
             )
+            if encoded and self._wants_face_detail():
+                known = analysis.features_of(choice.keyframes[0].frame_index)
+                detail = self._face_detail(images[0], known.faces if known else (), codec)
+                encoded += (replace(detail, frame_index=encoded[0].frame_index),) if detail else ()
         if self.rate is not None:
             compressed = len(zlib.compress(caption.text.encode("utf-8"), 9))
             self.rate.record_caption_bytes(plan.granularity, compressed)
         trace.caption = caption.text
         trace.keyframe_indices = tuple(k.frame_index for k in choice.keyframes)
-        trace.plan = plan
         trace.keyframe_skipped = choice.skipped_reason or None
-        return SemanticPayload(
+        payload = SemanticPayload(
             segment_index=segment.index,
             t0=segment.t0,
             duration=segment.duration,
@@ -130,7 +150,43 @@ class SenderStage:
             facts=caption.facts,
             keyframes=encoded,
             keyframe_fec_parity=plan.keyframe_fec_parity if encoded else 0,
+            keyframes_protected=plan.keyframes_protected and bool(encoded),
         )
+        payload = self._protect(payload, plan.codec)
+        trace.plan = replace(
+            plan,
+            keyframe_fec_parity=payload.keyframe_fec_parity,
+            keyframes_protected=payload.keyframes_protected,
+        )
+        return payload
+
+    def _wants_face_detail(self) -> bool:
+        # A hidden face is not worth a detail, and sending one would undo the hiding.
+        return self.settings.face_detail and self.hider.policy is FacePolicy.KEEP
+
+    @staticmethod
+    def _face_detail(
+        image: FrameArray, faces: Sequence[Box], codec: KeyframeCodec
+    ) -> EncodedKeyframe | None:
+        """The largest face's square of ``image``, coded at the codec's full size."""
+        height, width = image.shape[:2]
+        region = face_region(faces, width, height)
+        if region is None:
+            return None
+        x0, y0, x1, y1 = region.pixels(width, height)
+        return replace(codec.encode(np.ascontiguousarray(image[y0:y1, x0:x1])), region=region)
+
+    def _protect(self, payload: SemanticPayload, setting: str) -> SemanticPayload:
+        """Without a rate adapter, the settings say how keyframes travel (with one, its plan
+        already did)."""
+        if self.rate is not None or not payload.keyframes:
+            return payload
+        mode = self.settings.keyframe_protection
+        if mode is KeyframeProtection.RELIABLE:
+            return replace(payload, keyframe_fec_parity=0, keyframes_protected=True)
+        if mode is KeyframeProtection.AUTO and self.protection is not None:
+            return self.protection.apply(payload, setting)
+        return payload
 
     async def process(self, segment: VideoSegment, trace: SegmentTrace) -> SemanticPayload | None:
         return await asyncio.to_thread(self.describe, segment, trace)

@@ -1,17 +1,19 @@
 """SemanticPayload <-> bytes.
 
-Layout (msgpack array, version 2)::
+Layout (msgpack array, version 3)::
 
-    [ b"MIRG", 2,
+    [ b"MIRG", 3,
       [header_blob, crc], [caption_blob, crc], [hints_blob, crc],
       [ [kf_meta_blob, crc, kf_data_blob, crc], ... ] ]
 
 Each blob is a msgpack ``bin``; each CRC32 covers its blob, so damage is found part by part.
 ``header_blob`` packs (segment index, t0, duration, fps, width, height, frames, keyframe FEC
-parity); ``caption_blob`` is the zlib-compressed UTF-8 caption; ``hints_blob`` packs the scene
-facts (``mirage_stream.wire.facts``); ``kf_meta_blob`` packs (codec, variant, rows, cols,
-frame index) and ``kf_data_blob`` holds the packed symbol bits. Only the symbol bits are sent
-best-effort (see ``WireImage.exposed_spans``); everything else is meant for the protected path.
+parity, keyframes protected); ``caption_blob`` is the zlib-compressed UTF-8 caption;
+``hints_blob`` packs the scene facts (``mirage_stream.wire.facts``); ``kf_meta_blob`` packs
+(codec, variant, rows, cols, frame index, region: [] for the whole frame or x, y, width, height
+in 1/1024ths) and ``kf_data_blob`` holds the packed symbol bits. Only the symbol bits may be
+sent best-effort (see ``WireImage.exposed_spans``); everything else is meant for the protected
+path.
 
 Decoding is strict and bounded: a size cap before parsing, msgpack length limits while parsing, a
 cap on the decompressed caption. Any malformed input raises ``PayloadError`` and nothing else.
@@ -27,14 +29,21 @@ from typing import Any
 import msgpack
 
 from mirage_stream.errors import PayloadError
-from mirage_stream.types import EncodedKeyframe, ReceivedPayload, SceneFacts, SemanticPayload
+from mirage_stream.types import (
+    EncodedKeyframe,
+    ReceivedPayload,
+    Region,
+    SceneFacts,
+    SemanticPayload,
+)
 from mirage_stream.wire.facts import pack_facts, unpack_facts
 
 MAGIC = b"MIRG"
-VERSION = 2
+VERSION = 3  # 3: keyframes protected (header), keyframe regions (meta)
 MAX_PAYLOAD_BYTES = 256 * 1024  # room for one q=8 AE keyframe (the paper sends ~128 KB)
 MAX_CAPTION_BYTES = 16 * 1024
 MAX_KEYFRAMES = 16
+REGION_UNITS = 1024  # a region's fractions travel as integers in 1/1024ths of the frame
 MAX_NAME_CHARS = 32  # bytes of UTF-8
 MAX_DIMENSION = 4096
 MAX_FRAMES = 3600
@@ -76,6 +85,7 @@ def encode_payload_image(payload: SemanticPayload) -> WireImage:
             payload.height,
             payload.num_frames,
             payload.keyframe_fec_parity,
+            int(payload.keyframes_protected),
         ]
     )
     caption = zlib.compress(payload.caption.encode("utf-8"), _ZLIB_LEVEL)
@@ -99,6 +109,7 @@ def encode_payload_image(payload: SemanticPayload) -> WireImage:
                 keyframe.grid[0],
                 keyframe.grid[1],
                 keyframe.frame_index,
+                _region_units(keyframe.region),
             ]
         )
         chunks += [_pack_array_header(4), _pack(meta), _pack(zlib.crc32(meta))]
@@ -203,7 +214,7 @@ def _decode_keyframe(entry: Any, position: int) -> tuple[EncodedKeyframe, bool]:
     fields = _as_list(entry, what, 4)
     meta_blob, meta_ok = _checked_blob(fields[:2], f"{what} meta")
     _require(meta_ok, f"{what} meta: CRC mismatch")
-    meta = _as_list(_unpack(meta_blob, f"{what} meta"), f"{what} meta", 5)
+    meta = _as_list(_unpack(meta_blob, f"{what} meta"), f"{what} meta", 6)
     data, data_ok = _checked_blob(fields[2:], f"{what} data")
     keyframe = EncodedKeyframe(
         codec=_as_str(meta[0], f"{what} codec"),
@@ -214,8 +225,27 @@ def _decode_keyframe(entry: Any, position: int) -> tuple[EncodedKeyframe, bool]:
         ),
         data=data,
         frame_index=_as_int(meta[4], f"{what} frame index", 0, MAX_FRAMES),
+        region=_region(meta[5], f"{what} region"),
     )
     return keyframe, data_ok
+
+
+def _region_units(region: Region | None) -> list[int]:
+    if region is None:
+        return []
+    return [round(v * REGION_UNITS) for v in (region.x, region.y, region.width, region.height)]
+
+
+def _region(value: Any, what: str) -> Region | None:
+    units = _as_list(value, what)
+    if not units:
+        return None
+    _require(len(units) == 4, f"{what}: 4 numbers or none, got {len(units)}")
+    x, y, width, height = (_as_int(v, what, 0, REGION_UNITS) / REGION_UNITS for v in units)
+    try:
+        return Region(x, y, width, height)
+    except ValueError as error:
+        raise PayloadError(f"{what}: {error}") from None
 
 
 def decode_payload(data: bytes) -> ReceivedPayload:
@@ -232,7 +262,7 @@ def decode_payload(data: bytes) -> ReceivedPayload:
 
     header_blob, header_ok = _checked_blob(top[2], "header")
     _require(header_ok, "header: CRC mismatch")
-    header = _as_list(_unpack(header_blob, "header"), "header", 8)
+    header = _as_list(_unpack(header_blob, "header"), "header", 9)
 
     caption_blob, caption_ok = _checked_blob(top[3], "caption")
     caption = _decompress_caption(caption_blob) if caption_ok else ""
@@ -255,6 +285,7 @@ def decode_payload(data: bytes) -> ReceivedPayload:
         facts=facts,
         keyframes=tuple(keyframe for keyframe, _ in decoded),
         keyframe_fec_parity=_as_int(header[7], "keyframe FEC parity", 0, 64),
+        keyframes_protected=bool(_as_int(header[8], "keyframes protected", 0, 1)),
     )
     _require(
         payload.width * payload.height * payload.num_frames <= MAX_SEGMENT_PIXELS,
