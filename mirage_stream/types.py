@@ -7,6 +7,7 @@ Times are seconds unless a name says otherwise.
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,6 +70,23 @@ class MotionHints:
     dy: float = 0.0
     zoom: float = 0.0
     activity: float = 0.0
+
+    # Below these the camera counts as still: the caption says so and the generator holds the
+    # frame, since a drift this small is more likely measurement noise than a camera move.
+    STILL_PX_PER_FRAME = 0.3
+    STILL_ZOOM_PER_FRAME = 0.002
+
+    @property
+    def speed(self) -> float:
+        return float(math.hypot(self.dx, self.dy))
+
+    @property
+    def pans(self) -> bool:
+        return self.speed >= self.STILL_PX_PER_FRAME
+
+    @property
+    def zooms(self) -> bool:
+        return abs(self.zoom) > self.STILL_ZOOM_PER_FRAME
 
 
 @dataclass(frozen=True)

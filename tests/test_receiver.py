@@ -44,6 +44,22 @@ def test_generated_motion_matches_the_hint():
     assert motion.dy == pytest.approx(-1.0, abs=0.3)
 
 
+def test_a_camera_the_caption_calls_still_is_held_still():
+    from mirage_stream.sender import CaptionSettings
+    from mirage_stream.sender.captioner import describe
+
+    image = textured_image()
+    drift = SceneFacts(motion=MotionHints(dx=0.2, dy=0.1, zoom=0.001))
+    pan = SceneFacts(motion=MotionHints(dx=0.4))
+    held = KeyframeMotionGenerator().generate(_request([(0, image)], drift))
+    moved = KeyframeMotionGenerator().generate(_request([(0, image)], pan))
+    assert all(np.array_equal(frame, image) for frame in held)
+    assert not np.array_equal(moved[-1], image)
+    # The generator and the caption agree on what counts as a still camera.
+    assert "camera is almost still" in describe(drift, CaptionSettings())
+    assert "camera pans" in describe(pan, CaptionSettings())
+
+
 def test_the_keyframe_stands_at_its_own_time():
     image = textured_image()
     facts = SceneFacts(motion=MotionHints(dx=2.0))

@@ -169,8 +169,8 @@ class KeyframeMotionGenerator:
 
     def _moved(self, image: FrameArray, steps: int, request: GenerationRequest) -> FrameArray:
         config, motion = request.config, request.facts.motion
-        if steps == 0:
-            return image
+        if steps == 0 or not (motion.pans or motion.zooms):
+            return image  # the sender saw a still camera (and its caption says so)
         limit_x, limit_y = self.max_drift * config.width, self.max_drift * config.height
         shift_x = float(np.clip(motion.dx * steps, -limit_x, limit_x))
         shift_y = float(np.clip(motion.dy * steps, -limit_y, limit_y))

@@ -124,23 +124,21 @@ def _actions(facts: SceneFacts, detail: Granularity) -> list[str]:
 
 def _camera(facts: SceneFacts, detail: Granularity) -> str:
     motion = facts.motion
-    speed = float(np.hypot(motion.dx, motion.dy))
+    speed = motion.speed
     moves = []
-    if speed >= 0.3:
+    if motion.pans:
         # Content drifting left means the camera pans right: say what the camera does.
         pan = _direction(-motion.dx, -motion.dy)
         verb = "tilts" if pan in ("up", "down") else "pans"
         moves.append(f"{verb} {_speed_word(speed)} {pan}")
-    if motion.zoom > 0.002:
-        moves.append("zooms in")
-    elif motion.zoom < -0.002:
-        moves.append("zooms out")
+    if motion.zooms:
+        moves.append("zooms in" if motion.zoom > 0 else "zooms out")
     if facts.camera_shake >= 1.5:
         moves.append("shakes")
     if not moves:
         return "The camera is almost still."
     sentence = "The camera " + " and ".join(moves)
-    if detail is Granularity.DETAILED and speed >= 0.3:
+    if detail is Granularity.DETAILED and motion.pans:
         sentence += f" (about {speed:.1f} pixels per frame)"
     return sentence + "."
 
