@@ -40,8 +40,9 @@ class CallStats:
             "keyframes_damaged": self.keyframes_damaged,
             "captions_intact": self.captions_intact,
             "payload_bytes": self.payload_bytes,
+            # Raw bytes count what was played: before the first segment there is no ratio.
             "data_speedup": round(self.raw_bytes / self.payload_bytes, 1)
-            if self.payload_bytes
+            if self.payload_bytes and self.raw_bytes
             else None,
             "g2g_p50_s": g2g[len(g2g) // 2] if g2g else None,
             "g2g_max_s": g2g[-1] if g2g else None,

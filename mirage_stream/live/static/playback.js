@@ -47,12 +47,14 @@ async function poll() {
     const timings = (ms) => Object.entries(ms || {}).map(([k, v]) => k + " " + v + " ms").join(", ");
     const ber = typeof last.ber === "number" ? last.ber.toPrecision(3) : last.ber;
     const speedup = call.data_speedup === null ? null : Math.round(call.data_speedup).toLocaleString("en") + "x";
+    // A value with its unit, or nothing before the first segment has been played.
+    const withUnit = (value, unit) => value === undefined || value === null ? null : value + unit;
     showRows([
       ["call", call.call + " (" + call.state + ")"], ["segments played", call.segments_played],
       ["lost / skipped", call.segments_lost + " / " + call.segments_skipped],
-      ["SNR", last.snr_db + " dB"], ["BER", ber], ["bytes per segment", last.payload_bytes],
-      ["data speed-up", speedup], ["time on air", last.time_on_air_ms + " ms"],
-      ["glass to glass", last.glass_to_glass_s + " s"],
+      ["SNR", withUnit(last.snr_db, " dB")], ["BER", ber], ["bytes per segment", last.payload_bytes],
+      ["data speed-up", speedup], ["time on air", withUnit(last.time_on_air_ms, " ms")],
+      ["glass to glass", withUnit(last.glass_to_glass_s, " s")],
       ["sender stages", timings(last.sender_stage_ms)], ["receiver stages", timings(last.stage_ms)],
       ["generation queue (now / max)", call.generation_queue_depth + " / " + call.generation_queue_max],
       ["caption", last.caption],
