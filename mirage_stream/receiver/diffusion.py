@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,9 @@ class DiffusersVideoGenerator:
     device: str = "cpu"
     name: str = "diffusion"
     _accepts: frozenset[str] = field(default=frozenset(), init=False)
+    # A live server shares one pipeline among its calls, each generating on its own thread;
+    # a pipeline's scheduler keeps per-call state (its timesteps), so one generation at a time.
+    _busy: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         parameters = inspect.signature(self.pipeline.__call__).parameters
@@ -133,7 +137,8 @@ class DiffusersVideoGenerator:
         if request.profile.identity is not IdentityMode.KEEP:
             keyframe = anonymise_faces(keyframe, request.facts.faces)
         arguments = self._arguments(request, Image.fromarray(keyframe))
-        output = self.pipeline(**arguments)
+        with self._busy:
+            output = self.pipeline(**arguments)
         made = np.asarray(output.frames[0], dtype=np.float32)  # (N, h, w, 3) in [0, 1]
         picks = np.linspace(0, made.shape[0] - 1, num=config.num_frames).round().astype(int)
         frames = np.empty((config.num_frames, config.height, config.width, 3), dtype=np.uint8)
