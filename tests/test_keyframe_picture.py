@@ -130,14 +130,17 @@ def test_region_round_trips_on_the_wire_and_garbage_regions_are_refused():
 
 def test_the_sender_adds_the_face_and_the_receiver_lays_it_back(carphone_frames):
     segment = VideoSegment(0, np.stack(carphone_frames[:30]), 29.97, 0.0)
-    with_detail = build_sender(SenderConfig(), initial_snr_db=10.0)
+    with_detail = build_sender(SenderConfig(max_keyframes=1, face_detail=True), initial_snr_db=10.0)
     payload = with_detail.describe(segment, SegmentTrace(0))
     assert payload is not None and len(payload.keyframes) == 2
     whole, face = payload.keyframes
     assert whole.region is None and face.region is not None
     assert face.frame_index == whole.frame_index and face.data != whole.data
-    blurred = build_sender(SenderConfig(face_policy="blur")).describe(segment, SegmentTrace(0))
-    plain = build_sender(SenderConfig(face_detail=False)).describe(segment, SegmentTrace(0))
+    one = {"max_keyframes": 1, "face_detail": True}
+    blurred = build_sender(SenderConfig(**one, face_policy="blur")).describe(
+        segment, SegmentTrace(0)
+    )
+    plain = build_sender(SenderConfig(max_keyframes=1)).describe(segment, SegmentTrace(0))
     assert len(blurred.keyframes) == len(plain.keyframes) == 1
 
     receiver = build_receiver_chain(ReceiverConfig())

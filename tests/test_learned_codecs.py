@@ -97,9 +97,15 @@ def test_save_and_load_round_trip(tmp_path):
         KeyframeAutoencoder.from_pretrained(tmp_path)
     ).encode(image)
     codec = vq_from_variant("K256", folder=tmp_path)
-    assert codec.variant == "K256"
+    # A codec coding at another size than the shipped 64x64 names its size in its variant, so
+    # that a receiver loads the same weights.
+    assert codec.variant == "K256@32x32"
+    assert vq_from_variant(codec.variant, folder=tmp_path).variant == "K256@32x32"
     with pytest.raises(CodecError, match="K=256"):
         vq_from_variant("K512", folder=tmp_path)
+    for wrong in ("K256@32", "K256@axb", "256"):
+        with pytest.raises(CodecError, match="form"):
+            vq_from_variant(wrong, folder=tmp_path)
 
 
 def test_checkpoint_mismatch_is_named(tmp_path):

@@ -32,7 +32,8 @@ from mirage_stream.codecs.learned.codecs import (
     AeKeyframeCodec,
     VqKeyframeCodec,
     load_model,
-    shipped_codebook_sizes,
+    shipped_vq_variants,
+    vq_from_variant,
 )
 from mirage_stream.errors import InputError
 from mirage_stream.metrics import psnr_db, ssim
@@ -221,10 +222,7 @@ def _face_detail_runner(codec: KeyframeCodec) -> Callable[[FrameArray], tuple[in
 
 
 def shipped_vq() -> list[VqKeyframeCodec]:
-    return [
-        VqKeyframeCodec(load_model(WEIGHTS_DIR / f"vq-K{size}"))
-        for size in shipped_codebook_sizes()
-    ]
+    return [vq_from_variant(variant) for variant in shipped_vq_variants()]
 
 
 def codebook_usage(codec: VqKeyframeCodec, frames: list[FrameArray]) -> float:
@@ -272,10 +270,11 @@ def bench_codec(
     for codec in vq_codecs:
         say(f"vq K={codec.codebook_size}")
         usage = {"codebook_usage": codebook_usage(codec, images)}
-        rows.append(_row("vq", {"K": codec.codebook_size}, images, _codec_runner(codec)) | usage)
-        if codec.codebook_size == 256:
+        setting = {"K": codec.codebook_size, "variant": codec.variant}
+        rows.append(_row("vq", setting, images, _codec_runner(codec)) | usage)
+        if codec.variant == "K256":
             say("vq K=256 with the face detail")
-            rows.append(_row("vq+face", {"K": 256}, images, _face_detail_runner(codec)) | usage)
+            rows.append(_row("vq+face", setting, images, _face_detail_runner(codec)) | usage)
     ae_folder = WEIGHTS_DIR / "ae"
     if ae_folder.is_dir():
         for bits in AE_BITS:
@@ -306,7 +305,7 @@ def bench_codec(
         "size": list(SIZE),
         "rows": rows,
     }
-    k256 = [codec for codec in vq_codecs if codec.codebook_size == 256]
+    k256 = [codec for codec in vq_codecs if codec.variant == "K256"]
     if k256:
         say("robustness of the index order")
         result["robustness"] = robustness(k256[0], images, seed)

@@ -115,9 +115,9 @@ def codec_settings(names: tuple[str, ...]) -> list[str]:
         if ":" in name or name == "thumbnail":
             settings.append(name)
         elif name == "vq":
-            from mirage_stream.codecs.learned.codecs import shipped_codebook_sizes
+            from mirage_stream.codecs.learned.codecs import shipped_vq_variants
 
-            settings += [f"vq:K{size}" for size in shipped_codebook_sizes()]
+            settings += [f"vq:{variant}" for variant in shipped_vq_variants()]
         elif name == "ae":
             from mirage_stream.codecs.learned.codecs import AE_BITS, WEIGHTS_DIR
 

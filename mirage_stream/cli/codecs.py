@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from mirage_stream.cli.common import Subcommands, stderr_progress
+from mirage_stream.errors import InputError
 from mirage_stream.options import add_seed_argument
 from mirage_stream.sources.config import add_input_argument
 
@@ -42,7 +43,20 @@ def register(commands: Subcommands) -> None:
         default=256,
         help="vq codebook size K: 256, 512, 1024 or 2048; default 256",
     )
+    trainer.add_argument(
+        "--size",
+        default="64x64",
+        help="vq input size WxH: 64x64 (16x16 indices) or 128x96 (16x12 indices, 4:3); "
+        "default 64x64",
+    )
     trainer.add_argument("--steps", type=int, default=1500, help="default 1500")
+    trainer.add_argument(
+        "--learning-rate",
+        type=float,
+        default=2e-3,
+        help="peak learning rate (cosine decay to 1/20 of it); deeper models need less, "
+        "6e-4 for 128x96; default 2e-3",
+    )
     trainer.add_argument("--batch-size", type=int, default=32, help="default 32")
     add_seed_argument(trainer)
     trainer.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
@@ -76,10 +90,21 @@ def _train(args: argparse.Namespace) -> int:
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     torch.set_num_threads(max(1, args.threads))
+    rates = {"learning_rate": args.learning_rate, "final_learning_rate": args.learning_rate / 20}
     if args.kind == "vq":
-        model_config = vq_preset(args.codebook)
+        width, _, height = args.size.partition("x")
+        if not (width.isdigit() and height.isdigit()):
+            raise InputError(f"--size must be WxH, got {args.size!r}")
+        try:
+            model_config = vq_preset(args.codebook, (int(width), int(height)))
+        except ValueError as error:
+            raise InputError(str(error)) from None
         settings = TrainConfig(
-            steps=args.steps, batch_size=args.batch_size, crop_size=(64, 64), seed=args.seed
+            steps=args.steps,
+            batch_size=args.batch_size,
+            crop_size=model_config.input_size,
+            seed=args.seed,
+            **rates,
         )
     else:
         model_config = ae_preset()
@@ -89,6 +114,7 @@ def _train(args: argparse.Namespace) -> int:
             crop_size=(96, 96),
             seed=args.seed,
             quantiser_bits=(2, 3, 4, 6, 8),
+            **rates,
         )
     out = Path(args.out)
     start = time.perf_counter()

@@ -2,7 +2,7 @@
 
 | name | what | default variant |
 |---|---|---|
-| ``vq`` | trained FSQ-VAE, 16x16 indices of a K-entry codebook (K = 256..2048) | ``K256`` |
+| ``vq`` | trained FSQ-VAE: 128x96 -> 16x12 indices (240 B); or 64x64 -> 16x16 | ``K1024@128x96`` |
 | ``ae`` | trained autoencoder, latent quantised to q bits (q = 2, 3, 4, 6, 8) | ``q8`` |
 | ``thumbnail`` | baseline: a 24x18 YCrCb thumbnail with few-bit samples | ``y24x18b5-c12x9b4`` |
 
@@ -32,7 +32,12 @@ def _ae(variant: str) -> KeyframeCodec:
 
 # name -> (default variant, factory from a variant string, one line on what it is)
 _REGISTRY: dict[str, tuple[str, Callable[[str], KeyframeCodec], str]] = {
-    "vq": ("K256", _vq, "trained FSQ-VAE: 16x16 indices of a K-entry codebook (K256..K2048)"),
+    "vq": (
+        "K1024@128x96",
+        _vq,
+        "trained FSQ-VAE: a 128x96 keyframe as 16x12 indices of K=1024 (240 B), or the 64x64 "
+        "codecs K256..K2048 (16x16 indices)",
+    ),
     "ae": ("q8", _ae, "trained autoencoder, latent quantised to q bits (q2..q8)"),
     "thumbnail": (
         ThumbnailCodec().variant,

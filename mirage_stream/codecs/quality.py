@@ -29,6 +29,7 @@ SHIPPED_SETTINGS = (
     "vq:K512",
     "vq:K1024",
     "vq:K2048",
+    "vq:K1024@128x96",
     "ae:q2",
     "ae:q3",
     "ae:q4",

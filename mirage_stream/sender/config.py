@@ -35,10 +35,12 @@ class SenderConfig:
     privacy: bool = False
     face_policy: str = "keep"
     codec: str = "vq"  # name or name:variant
-    max_keyframes: int = 1
+    # Two: one keyframe held over 2 s cannot follow a talking head; with the 240 B codec two
+    # still fit the 1 KB payload and 20 ms on air at -10 dB.
+    max_keyframes: int = 2
     keyframe_fec_parity: int = 0
     keyframe_protection: str = "auto"  # auto | best-effort | reliable
-    face_detail: bool = True  # the largest face coded again at the codec's full size
+    face_detail: bool = False  # the largest face coded again at the codec's full size
     latency_budget_ms: float | None = None
 
     def __post_init__(self) -> None:
@@ -110,22 +112,24 @@ class SenderConfig:
         group.add_argument(
             "--codec",
             default="vq",
-            help="keyframe codec, name or name:variant: vq (trained FSQ-VAE, K256), ae "
+            help="keyframe codec, name or name:variant: vq (trained FSQ-VAE, K1024@128x96; or "
+            "K256, K512, K1024, K2048 at 64x64), ae "
             "(q-bit autoencoder, q8) or thumbnail (baseline); default vq",
         )
         group.add_argument(
             "--max-keyframes",
             type=int,
-            default=1,
-            help="keyframes per segment, 0-4 (fewer when the scene has not changed); default 1",
+            default=2,
+            help="keyframes per segment, 0-4 (fewer when the scene has not changed or one "
+            "shows it all); default 2",
         )
         group.add_argument(
             "--face-detail",
             action=argparse.BooleanOptionalAction,
-            default=True,
+            default=False,
             help="when the first keyframe shows a face, code the face's square again at the "
-            "codec's full size (one more keyframe's bytes) so that the person stays "
-            "recognisable; the receiver lays it over the frame; default on",
+            "codec's full size (one more keyframe's bytes; with --max-keyframes 1 it keeps a "
+            "payload of two keyframes' size); the receiver lays it over the frame; default off",
         )
         group.add_argument(
             "--keyframe-protection",

@@ -1,8 +1,9 @@
 """Where the keyframe budget is spent beyond the whole frame: the person's face.
 
-A whole-frame keyframe at the codec's 64x64 keeps about 15 source pixels per token, so a face
-40 pixels wide at the working size becomes a blur. The face's own square, coded with the same
-codec at its full 64x64, keeps it sharp; the receiver lays it back over the whole frame.
+A whole-frame keyframe spends one token on about 20x20 working pixels (16x12 tokens over
+320x240), so a face 40 pixels wide at the working size gets four tokens and becomes a blur. The
+face's own square, coded with the same codec at its full size, keeps it sharp; the receiver
+lays it back over the whole frame.
 """
 
 from __future__ import annotations

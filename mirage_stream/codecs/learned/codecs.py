@@ -20,6 +20,7 @@ from mirage_stream.codecs.learned.model import CheckpointError, KeyframeAutoenco
 from mirage_stream.types import EncodedKeyframe, FrameArray
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
+DEFAULT_VQ_SIZE = (64, 64)  # the input size of the K<size> codecs; others say theirs
 AE_BITS = (2, 3, 4, 6, 8)
 
 
@@ -47,10 +48,16 @@ def load_model(folder: Path) -> KeyframeAutoencoder:
     return KeyframeAutoencoder.from_pretrained(folder)
 
 
-def shipped_codebook_sizes() -> list[int]:
-    """The K of every vq checkpoint shipped with the package (folders ``vq-K<size>``), sorted."""
-    names = (folder.name for folder in WEIGHTS_DIR.glob("vq-K*") if folder.is_dir())
-    return sorted(int(name[4:]) for name in names if name[4:].isdigit())
+def shipped_vq_variants() -> list[str]:
+    """The variant of every vq checkpoint shipped with the package: ``K<size>`` for the 64x64
+    codecs (folders ``vq-K<size>``), ``K<size>@<W>x<H>`` for those coding at another size
+    (folders ``vq-K<size>-<W>x<H>``); by size, then K."""
+    variants = []
+    for folder in WEIGHTS_DIR.glob("vq-K*"):
+        base, _, size = folder.name[3:].partition("-")
+        if folder.is_dir() and base[1:].isdigit():
+            variants.append(base + (f"@{size}" if size else ""))
+    return sorted(variants, key=lambda v: ("@" in v, v.partition("@")[2], int(v[1:].split("@")[0])))
 
 
 def shipped_folder(name: str) -> Path:
@@ -101,7 +108,9 @@ class VqKeyframeCodec:
     @property
     def variant(self) -> str:
         suffix = "" if self.index_order == "lattice" else "-random"
-        return f"K{self.codebook_size}{suffix}"
+        width, height = self.model.config.input_size
+        size = "" if (width, height) == DEFAULT_VQ_SIZE else f"@{width}x{height}"
+        return f"K{self.codebook_size}{size}{suffix}"
 
     def payload_bytes(self) -> int:
         rows, cols = self.grid
@@ -202,12 +211,17 @@ class AeKeyframeCodec:
 
 
 def vq_from_variant(variant: str, folder: Path | None = None) -> VqKeyframeCodec:
-    """``K256`` (or ``K256-random``) from the shipped weights or ``folder``."""
-    base, _, order = variant.partition("-")
-    if not base.startswith("K") or not base[1:].isdigit():
-        raise CodecError(f"vq variant {variant!r} is not of the form K<size>[-random]")
+    """``K256`` (or ``K256-random``, or ``K1024@128x96`` for a codec coding at another size)
+    from the shipped weights or ``folder``."""
+    named, _, order = variant.partition("-")
+    base, _, size = named.partition("@")
+    width, _, height = size.partition("x")
+    if not (base.startswith("K") and base[1:].isdigit()) or (
+        size and not (width.isdigit() and height.isdigit())
+    ):
+        raise CodecError(f"vq variant {variant!r} is not of the form K<size>[@WxH][-random]")
     try:
-        model = load_model(folder or shipped_folder(f"vq-{base}"))
+        model = load_model(folder or shipped_folder(f"vq-{base}" + (f"-{size}" if size else "")))
     except CheckpointError as error:
         raise CodecError(str(error)) from None
     if model.config.codebook_size != int(base[1:]):

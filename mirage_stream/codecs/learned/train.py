@@ -30,20 +30,27 @@ log = logging.getLogger(__name__)
 TRAINING_CLIPS = ("carphone", "bigbuckbunny")  # bikes is held out for evaluation
 
 
-def vq_preset(codebook_size: int) -> AutoencoderConfig:
-    """The shipped VQ model: 64x64 keyframe -> 16x16 FSQ indices of a K-entry codebook."""
+VQ_SIZES = {(64, 64): (32, 64, 96), (128, 96): (32, 64, 96, 128)}  # input -> stage widths
+
+
+def vq_preset(codebook_size: int, input_size: tuple[int, int] = (64, 64)) -> AutoencoderConfig:
+    """A shipped VQ model: a 64x64 keyframe -> 16x16 FSQ indices of a K-entry codebook, or a
+    128x96 one (4:3, no stretching) -> 16x12 indices through one more down-sampling stage."""
     from mirage_stream.codecs.learned.model import FSQ_LEVELS
 
     if codebook_size not in FSQ_LEVELS:
         raise ValueError(f"codebook size must be one of {sorted(FSQ_LEVELS)}, got {codebook_size}")
+    if input_size not in VQ_SIZES:
+        sizes = ", ".join(f"{w}x{h}" for w, h in VQ_SIZES)
+        raise ValueError(f"vq input size must be one of {sizes}, got {input_size}")
     levels = FSQ_LEVELS[codebook_size]
     return AutoencoderConfig(
         kind="fsq",
         latent_channels=len(levels),
-        widths=(32, 64, 96),
+        widths=VQ_SIZES[input_size],
         residual_blocks=2,
         fsq_levels=levels,
-        input_size=(64, 64),
+        input_size=input_size,
     )
 
 
