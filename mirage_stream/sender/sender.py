@@ -45,7 +45,8 @@ class SenderSettings:
     granularity: Granularity = Granularity.NORMAL
     privacy: bool = False
     keyframe_fec_parity: int = 0
-    keyframe_protection: KeyframeProtection = KeyframeProtection.AUTO
+    # AUTO needs a ProtectionPolicy (build_sender gives one); a bare stage sends best effort.
+    keyframe_protection: KeyframeProtection = KeyframeProtection.BEST_EFFORT
     # A second coding of the largest face of the first keyframe, at the codec's full size.
     face_detail: bool = False
 
