@@ -8,12 +8,24 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
 
 FrameArray = npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True)
+class DetailFrame:
+    """One frame of a segment at the source's resolution: ``index`` into the segment's frames."""
+
+    index: int
+    image: FrameArray  # (H', W', 3) RGB, the working frame's view with H'/H = W'/W >= 1
+
+    def scale(self, working_width: int) -> float:
+        """Source pixels per working pixel."""
+        return float(self.image.shape[1]) / working_width
 
 
 @dataclass(frozen=True)
@@ -24,6 +36,9 @@ class VideoSegment:
     frames: FrameArray  # (F, H, W, 3) RGB
     fps: float
     t0: float  # presentation time of the first frame
+    # A few frames at the source's resolution (same crop as ``frames``, larger pixels), for
+    # detectors that need more pixels than the working copy has (people far away).
+    detail: tuple[DetailFrame, ...] = ()
 
     def __post_init__(self) -> None:
         if self.frames.ndim != 4 or self.frames.shape[-1] != 3 or self.frames.dtype != np.uint8:
@@ -100,6 +115,26 @@ class FaceFact:
 
 
 @dataclass(frozen=True)
+class FactConfidence:
+    """How sure the sender is of each claim in ``SceneFacts``, in [0, 1].
+
+    A caption states a fact only at ``STATED`` or above, and the receiver acts only on stated
+    facts (``SceneFacts.trusted``). For ``people`` it is the confidence in the count found
+    being at least that many (an absence is never claimed: see ``sender.people``).
+    """
+
+    people: float = 1.0
+    talking: float = 1.0
+    gesturing: float = 1.0
+    walking: float = 1.0
+    outdoors: float = 1.0
+    animation: float = 1.0
+    camera: float = 1.0
+
+    STATED = 0.6
+
+
+@dataclass(frozen=True)
 class SceneFacts:
     """What the sender measured in a segment: the structured side of a caption.
 
@@ -127,6 +162,26 @@ class SceneFacts:
     animation: bool = False  # vivid, noise-free colours: rendered or drawn rather than filmed
     colours: tuple[str, ...] = ()
     cuts: tuple[float, ...] = ()
+    walking: str = ""  # people walk "left", "right" or "both" ways across the view; "" none
+    people_at_least: bool = False  # ``people`` counts movers: a lower bound, not an exact count
+    confidence: FactConfidence = field(default_factory=FactConfidence)
+
+    def trusted(self) -> SceneFacts:
+        """These facts with every claim below ``FactConfidence.STATED`` withdrawn: what the
+        receiver may act on."""
+        sure = self.confidence
+        stated = FactConfidence.STATED
+        return replace(
+            self,
+            people=self.people if sure.people >= stated else 0,
+            faces=self.faces if sure.people >= stated else (),
+            talking=self.talking and sure.talking >= stated,
+            gesturing=self.gesturing and sure.gesturing >= stated,
+            walking=self.walking if sure.walking >= stated else "",
+            outdoors=self.outdoors and sure.outdoors >= stated,
+            animation=self.animation and sure.animation >= stated,
+            motion=self.motion if sure.camera >= stated else MotionHints(),
+        )
 
 
 @dataclass(frozen=True)

@@ -94,8 +94,10 @@ def test_colours_are_named():
 def test_black_and_white_frames_get_a_sensible_caption(value):
     frames = np.full((8, 240, 320, 3), value, dtype=np.uint8)
     caption = _caption(VideoSegment(index=0, frames=frames, fps=25.0, t0=0.0))
-    assert "No person is visible" in caption.text
+    # Nothing was seen, and nothing is claimed: not even an absence of people.
+    assert "person" not in caption.text and "people" not in caption.text
     assert ("dimly" if value == 0 else "brightly") in caption.text
+    assert caption.text.endswith(f"Main colours: {'black' if value == 0 else 'white'}.")
 
 
 def test_single_frame_and_odd_sizes_are_captioned():

@@ -3,7 +3,10 @@ consistency of the generated video with its source (Table 5), per style and code
 
 Each row runs the whole chain (sender, simulated link at --snr-db, receiver) on --input with
 the offline generator. Caption consistency captions the source segment and the generated one
-with the same offline captioner and compares the two with Sentence-BERT.
+with the same offline captioner and compares the two with Sentence-BERT. That captioner agreeing
+with itself proves little, so with ``labels`` (a labels file of the caption evaluation set's
+format, one clip) the claims made of the source and of the generated video are also scored
+against the hand-written labels (``label_facts``).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class ReceiverBenchConfig:
     )
     styles: tuple[str, ...] = STYLES
     style_codecs: tuple[str, ...] = CODECS
+    labels: str | None = None  # caption-set:NAME or a labels file with one clip
 
     def __post_init__(self) -> None:
         for style in self.styles:
@@ -77,7 +81,9 @@ def bench_receiver(config: ReceiverBenchConfig, progress: bool = False) -> dict[
     base = config.run
     with tempfile.TemporaryDirectory(prefix="mirage-bench-") as scratch:
 
-        def run(style: str | None, codec: str) -> tuple[RunReport, list[dict[str, Any]]]:
+        def run(
+            style: str | None, codec: str
+        ) -> tuple[RunReport, list[dict[str, Any]], list[tuple[VideoSegment, VideoSegment]]]:
             """``style`` None: the profile as given; else the given one in that style."""
             profile = base.receiver.profile
             if style is not None:
@@ -90,10 +96,11 @@ def bench_receiver(config: ReceiverBenchConfig, progress: bool = False) -> dict[
             )
             report, pairs = _run(run_config)
             scores = [consistency.compare(source, shown) for source, shown in pairs]
-            return report, scores
+            return report, scores, pairs
 
         say(f"main run: profile as given, codec {base.sender.codec}")
-        report, scores = run(None, base.sender.codec)
+        report, scores, pairs = run(None, base.sender.codec)
+        label_facts = None if config.labels is None else _label_facts(config.labels, pairs)
         video_s = report.totals.video_s
         seconds = _receiver_seconds(report)
         receiver_s = sum(seconds[name] for name in ("decode", "prompt", "generate"))
@@ -101,7 +108,7 @@ def bench_receiver(config: ReceiverBenchConfig, progress: bool = False) -> dict[
         for style in config.styles:
             for codec in config.style_codecs:
                 say(f"style {style}, codec {codec}")
-                _, style_scores = run(style, codec)
+                _, style_scores, _ = run(style, codec)
                 styles.append(
                     {
                         "style": style,
@@ -123,4 +130,39 @@ def bench_receiver(config: ReceiverBenchConfig, progress: bool = False) -> dict[
         "mean_psnr_db": report.totals.mean_psnr_db,
         "per_segment": scores,
         "styles": styles,
+        "label_facts": label_facts,
     }
+
+
+def _label_facts(labels: str, pairs: list[tuple[VideoSegment, VideoSegment]]) -> dict[str, Any]:
+    """The claims the offline captioner makes of the source and of the generated video, each
+    scored against the labels (see ``bench.caption.score``)."""
+    from mirage_stream.bench.caption import ClipResult, score
+    from mirage_stream.bench.caption_set import labelled_clip
+    from mirage_stream.sender.analysis import SceneAnalyser
+    from mirage_stream.sender.captioner import CaptionSettings, caption_sentences, describe
+
+    clip = labelled_clip(labels)
+    analyser, settings = SceneAnalyser(), CaptionSettings()
+    sides: dict[str, list[ClipResult]] = {"source": [], "generated": []}
+    for source, shown in pairs:
+        for side, segment in (("source", source), ("generated", shown)):
+            facts = analyser.analyse(segment).facts
+            sides[side].append(
+                ClipResult(
+                    f"{clip.name}#{segment.index}",
+                    clip.split,
+                    describe(facts, settings),
+                    caption_sentences(facts, settings),
+                    facts,
+                    clip.labels,
+                    segment.duration,
+                    0.0,
+                )
+            )
+    result = {}
+    for side, rows in sides.items():
+        scored = score(rows)
+        scored.pop("rtf")
+        result[side] = scored
+    return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mirage_stream.cli import (
+    bench_caption,
     bench_channel,
     bench_codec,
     bench_live,
@@ -15,6 +16,7 @@ from mirage_stream.cli import (
 from mirage_stream.cli.common import OneLineErrorParser, Subcommands
 
 BENCH_MODULES = (
+    bench_caption,
     bench_table1,
     bench_channel,
     bench_codec,

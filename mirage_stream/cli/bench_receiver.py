@@ -31,6 +31,13 @@ def register(benches: Subcommands) -> None:
     parser.add_argument(
         "--style-codecs", default="vq,ae", help="codecs for the styles table; default vq,ae"
     )
+    parser.add_argument(
+        "--labels",
+        default=None,
+        help="score the facts found in the source and in the generated video against "
+        "hand-written labels: caption-set:NAME (a clip of the evaluation set; pass its video, "
+        "written by make-caption-set, as --input) or a labels file with one clip",
+    )
     add_json_argument(parser)
     parser.set_defaults(handler=_receiver)
 
@@ -43,6 +50,7 @@ def _receiver(args: argparse.Namespace) -> int:
         run=RunConfig.from_args(args),
         styles=tuple(args.styles.split(",")) if args.styles else STYLES,
         style_codecs=tuple(args.style_codecs.split(",")),
+        labels=args.labels,
     )
     result = bench_receiver(config, progress=True)
     if args.json:
@@ -54,4 +62,6 @@ def _receiver(args: argparse.Namespace) -> int:
     )
     for row in result["styles"]:
         print(f"  {row['style']:>13} {row['codec']:>3}: SBERT {row['sbert']}")
+    for side, scored in (result["label_facts"] or {}).items():
+        print(f"  facts of the {side} against the labels: {len(scored['false_statements'])} false")
     return 0

@@ -62,6 +62,12 @@ def register(commands: Subcommands) -> None:
     trainer.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
     trainer.add_argument("--threads", type=int, default=2, help="CPU threads; default 2")
     trainer.add_argument("--out", required=True, help="folder for the weights")
+    trainer.add_argument(
+        "--init",
+        default=None,
+        help="continue from the weights in this folder (same --kind, --codebook, --size): "
+        "a longer schedule in pieces; default: random initialisation",
+    )
     trainer.set_defaults(handler=_train)
 
 
@@ -127,6 +133,12 @@ def _train(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    train(model_config, settings, out, device=device, progress=progress)
+    init = Path(args.init) if args.init else None
+    if init is not None and not (init / "config.json").is_file():
+        raise InputError(f"--init {init}: no config.json there")
+    try:
+        train(model_config, settings, out, device=device, progress=progress, init=init)
+    except ValueError as error:
+        raise InputError(str(error)) from None
     print(f"saved {args.kind} weights to {out}", file=sys.stderr)
     return 0

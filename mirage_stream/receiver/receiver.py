@@ -226,7 +226,7 @@ class GenerateStage:
         )
         request = GenerationRequest(
             keyframes=decoded.keyframes,
-            facts=payload.facts,
+            facts=payload.facts.trusted(),  # act only on what the sender stated
             prompt=prompt,
             config=config,
             profile=self.profile,

@@ -14,7 +14,14 @@ import numpy as np
 
 from mirage_stream.anonymise import scrub_identity
 from mirage_stream.sender.analysis import SegmentAnalysis
-from mirage_stream.types import Caption, FaceFact, Granularity, SceneFacts, VideoSegment
+from mirage_stream.types import (
+    Caption,
+    FaceFact,
+    FactConfidence,
+    Granularity,
+    SceneFacts,
+    VideoSegment,
+)
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,26 @@ def _distance(face: FaceFact) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Statement:
+    """One checkable claim of a caption: ``fact`` names what it asserts (people, walking,
+    talking, gesturing, camera, cut, outdoors, animation, colour, ...), ``value`` what it says
+    of it. ``people`` values are (low, high) counts."""
+
+    fact: str
+    value: str | float | tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a caption and the claims it makes (none for what is not checkable)."""
+
+    text: str
+    claims: tuple[Statement, ...] = ()
+
+
 _NUMBERS = {1: "One", 2: "Two", 3: "Three", 4: "Four", 5: "Five"}
+_MANY = 99  # "at least n" as a count range
 
 
 def _count(number: int, noun: str, plural: str) -> str:
@@ -79,75 +105,124 @@ def _count(number: int, noun: str, plural: str) -> str:
     return f"{word} {noun}" if number == 1 else f"{word} {plural}"
 
 
-def _content(facts: SceneFacts, detail: Granularity) -> str:
-    lead = "An animated scene. " if facts.animation else ""
-    if facts.people == 0:
-        return lead + "No person is visible."
-    who = f"{_count(facts.people, 'person is', 'people are')} in view"
+def _people_words(facts: SceneFacts) -> tuple[str, tuple[int, int], bool]:
+    """Subject words, the count range they claim, and whether the verb is plural. Counts from
+    movers are lower bounds (people walking side by side merge into one region)."""
+    n = facts.people
+    if not facts.people_at_least:
+        if n == 1:
+            return "One person", (1, 1), False
+        return _count(n, "person", "people"), (n, n), True
+    if n == 1:
+        return "At least one person", (1, _MANY), False
+    if n <= 5:
+        return f"At least {_NUMBERS[n].lower()} people", (n, _MANY), True
+    return "A crowd of people", (6, _MANY), True
+
+
+def _walk_clause(facts: SceneFacts, plural: bool) -> str:
+    verb = "walk" if plural else "walks"
+    if facts.walking == "both":
+        return f"{verb} across the view in both directions"
+    return f"{verb} to the {facts.walking}"
+
+
+def _content(facts: SceneFacts, detail: Granularity) -> list[Sentence]:
+    sentences = (
+        [Sentence("An animated scene.", (Statement("animation", 1.0),))]
+        if (facts.animation and facts.confidence.animation >= FactConfidence.STATED)
+        else []
+    )
+    if facts.people == 0 or facts.confidence.people < FactConfidence.STATED:
+        # No evidence of people is not evidence of no people: nothing is claimed.
+        return sentences
+    who, count, plural = _people_words(facts)
+    claims: list[Statement] = [Statement("people", count)]
+    if facts.walking and facts.confidence.walking >= FactConfidence.STATED:
+        claims.append(Statement("walking", facts.walking))
+        return [*sentences, Sentence(f"{who} {_walk_clause(facts, plural)}.", tuple(claims))]
+    where = f"{who} {'are' if plural else 'is'} in view"
     if not facts.faces:
-        return f"{lead}{who}."
+        return [*sentences, Sentence(f"{where}.", tuple(claims))]
     face = facts.faces[0]
     if detail is Granularity.SHORT:
-        return f"{lead}{who}, {_distance(face)}."
+        return [*sentences, Sentence(f"{where}, {_distance(face)}.", tuple(claims))]
     faces = "one face" if len(facts.faces) == 1 else f"{len(facts.faces)} faces, the largest"
-    where = f"{faces} in {_place(face)} of the frame, {_distance(face)}"
+    place = f"{faces} in {_place(face)} of the frame, {_distance(face)}"
     if detail is Granularity.DETAILED:
-        where += f" (about {face.width:.0%} of the frame width)"
-    return f"{lead}{who}: {where}."
+        place += f" (about {face.width:.0%} of the frame width)"
+    return [*sentences, Sentence(f"{where}: {place}.", tuple(claims))]
 
 
-def _actions(facts: SceneFacts, detail: Granularity) -> list[str]:
+def _actions(facts: SceneFacts, detail: Granularity) -> list[Sentence]:
     sentences = []
-    subject = "They" if facts.people > 1 else "The person" if facts.people else ""
-    if subject and facts.talking and facts.gesturing:
-        sentences.append(f"{subject} talks and moves while talking.")
-    elif subject and facts.talking:
-        sentences.append(f"{subject} talks.")
-    elif subject and facts.gesturing:
-        sentences.append(f"{subject} moves or gestures.")
+    sure = facts.confidence
+    present = facts.people > 0 and sure.people >= FactConfidence.STATED
+    subject = "They" if facts.people > 1 else "The person"
+    talking = present and facts.talking and sure.talking >= FactConfidence.STATED
+    gesturing = present and facts.gesturing and sure.gesturing >= FactConfidence.STATED
+    if talking and gesturing:
+        sentences.append(
+            Sentence(
+                f"{subject} talks and moves while talking.",
+                (Statement("talking", 1.0), Statement("gesturing", 1.0)),
+            )
+        )
+    elif talking:
+        sentences.append(Sentence(f"{subject} talks.", (Statement("talking", 1.0),)))
+    elif gesturing:
+        sentences.append(Sentence(f"{subject} moves or gestures.", (Statement("gesturing", 1.0),)))
     speed = float(np.hypot(facts.subject_dx, facts.subject_dy))
-    if facts.subject_share >= 0.03 and speed >= 0.3:
+    walkers_said = bool(facts.walking) and sure.walking >= FactConfidence.STATED
+    if facts.subject_share >= 0.03 and speed >= 0.3 and not walkers_said:
         what = (
             f"{_count(facts.moving_objects, 'thing moves', 'things move')}"
             if facts.moving_objects > 1
             else "Something in the scene moves"
         )
-        sentence = f"{what} {_speed_word(speed)} {_direction(facts.subject_dx, facts.subject_dy)}"
+        direction = _direction(facts.subject_dx, facts.subject_dy)
+        sentence = f"{what} {_speed_word(speed)} {direction}"
         if detail is Granularity.DETAILED:
             sentence += (
                 f" (about {speed:.1f} pixels per frame over {facts.subject_share:.0%} of the view)"
             )
-        sentences.append(sentence + ".")
-    sentences.append(_camera(facts, detail))
+        sentences.append(Sentence(sentence + ".", (Statement("moving", direction),)))
+    if facts.confidence.camera >= FactConfidence.STATED:
+        sentences.append(_camera(facts, detail))
     return sentences
 
 
-def _camera(facts: SceneFacts, detail: Granularity) -> str:
+def _camera(facts: SceneFacts, detail: Granularity) -> Sentence:
     motion = facts.motion
     speed = motion.speed
     moves = []
+    claims = []
     if motion.pans:
         # Content drifting left means the camera pans right: say what the camera does.
         pan = _direction(-motion.dx, -motion.dy)
         verb = "tilts" if pan in ("up", "down") else "pans"
         moves.append(f"{verb} {_speed_word(speed)} {pan}")
+        claims.append(Statement("camera", f"{verb.removesuffix('s')} {pan}"))
     if motion.zooms:
         moves.append("zooms in" if motion.zoom > 0 else "zooms out")
+        claims.append(Statement("camera", moves[-1].replace("zooms", "zoom")))
     if facts.camera_shake >= 1.5:
         moves.append("shakes")
+        claims.append(Statement("camera", "shake"))
     if not moves:
-        return "The camera is almost still."
+        return Sentence("The camera is almost still.", (Statement("camera", "still"),))
     sentence = "The camera " + " and ".join(moves)
     if detail is Granularity.DETAILED and motion.pans:
         sentence += f" (about {speed:.1f} pixels per frame)"
-    return sentence + "."
+    return Sentence(sentence + ".", tuple(claims))
 
 
-def _scene(facts: SceneFacts, detail: Granularity) -> list[str]:
+def _scene(facts: SceneFacts, detail: Granularity) -> list[Sentence]:
     sentences = []
     if facts.cuts:
         times = ", ".join(f"{t:.1f} s" for t in facts.cuts)
-        sentences.append(f"The shot changes at {times}.")
+        claims = tuple(Statement("cut", t) for t in facts.cuts)
+        sentences.append(Sentence(f"The shot changes at {times}.", claims))
     light = (
         "dimly lit"
         if facts.brightness < 0.3
@@ -155,27 +230,37 @@ def _scene(facts: SceneFacts, detail: Granularity) -> list[str]:
         if facts.brightness > 0.65
         else "moderately lit"
     )
-    where = " outdoors (sky or greenery in view)" if facts.outdoors else ""
-    sentences.append(f"The scene is {light}{where}.")
+    outdoors = facts.outdoors and facts.confidence.outdoors >= FactConfidence.STATED
+    where = " outdoors (sky or greenery in view)" if outdoors else ""
+    claims = (Statement("outdoors", 1.0),) if outdoors else ()
+    sentences.append(Sentence(f"The scene is {light}{where}.", claims))
     return sentences
 
 
-def _style(facts: SceneFacts, privacy: bool) -> list[str]:
+def _style(facts: SceneFacts, privacy: bool) -> list[Sentence]:
     colours = [c for c in facts.colours if not (privacy and c == "skin tone")]
-    sentences = ["The colours are vivid and saturated."] if facts.animation else []
+    sentences = []
+    if facts.animation and facts.confidence.animation >= FactConfidence.STATED:
+        sentences.append(Sentence("The colours are vivid and saturated."))
     if colours:
-        sentences.append(f"Dominant colours: {', '.join(colours)}.")
+        claims = tuple(Statement("colour", name) for name in colours)
+        sentences.append(Sentence(f"Main colours: {', '.join(colours)}.", claims))
+    return sentences
+
+
+def caption_sentences(facts: SceneFacts, settings: CaptionSettings) -> list[Sentence]:
+    """The caption's sentences with their claims, content -> motion -> scene -> style. Only
+    facts at ``FactConfidence.STATED`` or above are stated."""
+    detail = settings.granularity
+    sentences = [*_content(facts, detail), *_actions(facts, detail)]
+    if detail is not Granularity.SHORT:
+        sentences += _scene(facts, detail) + _style(facts, settings.privacy)
     return sentences
 
 
 def describe(facts: SceneFacts, settings: CaptionSettings) -> str:
-    """Fluent text for ``facts`` at the requested granularity (content -> motion -> scene ->
-    style)."""
-    detail = settings.granularity
-    sentences = [_content(facts, detail), *_actions(facts, detail)]
-    if detail is not Granularity.SHORT:
-        sentences += _scene(facts, detail) + _style(facts, settings.privacy)
-    text = " ".join(sentences)
+    """Fluent text for ``facts`` at the requested granularity (see ``caption_sentences``)."""
+    text = " ".join(sentence.text for sentence in caption_sentences(facts, settings))
     return scrub_identity(text) if settings.privacy else text
 
 

@@ -102,6 +102,7 @@ class FlowPair:
     moving_objects: int  # connected moving regions of at least 1% of the frame
     subject_x: float = 0.5  # centre of the moving mask, fractions of width and height
     subject_y: float = 0.5
+    start: int = 0  # index of the pair's first frame
 
 
 def _pair_starts(count: int, pairs: int, cuts: tuple[int, ...]) -> list[int]:
@@ -161,6 +162,7 @@ def measure_flow(
                 moving_objects=regions,
                 subject_x=float(cols.mean() / width) if share else 0.5,
                 subject_y=float(rows.mean() / height) if share else 0.5,
+                start=start,
             )
         )
     return estimates
@@ -197,56 +199,98 @@ def mean_brightness(frames: npt.NDArray[np.uint8]) -> float:
     return float((frames[:, ::4, ::4].astype(np.float32) @ weights).mean() / 255.0)
 
 
-# A small palette for naming colours; matched in CIE Lab, where distance follows perception.
-_PALETTE: dict[str, tuple[int, int, int]] = {
-    "black": (20, 20, 20),
-    "dark grey": (70, 70, 70),
-    "grey": (128, 128, 128),
-    "light grey": (190, 190, 190),
-    "white": (240, 240, 240),
-    "red": (200, 30, 30),
-    "dark red": (110, 20, 20),
-    "orange": (235, 130, 30),
-    "brown": (120, 75, 40),
-    "beige": (215, 195, 160),
-    "yellow": (230, 210, 40),
-    "olive": (120, 120, 40),
-    "green": (50, 150, 50),
-    "dark green": (25, 70, 30),
-    "teal": (30, 128, 128),
-    "sky blue": (120, 170, 230),
-    "blue": (40, 70, 190),
-    "navy": (20, 30, 90),
-    "purple": (120, 50, 140),
-    "pink": (230, 140, 170),
-    "skin tone": (210, 160, 130),
-}
+# Colour names as people use them, by hue (OpenCV's 0-180 scale), saturation and value. A
+# nearest-palette match on cluster means named a grey wall with warm light "skin tone" and a
+# sunlit tree "beige"; per-pixel names by hue, then shares, say what covers the frame.
+_ACHROMATIC_SATURATION = 45  # below this (of 255) a pixel is a grey, whatever its hue
+_BLACK_VALUE = 45
+
+
+def _grey_name(value: int) -> str:
+    return (
+        "black"
+        if value < _BLACK_VALUE
+        else "dark grey"
+        if value < 100
+        else "grey"
+        if value < 170
+        else "light grey"
+        if value < 215
+        else "white"
+    )
+
+
+def _hue_name(hue: int, saturation: int, value: int) -> str:
+    pale, dark = saturation < 110 and value > 160, value < 110
+    if hue < 8 or hue >= 170:
+        return "pink" if pale else "dark red" if dark else "red"
+    if hue < 20:
+        return "beige" if pale else "brown" if value < 160 else "orange"
+    if hue < 34:
+        return "beige" if pale else "olive" if dark else "yellow"
+    if hue < 80:
+        return "dark green" if dark else "green"
+    if hue < 95:
+        return "teal"
+    if hue < 130:
+        return "sky blue" if pale else "navy" if value < 90 else "blue"
+    if hue < 150:
+        return "purple"
+    return "purple" if dark else "pink"
 
 
 @cache
-def _palette_lab() -> tuple[tuple[str, ...], npt.NDArray[np.float32]]:
-    names = tuple(_PALETTE)
-    rgb = np.array([[_PALETTE[name] for name in names]], dtype=np.uint8)
-    return names, cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[0].astype(np.float32)
+def _colour_table() -> tuple[tuple[str, ...], npt.NDArray[np.int16]]:
+    """Every (hue, saturation/8, value/8) cell's colour name, as an index into the names."""
+    names: list[str] = []
+    table = np.zeros((180, 32, 32), dtype=np.int16)
+    for hue in range(180):
+        for s in range(32):
+            for v in range(32):
+                saturation, value = s * 8 + 4, v * 8 + 4
+                # In shadow a colour needs more saturation to be seen as one.
+                dim = value < 110 and saturation < 2 * _ACHROMATIC_SATURATION
+                if value < _BLACK_VALUE or saturation < _ACHROMATIC_SATURATION or dim:
+                    name = _grey_name(value)
+                else:
+                    name = _hue_name(hue, saturation, value)
+                if name not in names:
+                    names.append(name)
+                table[hue, s, v] = names.index(name)
+    return tuple(names), table
+
+
+def colour_shares(frame: FrameArray) -> dict[str, float]:
+    """Share of the frame each colour name covers (at 80x60), largest first."""
+    hsv = _hsv(frame).reshape(-1, 3).astype(np.int32)
+    names, table = _colour_table()
+    labels = table[hsv[:, 0], hsv[:, 1] // 8, hsv[:, 2] // 8]
+    counts = np.bincount(labels, minlength=len(names)) / labels.size
+    order = np.argsort(-counts)
+    return {names[i]: float(counts[i]) for i in order if counts[i] > 0}
+
+
+_MAIN_COLOUR_SHARE = 0.15
+_ACCENT_COLOUR_SHARE = 0.02
+_GREYS = ("black", "dark grey", "grey", "light grey", "white")
 
 
 def dominant_colours(frame: FrameArray, count: int = 3) -> list[tuple[str, float]]:
-    """Names of the ``count`` largest colour clusters (k-means in Lab) with their area shares."""
-    small = cv2.resize(frame, (40, 30), interpolation=cv2.INTER_AREA)
-    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32)
-    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
-    cv2.setRNGSeed(0)  # k-means++ seeding: fixed so that captions are deterministic
-    _, labels, centres = cv2.kmeans(  # type: ignore[call-overload]
-        lab, count, None, criteria, 2, cv2.KMEANS_PP_CENTERS
-    )
-    shares = np.bincount(labels.ravel(), minlength=count) / labels.size
-    names, palette = _palette_lab()
-    named: dict[str, float] = {}
-    for cluster in np.argsort(-shares):
-        distances = np.linalg.norm(palette - centres[cluster], axis=1)
-        name = names[int(np.argmin(distances))]
-        named[name] = named.get(name, 0.0) + float(shares[cluster])
-    return sorted(named.items(), key=lambda item: -item[1])
+    """The colours a person would name: up to ``count`` names covering at least 15% of the
+    frame each, then the largest strong colour (not a grey) covering at least 2%, such as a
+    yellow box on a grey table."""
+    shares = colour_shares(frame)
+    main = [(name, share) for name, share in shares.items() if share >= _MAIN_COLOUR_SHARE]
+    main = main[:count]
+    accents = [
+        (name, share)
+        for name, share in shares.items()
+        if name not in _GREYS
+        and name not in ("beige", "brown")
+        and share >= _ACCENT_COLOUR_SHARE
+        and all(name != chosen for chosen, _ in main)
+    ]
+    return main + accents[:1]
 
 
 def sharpness(frame: FrameArray) -> float:
@@ -256,30 +300,10 @@ def sharpness(frame: FrameArray) -> float:
 
 
 @_one_per_thread
-def _people_detector() -> cv2.HOGDescriptor:
+def people_detector() -> cv2.HOGDescriptor:
     hog = cv2.HOGDescriptor()
     hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())  # type: ignore[attr-defined]
     return hog
-
-
-def detect_people(frame: FrameArray, min_weight: float = 0.6) -> list[Box]:
-    """Standing or walking people (OpenCV's HOG + linear SVM detector, 64x128 windows).
-
-    Only people at least 128 pixels tall are found; weak responses are dropped because the
-    default detector fires on railings and poles.
-    """
-    gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
-    if min(gray.shape[0], gray.shape[1] * 2) < 128:
-        return []
-    boxes, weights = _people_detector().detectMultiScale(
-        gray, winStride=(8, 8), padding=(8, 8), scale=1.1
-    )
-    kept = [
-        Box(int(x), int(y), int(w), int(h))
-        for (x, y, w, h), weight in zip(boxes, np.ravel(weights), strict=True)
-        if weight >= min_weight
-    ]
-    return kept
 
 
 def scene_cuts(frames: npt.NDArray[np.uint8], threshold: float = 0.35) -> tuple[int, ...]:

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from mirage_stream.errors import InputError
-from mirage_stream.types import FrameArray, VideoSegment
+from mirage_stream.types import DetailFrame, FrameArray, VideoSegment
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +36,12 @@ class SourceConfig:
             raise InputError(f"max_seconds must be positive, got {self.max_seconds}")
 
 
-def fit_frame(frame: FrameArray, width: int, height: int) -> FrameArray:
-    """Centre-crop ``frame`` to the target aspect ratio, then resize to ``width`` x ``height``.
+_DETAIL_FRAMES = 4  # source-resolution frames kept per segment for the people detectors
+_DETAIL_MAX_WIDTH = 1280  # larger sources are brought down to this (cost of the detectors)
 
-    Cropping rather than stretching keeps shapes (faces, wheels) undistorted for the captioner.
-    """
+
+def crop_to_aspect(frame: FrameArray, width: int, height: int) -> FrameArray:
+    """The centred part of ``frame`` with the aspect ratio of ``width`` x ``height``."""
     src_h, src_w = frame.shape[:2]
     target_aspect = width / height
     if src_w / src_h > target_aspect:
@@ -51,6 +52,15 @@ def fit_frame(frame: FrameArray, width: int, height: int) -> FrameArray:
         crop_h = max(1, round(src_w / target_aspect))
         y0 = (src_h - crop_h) // 2
         frame = frame[y0 : y0 + crop_h]
+    return frame
+
+
+def fit_frame(frame: FrameArray, width: int, height: int) -> FrameArray:
+    """Centre-crop ``frame`` to the target aspect ratio, then resize to ``width`` x ``height``.
+
+    Cropping rather than stretching keeps shapes (faces, wheels) undistorted for the captioner.
+    """
+    frame = crop_to_aspect(frame, width, height)
     if frame.shape[1] == width and frame.shape[0] == height:
         return np.ascontiguousarray(frame)
     shrinking = frame.shape[1] > width
@@ -107,20 +117,41 @@ class FileSource:
                 if limit is not None and produced >= limit:
                     return
                 rgb = np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
-                yield fit_frame(rgb, self.config.width, self.config.height)
+                yield crop_to_aspect(rgb, self.config.width, self.config.height)
                 produced += 1
         except av.error.FFmpegError as error:
             # A damaged tail should not lose the frames decoded so far.
             log.warning("%s: decoding stopped after %d frames (%s)", self.path, produced, error)
 
-    def read_frames(self, count: int) -> list[FrameArray]:
-        """Up to ``count`` next frames (fewer at the end of the file, none after it)."""
-        frames: list[FrameArray] = []
-        for frame in self._frames:
-            frames.append(frame)
-            if len(frames) == count:
+    def _read_crops(self, count: int) -> list[FrameArray]:
+        crops: list[FrameArray] = []
+        for crop in self._frames:
+            crops.append(crop)
+            if len(crops) == count:
                 break
-        return frames
+        return crops
+
+    def _fit(self, crop: FrameArray) -> FrameArray:
+        return fit_frame(crop, self.config.width, self.config.height)
+
+    def read_frames(self, count: int) -> list[FrameArray]:
+        """Up to ``count`` next frames at the working size (fewer at the end of the file)."""
+        return [self._fit(crop) for crop in self._read_crops(count)]
+
+    def _detail(self, crops: list[FrameArray]) -> tuple[DetailFrame, ...]:
+        """A few evenly spaced frames at source resolution, when it has more pixels than the
+        working size (capped at 1280 wide)."""
+        if crops[0].shape[1] <= self.config.width:
+            return ()
+        picks = np.unique(np.linspace(0, len(crops) - 1, _DETAIL_FRAMES).round().astype(int))
+        details = []
+        for index in picks:
+            crop = crops[int(index)]
+            if crop.shape[1] > _DETAIL_MAX_WIDTH:
+                size = (_DETAIL_MAX_WIDTH, round(crop.shape[0] * _DETAIL_MAX_WIDTH / crop.shape[1]))
+                crop = np.asarray(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), np.uint8)
+            details.append(DetailFrame(int(index), np.ascontiguousarray(crop)))
+        return tuple(details)
 
     def close(self) -> None:
         self._container.close()
@@ -131,16 +162,17 @@ class FileSource:
         return max(1, round(segment_s * self.fps))
 
     def _next_segment(self, index: int, frames_per_segment: int) -> VideoSegment | None:
-        frames = self.read_frames(frames_per_segment)
-        if not frames:
+        crops = self._read_crops(frames_per_segment)
+        if not crops:
             if index == 0:
                 raise InputError(f"{self.path} holds no decodable video frames")
             return None
         return VideoSegment(
             index=index,
-            frames=np.stack(frames),
+            frames=np.stack([self._fit(crop) for crop in crops]),
             fps=self.fps,
             t0=index * frames_per_segment / self.fps,
+            detail=self._detail(crops),
         )
 
     def iter_segments(self, segment_s: float) -> Iterator[VideoSegment]:

@@ -59,7 +59,7 @@ class SegmentStream:
                     await self.pacer.wait_until(t0 + segment.duration)
                 if self.total_seconds is not None and t0 >= self.total_seconds:
                     return
-                shifted = VideoSegment(index, segment.frames, segment.fps, t0)
+                shifted = VideoSegment(index, segment.frames, segment.fps, t0, segment.detail)
                 yield Envelope(
                     shifted, SegmentTrace(index=index, source=shifted, captured_at=time.time())
                 )

@@ -2,7 +2,9 @@
 
 Fixed-point units keep it near 30 bytes: motion in 1/100 pixel per frame, zoom in 1e-5 per
 frame, shares and brightness in 1/1000, face boxes in 1/1000 of the frame, cut times in
-milliseconds. Colours are left to the caption text.
+milliseconds. Colours are left to the caption text. An optional 17th item carries what the
+analysis added later: walking direction, whether the people count is a lower bound, and the
+confidence of each claim in 1/100 (payloads without it decode with full confidence).
 """
 
 from __future__ import annotations
@@ -11,11 +13,15 @@ from collections.abc import Callable
 from typing import Any
 
 from mirage_stream.errors import PayloadError
-from mirage_stream.types import FaceFact, MotionHints, SceneFacts
+from mirage_stream.types import FaceFact, FactConfidence, MotionHints, SceneFacts
 
 MAX_FACES = 8
 MAX_CUTS = 16
 _FIELDS = 16
+_EXTENDED_FIELDS = 17
+HINT_ITEMS = _EXTENDED_FIELDS  # the longest array in the hints (bounds the msgpack reader)
+_WALKING = ("", "left", "right", "both")
+_CONFIDENCES = ("people", "talking", "gesturing", "walking", "outdoors", "animation", "camera")
 _BIG = 10**7  # bound on any fixed-point value (100,000 pixels per frame)
 _FLAG_BITS = 4  # talking, gesturing, outdoors, animation
 
@@ -47,6 +53,14 @@ def pack_facts(facts: SceneFacts) -> list[Any]:
         [_fixed(t, 1000) for t in facts.cuts[:MAX_CUTS]],
         _fixed(min(max(facts.subject_x, 0.0), 1.0), 1000),
         _fixed(min(max(facts.subject_y, 0.0), 1.0), 1000),
+        [
+            _WALKING.index(facts.walking) if facts.walking in _WALKING else 0,
+            int(facts.people_at_least),
+            [
+                round(min(max(getattr(facts.confidence, name), 0.0), 1.0) * 100)
+                for name in _CONFIDENCES
+            ],
+        ],
     ]
 
 
@@ -63,8 +77,25 @@ def unpack_facts(values: Any, require: Callable[[bool, str], None]) -> SceneFact
         require(len(value) <= most, f"hints {what}: more than {most} items")
         return list(value)
 
-    items = array(values, "", _FIELDS)
-    require(len(items) == _FIELDS, f"hints must have {_FIELDS} items, got {len(items)}")
+    items = array(values, "", _EXTENDED_FIELDS)
+    require(
+        len(items) in (_FIELDS, _EXTENDED_FIELDS),
+        f"hints must have {_FIELDS} or {_EXTENDED_FIELDS} items, got {len(items)}",
+    )
+    walking, at_least, confidence = 0, 0, FactConfidence()
+    if len(items) == _EXTENDED_FIELDS:
+        extension = array(items[16], "extension", 3)
+        require(len(extension) == 3, "hints extension must have 3 items")
+        walking = integer(extension[0], "walking", 0, len(_WALKING) - 1)
+        at_least = integer(extension[1], "people at least", 0, 1)
+        sure = array(extension[2], "confidence", len(_CONFIDENCES))
+        require(len(sure) == len(_CONFIDENCES), "hints confidence: wrong number of items")
+        confidence = FactConfidence(
+            **{
+                name: integer(value, f"{name} confidence", 0, 100) / 100
+                for name, value in zip(_CONFIDENCES, sure, strict=True)
+            }
+        )
     flags = integer(items[10], "flags", 0, 2**_FLAG_BITS - 1)
     faces = []
     for box in array(items[12], "faces", MAX_FACES):
@@ -93,6 +124,9 @@ def unpack_facts(values: Any, require: Callable[[bool, str], None]) -> SceneFact
             gesturing=bool(flags & 2),
             outdoors=bool(flags & 4),
             animation=bool(flags & 8),
+            walking=_WALKING[walking],
+            people_at_least=bool(at_least),
+            confidence=confidence,
         )
     except (TypeError, ValueError) as error:
         raise PayloadError(f"hints: {error}") from None

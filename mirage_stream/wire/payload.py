@@ -36,7 +36,7 @@ from mirage_stream.types import (
     SceneFacts,
     SemanticPayload,
 )
-from mirage_stream.wire.facts import pack_facts, unpack_facts
+from mirage_stream.wire.facts import HINT_ITEMS, pack_facts, unpack_facts
 
 MAGIC = b"MIRG"
 VERSION = 3  # 3: keyframes protected (header), keyframe regions (meta)
@@ -54,7 +54,7 @@ _ZLIB_LEVEL = 9
 _LIMITS: dict[str, int] = {
     "max_bin_len": MAX_PAYLOAD_BYTES,
     "max_str_len": MAX_NAME_CHARS,
-    "max_array_len": MAX_KEYFRAMES,
+    "max_array_len": max(MAX_KEYFRAMES, HINT_ITEMS),
     "max_map_len": 0,
     "max_ext_len": 0,
 }

@@ -157,12 +157,22 @@ def train(
     out: Path,
     device: str = "cpu",
     progress: Callable[[int, float], None] | None = None,
+    init: Path | None = None,
 ) -> KeyframeAutoencoder:
-    """Train and save into ``out`` (weights, config.json, training.json)."""
+    """Train and save into ``out`` (weights, config.json, training.json).
+
+    ``init``: a saved checkpoint of the same configuration to continue from (a longer schedule
+    run in pieces); its folder is recorded in training.json."""
     torch.manual_seed(train_config.seed)
     rng = np.random.default_rng(train_config.seed)
     images = training_images()
-    model = KeyframeAutoencoder(model_config).to(device)
+    if init is None:
+        model = KeyframeAutoencoder(model_config)
+    else:
+        model = KeyframeAutoencoder.from_pretrained(init)
+        if model.config != model_config:
+            raise ValueError(f"{init} holds a different model: {model.config} != {model_config}")
+    model = model.to(device).train()
     optimiser = torch.optim.Adam(model.parameters(), lr=train_config.learning_rate)
     start = time.perf_counter()
     history = []
@@ -192,6 +202,7 @@ def train(
     summary = {
         "train": asdict(train_config),
         "images": len(images),
+        "init": None if init is None else str(init),
         "device": device,
         "seconds": round(time.perf_counter() - start, 1),
         "torch": torch.__version__,

@@ -1,0 +1,265 @@
+"""``bench caption``: the sender's captions checked against hand-written labels.
+
+Each clip of the evaluation set (``caption_set``) is written to a video file, read back through
+the same source as a user's file, cut into one segment and described by the sender (scene
+analysis, caption). Every claim of the caption (``captioner.Statement``) is scored against the
+clip's labels:
+
+* ``true``: the label agrees (a count inside the labelled range, a camera move among the true
+  descriptions, a cut within ``CUT_TOLERANCE_S`` of a labelled one, a colour a person accepts);
+* ``false``: the label contradicts it: a *false statement*, listed with its sentence;
+* unscored: claims the labels say nothing about (things moving, the light, a face's place).
+
+Recall is counted per labelled fact: people (clips where someone is surely in view), each
+labelled action, camera motion other than still, cuts, outdoor setting, animation, at least one
+accepted colour, hands. Precision is true / (true + false) per fact.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mirage_stream.bench.caption_set import (
+    ClipLabels,
+    EvalClip,
+    labelled_clip,
+    load_caption_set,
+    write_clip,
+)
+from mirage_stream.bench.sender import peak_rss_mb
+from mirage_stream.errors import InputError
+from mirage_stream.sender.analysis import SceneAnalyser
+from mirage_stream.sender.captioner import (
+    CaptionSettings,
+    MeasuredFactsCaptioner,
+    Sentence,
+    Statement,
+    caption_sentences,
+)
+from mirage_stream.sources import FileSource, SourceConfig, resolve_input
+from mirage_stream.types import SceneFacts
+
+CUT_TOLERANCE_S = 0.25
+MIN_PERSON_PX = 30  # people_recall counts clips with someone at least this tall at source
+FACTS = (
+    "people",
+    "walking",
+    "standing",
+    "talking",
+    "gesturing",
+    "camera",
+    "cut",
+    "outdoors",
+    "animation",
+    "colour",
+    "hands",
+)
+
+
+@dataclass(frozen=True)
+class CaptionBenchConfig:
+    input: str | None = None  # one video with ``labels``, or None for the evaluation set
+    labels: str | None = None  # with input: caption-set:NAME or a file with one clip
+    split: str = "all"  # "tune", "test" or "all": which clips to report
+    clips_dir: Path | None = None  # where the clips are written (default: a temporary folder)
+    width: int = 320
+    height: int = 240
+    settings: CaptionSettings = field(default_factory=CaptionSettings)
+
+
+def verdict(claim: Statement, labels: ClipLabels) -> bool | None:
+    """True or false against ``labels``; None when the labels say nothing about the claim."""
+    fact, value = claim.fact, claim.value
+    if fact == "people":
+        assert isinstance(value, tuple)
+        low, high = value
+        return low <= labels.people[1] and labels.people[0] <= high
+    if fact == "walking":
+        direction_ok = labels.walking is None or value in (labels.walking, "both")
+        return "walking" in labels.actions and direction_ok
+    if fact in ("standing", "talking", "gesturing"):
+        return fact in labels.actions
+    if fact == "camera":
+        return None if value == "shake" else value in labels.camera
+    if fact == "cut":
+        assert isinstance(value, float)
+        return any(abs(value - t) <= CUT_TOLERANCE_S for t in labels.cuts)
+    if fact == "outdoors":
+        return None if labels.setting == "unknown" else labels.setting == "outdoor"
+    if fact == "animation":
+        return labels.animation
+    if fact == "colour":
+        return value in labels.colours
+    return None
+
+
+def _recalled(labels: ClipLabels, claims: list[Statement]) -> dict[str, tuple[int, int]]:
+    """For each labelled fact: (found, labelled)."""
+
+    def said(fact: str, test: Any = None) -> bool:
+        return any(
+            c.fact == fact and verdict(c, labels) and (test is None or test(c)) for c in claims
+        )
+
+    counts: dict[str, tuple[int, int]] = {}
+    if labels.people[0] >= 1:
+        counts["people"] = (int(said("people")), 1)
+    for action in labels.actions:
+        counts[action] = (int(said(action)), 1)
+    if labels.camera[0] != "still":
+        counts["camera"] = (int(said("camera", lambda c: c.value != "still")), 1)
+    if labels.cuts:
+        found = sum(
+            any(
+                c.fact == "cut" and abs(float(c.value) - t) <= CUT_TOLERANCE_S  # type: ignore[arg-type]
+                for c in claims
+            )
+            for t in labels.cuts
+        )
+        counts["cut"] = (found, len(labels.cuts))
+    if labels.setting == "outdoor":
+        counts["outdoors"] = (int(said("outdoors")), 1)
+    if labels.animation:
+        counts["animation"] = (int(said("animation")), 1)
+    counts["colour"] = (int(said("colour")), 1)
+    if labels.hands:
+        counts["hands"] = (int(said("hands")), 1)
+    return counts
+
+
+@dataclass(frozen=True)
+class ClipResult:
+    name: str
+    split: str
+    caption: str
+    sentences: list[Sentence]
+    facts: SceneFacts
+    labels: ClipLabels
+    video_s: float
+    sender_s: float
+
+    def claims(self) -> list[tuple[Sentence, Statement]]:
+        return [(sentence, claim) for sentence in self.sentences for claim in sentence.claims]
+
+
+def caption_clip(
+    path: Path, config: CaptionBenchConfig, analyser: SceneAnalyser
+) -> tuple[str, list[Sentence], SceneFacts, float, float]:
+    """The sender's caption of a whole clip as one segment: text, sentences, facts, the
+    clip's seconds and the seconds the sender took (analysis and caption)."""
+    source = FileSource(path, SourceConfig(width=config.width, height=config.height))
+    try:
+        segment = next(source.iter_segments(1e6))
+    finally:
+        source.close()
+    start = time.perf_counter()
+    analysis = analyser.analyse(segment)
+    caption = MeasuredFactsCaptioner().caption(segment, analysis, config.settings)
+    elapsed = time.perf_counter() - start
+    sentences = caption_sentences(analysis.facts, config.settings)
+    return caption.text, sentences, analysis.facts, segment.duration, elapsed
+
+
+def score(results: list[ClipResult]) -> dict[str, Any]:
+    """Per-fact precision and recall, the false statements, people / action / walking recall
+    and the sender's real-time factor over ``results``."""
+    true: dict[str, int] = defaultdict(int)
+    false: dict[str, int] = defaultdict(int)
+    found: dict[str, int] = defaultdict(int)
+    labelled: dict[str, int] = defaultdict(int)
+    false_statements = []
+    people_hits = people_total = 0
+    for result in results:
+        claims = result.claims()
+        for sentence, claim in claims:
+            judged = verdict(claim, result.labels)
+            if judged is True:
+                true[claim.fact] += 1
+            elif judged is False:
+                false[claim.fact] += 1
+                false_statements.append(
+                    {
+                        "clip": result.name,
+                        "fact": claim.fact,
+                        "claim": claim.value,
+                        "sentence": sentence.text,
+                    }
+                )
+        for fact, (hit, total) in _recalled(result.labels, [c for _, c in claims]).items():
+            found[fact] += hit
+            labelled[fact] += total
+        if (result.labels.person_px or 0) >= MIN_PERSON_PX and result.labels.people[0] >= 1:
+            people_total += 1
+            people_hits += _recalled(result.labels, [c for _, c in claims])["people"][0]
+    actions = ("walking", "standing", "talking", "gesturing")
+
+    def ratio(a: int, b: int) -> float | None:
+        return round(a / b, 3) if b else None
+
+    facts = {
+        fact: {
+            "precision": ratio(true[fact], true[fact] + false[fact]),
+            "recall": ratio(found[fact], labelled[fact]),
+            "stated": true[fact] + false[fact],
+            "false": false[fact],
+            "labelled": labelled[fact],
+        }
+        for fact in FACTS
+    }
+    video_s = sum(r.video_s for r in results)
+    return {
+        "clips": len(results),
+        "facts": facts,
+        "false_statements": false_statements,
+        "people_recall": ratio(people_hits, people_total),
+        "people_clips": people_total,
+        "action_recall": ratio(sum(found[a] for a in actions), sum(labelled[a] for a in actions)),
+        "walking_recall": ratio(found["walking"], labelled["walking"]),
+        "rtf": round(sum(r.sender_s for r in results) / video_s, 4) if video_s else None,
+    }
+
+
+def _clips(config: CaptionBenchConfig) -> list[tuple[EvalClip, Path | None]]:
+    if config.input is not None:
+        if config.labels is None:
+            raise InputError("--input needs --labels (caption-set:NAME or a labels file)")
+        return [(labelled_clip(config.labels), resolve_input(config.input))]
+    clips = load_caption_set(Path(config.labels) if config.labels else None)
+    if config.split != "all":
+        clips = [clip for clip in clips if clip.split == config.split]
+        if not clips:
+            raise InputError(f"no clips in split {config.split!r}")
+    return [(clip, None) for clip in clips]
+
+
+def bench_caption(config: CaptionBenchConfig, progress: bool = False) -> dict[str, Any]:
+    analyser = SceneAnalyser()
+    results: list[ClipResult] = []
+    with tempfile.TemporaryDirectory(prefix="mirage-caption-set-") as scratch:
+        folder = config.clips_dir or Path(scratch)
+        for clip, path in _clips(config):
+            path = path or write_clip(clip, folder)
+            text, sentences, facts, video_s, sender_s = caption_clip(path, config, analyser)
+            results.append(
+                ClipResult(
+                    clip.name, clip.split, text, sentences, facts, clip.labels, video_s, sender_s
+                )
+            )
+            if progress:
+                print(f"{clip.name} ({clip.split}): {text}", file=sys.stderr, flush=True)
+    splits = {"all": results}
+    if config.input is None and config.split == "all":
+        splits = {name: [r for r in results if r.split == name] for name in ("tune", "test")}
+        splits["all"] = results
+    return {
+        "input": config.input or "caption-set",
+        "splits": {name: score(rows) for name, rows in splits.items()},
+        "captions": {r.name: {"split": r.split, "caption": r.caption} for r in results},
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
