@@ -273,3 +273,17 @@ def test_caption_relevance_can_steer_the_choice():
 
 def test_motion_hints_default_is_still():
     assert MotionHints() == MotionHints(0.0, 0.0, 0.0, 0.0)
+
+
+def test_every_shot_gets_a_keyframe_before_a_shot_gets_two():
+    green = textured_image(seed=1) // 2 + np.array([0, 120, 0], np.uint8)
+    red = textured_image(seed=2) // 2 + np.array([120, 0, 0], np.uint8)
+    # The second shot is longer and has the sharper frames: a plain greedy pick takes two there.
+    frames = np.stack([cv2.GaussianBlur(green, (5, 5), 2)] * 8 + [red] * 16)
+    segment = VideoSegment(index=0, frames=frames, fps=25.0, t0=0.0)
+    analysis = SceneAnalyser(candidates=8).analyse(segment)
+    assert analysis.cut_frames == (8,)
+    indices = [
+        k.frame_index for k in ScoredKeyframeSelector().select(segment, analysis, 2, "").keyframes
+    ]
+    assert len(indices) == 2 and indices[0] < 8 <= indices[1]

@@ -11,6 +11,7 @@ last keyframe sent and has no cut, no keyframe is sent: the receiver reuses the 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -150,8 +151,9 @@ class ScoredKeyframeSelector:
             self._reused_in_row += 1
             return KeyframeChoice((), "scene unchanged since the last keyframe sent")
         base = self.scores(analysis, caption, segment)
-        chosen: list[tuple[FrameFeatures, float]] = []
         remaining = list(zip(analysis.candidates, base, strict=True))
+        chosen = _one_per_shot(remaining, analysis.cut_frames, segment.num_frames, max_keyframes)
+        remaining = [item for item in remaining if item not in chosen]
         while remaining and len(chosen) < max_keyframes:
 
             def penalised(item: tuple[FrameFeatures, float]) -> float:
@@ -181,3 +183,25 @@ class ScoredKeyframeSelector:
                 for f, score in chosen
             )
         )
+
+
+def _one_per_shot(
+    scored: list[tuple[FrameFeatures, float]],
+    cuts: tuple[int, ...],
+    count: int,
+    max_keyframes: int,
+) -> list[tuple[FrameFeatures, float]]:
+    """The best candidate of each shot, longest shots first, when the segment has cuts: the
+    receiver cuts between keyframes where the caption says the shot changes, so a shot
+    without a keyframe is generated from another shot's picture. With one keyframe there is
+    nothing to share out: the best frame overall wins."""
+    if not cuts or max_keyframes < 2:
+        return []
+    edges = [0, *sorted(cuts), count]
+    shots = sorted(itertools.pairwise(edges), key=lambda shot: shot[0] - shot[1])
+    picks: list[tuple[FrameFeatures, float]] = []
+    for start, end in shots[:max_keyframes]:
+        inside = [item for item in scored if start <= item[0].index < end]
+        if inside:
+            picks.append(max(inside, key=lambda item: item[1]))
+    return picks
