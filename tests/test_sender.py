@@ -279,7 +279,7 @@ def test_every_shot_gets_a_keyframe_before_a_shot_gets_two():
     green = textured_image(seed=1) // 2 + np.array([0, 120, 0], np.uint8)
     red = textured_image(seed=2) // 2 + np.array([120, 0, 0], np.uint8)
     # The second shot is longer and has the sharper frames: a plain greedy pick takes two there.
-    frames = np.stack([cv2.GaussianBlur(green, (5, 5), 2)] * 8 + [red] * 16)
+    frames = np.stack([cv2.GaussianBlur(green, (15, 15), 6) // 3] * 8 + [red] * 16)
     segment = VideoSegment(index=0, frames=frames, fps=25.0, t0=0.0)
     analysis = SceneAnalyser(candidates=8).analyse(segment)
     assert analysis.cut_frames == (8,)
