@@ -163,6 +163,7 @@ class SceneFacts:
     colours: tuple[str, ...] = ()
     cuts: tuple[float, ...] = ()
     walking: str = ""  # people walk "left", "right" or "both" ways across the view; "" none
+    subject_colour: str = ""  # the strong colour of what moves, in most frame pairs (text only)
     people_at_least: bool = False  # ``people`` counts movers: a lower bound, not an exact count
     confidence: FactConfidence = field(default_factory=FactConfidence)
 

@@ -282,3 +282,20 @@ def test_bench_receiver_scores_generated_facts_against_labels(tmp_path):
     assert scored["source"]["walking_recall"] == 1.0
     assert scored["generated"]["walking_recall"] == 0.0
     assert scored["generated"]["false_statements"] == []
+
+
+def test_a_yellow_box_sliding_over_grey_is_said_to_be_yellow():
+    import cv2
+
+    rng = np.random.default_rng(0)
+    frames = []
+    for t in range(25):
+        frame = np.clip(np.full((240, 320, 3), 128.0) + rng.normal(0, 3, (240, 320, 3)), 0, 255)
+        frame = frame.astype(np.uint8)
+        cv2.rectangle(frame, (60 + 4 * t, 100), (120 + 4 * t, 150), (240, 210, 30), -1)
+        frames.append(frame)
+    segment = VideoSegment(0, np.stack(frames), 25.0, 0.0)
+    facts = SceneAnalyser().analyse(segment).facts
+    assert facts.subject_colour == "yellow"
+    text = describe(facts, CaptionSettings())
+    assert "Something yellow moves" in text and "right" in text

@@ -172,6 +172,7 @@ class SceneAnalyser:
             colours=tuple(name for name, _ in dominant_colours(middle)),
             cuts=tuple(cut / segment.fps for cut in cuts),
             walking=people.walking,
+            subject_colour=_majority([pair.subject_colour for pair in flow]),
             people_at_least=people.at_least,
             confidence=FactConfidence(
                 people=people.confidence,
@@ -260,6 +261,14 @@ def _people(face_count: int, most_faces: int, movers: PeopleFinding) -> _PeopleC
     if most_faces:
         return _PeopleCount(most_faces, False, _LONE_FACE_CONFIDENCE, "", 0.0)
     return _PeopleCount(0, False, 0.0, "", 0.0)
+
+
+def _majority(values: list[str]) -> str:
+    """The value more than half of ``values`` share, else ""."""
+    for value in set(values):
+        if value and values.count(value) * 2 > len(values):
+            return value
+    return ""
 
 
 def _subject(flow: list[FlowPair]) -> tuple[float, float, float, int, float, float]:

@@ -175,18 +175,22 @@ def _actions(facts: SceneFacts, detail: Granularity) -> list[Sentence]:
     speed = float(np.hypot(facts.subject_dx, facts.subject_dy))
     walkers_said = bool(facts.walking) and sure.walking >= FactConfidence.STATED
     if facts.subject_share >= 0.03 and speed >= 0.3 and not walkers_said:
-        what = (
-            f"{_count(facts.moving_objects, 'thing moves', 'things move')}"
-            if facts.moving_objects > 1
-            else "Something in the scene moves"
-        )
+        claims = []
+        if facts.moving_objects > 1:
+            what = _count(facts.moving_objects, "thing moves", "things move")
+        elif facts.subject_colour:
+            what = f"Something {facts.subject_colour} moves"
+            claims.append(Statement("colour", facts.subject_colour))
+        else:
+            what = "Something in the scene moves"
         direction = _direction(facts.subject_dx, facts.subject_dy)
+        claims.append(Statement("moving", direction))
         sentence = f"{what} {_speed_word(speed)} {direction}"
         if detail is Granularity.DETAILED:
             sentence += (
                 f" (about {speed:.1f} pixels per frame over {facts.subject_share:.0%} of the view)"
             )
-        sentences.append(Sentence(sentence + ".", (Statement("moving", direction),)))
+        sentences.append(Sentence(sentence + ".", tuple(claims)))
     if facts.confidence.camera >= FactConfidence.STATED:
         sentences.append(_camera(facts, detail))
     return sentences

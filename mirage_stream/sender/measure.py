@@ -103,6 +103,7 @@ class FlowPair:
     subject_x: float = 0.5  # centre of the moving mask, fractions of width and height
     subject_y: float = 0.5
     start: int = 0  # index of the pair's first frame
+    subject_colour: str = ""  # the strong colour of what moves ("" for none or several)
 
 
 def _pair_starts(count: int, pairs: int, cuts: tuple[int, ...]) -> list[int]:
@@ -150,6 +151,7 @@ def measure_flow(
         )
         regions = int(np.sum(stats[1:count, cv2.CC_STAT_AREA] >= 0.01 * moving.size))
         rows, cols = np.nonzero(moving)
+        colour_frame = cv2.resize(frames[start + 1], (width, height), interpolation=cv2.INTER_AREA)
         estimates.append(
             FlowPair(
                 dx=dx * scale,
@@ -163,6 +165,11 @@ def measure_flow(
                 subject_x=float(cols.mean() / width) if share else 0.5,
                 subject_y=float(rows.mean() / height) if share else 0.5,
                 start=start,
+                subject_colour=(
+                    strong_colour(np.asarray(colour_frame)[moving], frames[start + 1])
+                    if share
+                    else ""
+                ),
             )
         )
     return estimates
@@ -262,12 +269,37 @@ def _colour_table() -> tuple[tuple[str, ...], npt.NDArray[np.int16]]:
 
 def colour_shares(frame: FrameArray) -> dict[str, float]:
     """Share of the frame each colour name covers (at 80x60), largest first."""
-    hsv = _hsv(frame).reshape(-1, 3).astype(np.int32)
+    return _named_shares(_hsv(frame).reshape(-1, 3).astype(np.int32))
+
+
+def _named_shares(hsv: npt.NDArray[np.int32]) -> dict[str, float]:
+    """Share of each colour name among HSV pixels (rows of hue, saturation, value)."""
     names, table = _colour_table()
     labels = table[hsv[:, 0], hsv[:, 1] // 8, hsv[:, 2] // 8]
     counts = np.bincount(labels, minlength=len(names)) / labels.size
     order = np.argsort(-counts)
     return {names[i]: float(counts[i]) for i in order if counts[i] > 0}
+
+
+# Flow on a plain-coloured object marks its edges and a halo of background around it, so the
+# object's colour is about a third of the moving pixels (a yellow box sliding over grey: 0.33).
+_SUBJECT_COLOUR_SHARE = 0.25  # of the moving pixels, for "something yellow moves"
+_SUBJECT_COLOUR_SALIENCE = 3.0  # times its share of the whole frame: the mover's, not the scene's
+
+
+def strong_colour(pixels: npt.NDArray[np.uint8], frame: FrameArray) -> str:
+    """The colour (not a grey, beige or brown) of RGB ``pixels`` (N, 3) that covers a quarter
+    of them and is three times rarer in the whole ``frame``, or "" when none is."""
+    if pixels.shape[0] == 0:
+        return ""
+    hsv = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_RGB2HSV).reshape(-1, 3)
+    scene = colour_shares(frame)
+    for name, share in _named_shares(hsv.astype(np.int32)).items():
+        if name in (*_GREYS, "beige", "brown") or share < _SUBJECT_COLOUR_SHARE:
+            continue
+        if share >= _SUBJECT_COLOUR_SALIENCE * scene.get(name, 0.0):
+            return name
+    return ""
 
 
 _MAIN_COLOUR_SHARE = 0.15
