@@ -143,3 +143,48 @@ def test_random_example_has_the_requested_size():
     rng = np.random.default_rng(0)
     example = random_example(textured_image(), (64, 48), rng)
     assert example.shape == (48, 64, 3) and example.dtype == np.uint8
+
+
+def test_the_refiner_starts_as_bicubic_and_ships_beside_its_codec(tmp_path):
+    from mirage_stream.codecs.learned.refiner import (
+        REFINER_FOLDER,
+        KeyframeRefiner,
+        RefinerConfig,
+        enlarge,
+    )
+
+    tiny_vq().save_pretrained(tmp_path)
+    plain = vq_from_variant("K256@32x32", folder=tmp_path)
+    assert plain.refiner is None
+    fresh = KeyframeRefiner(RefinerConfig(channels=4, layers=3))
+    picture = torch.rand(1, 3, 24, 32)
+    # A new refiner adds nothing: the codec's picture enlarged bicubically.
+    assert torch.allclose(fresh(enlarge(picture, (80, 60))), enlarge(picture, (80, 60)))
+    torch.manual_seed(1)
+    for parameter in fresh.parameters():
+        parameter.data.normal_(0, 0.3)
+    fresh.save_pretrained(tmp_path / REFINER_FOLDER)
+    refined = vq_from_variant("K256@32x32", folder=tmp_path)
+    assert refined.refiner is not None and refined.variant == plain.variant
+    encoded = plain.encode(textured_image())
+    with_refiner = refined.decode(encoded, (80, 60))
+    without = plain.decode(encoded, (80, 60))
+    assert with_refiner.shape == without.shape == (60, 80, 3)
+    assert not np.array_equal(with_refiner, without)
+    # At the codec's own size there is nothing to enlarge: the refiner stays out.
+    assert np.array_equal(refined.decode(encoded, (32, 32)), plain.decode(encoded, (32, 32)))
+    assert not vq_from_variant("K256@32x32", folder=tmp_path, refine=False).refiner
+
+
+def test_refiner_training_learns_behind_a_frozen_codec(tmp_path):
+    from mirage_stream.codecs.learned.refiner import (
+        RefinerConfig,
+        RefinerTrainConfig,
+        train_refiner,
+    )
+
+    settings = RefinerTrainConfig(steps=30, batch_size=2, patch=32, working_size=(80, 60))
+    train_refiner(tiny_vq(), RefinerConfig(channels=4, layers=3), settings, tmp_path)
+    history = json.loads((tmp_path / "training.json").read_text())["history"]
+    assert history[-1]["psnr_db"] > history[-1]["psnr_bicubic_db"] - 0.5
+    assert (tmp_path / "model.safetensors").is_file()

@@ -216,13 +216,7 @@ class KeyframeAutoencoder(nn.Module):
         return self.decode(self.decoder_input(quantised))
 
     def save_pretrained(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / CONFIG_NAME).write_text(json.dumps(self.config.to_json(), indent=2) + "\n")
-        state = {
-            key: value.detach().to(torch.float16).contiguous()
-            for key, value in self.state_dict().items()
-        }
-        save_file(state, str(folder / WEIGHTS_NAME))
+        save_weights(self, self.config.to_json(), folder)
 
     @classmethod
     def from_pretrained(cls, folder: Path) -> KeyframeAutoencoder:
@@ -235,24 +229,44 @@ class KeyframeAutoencoder(nn.Module):
         except (json.JSONDecodeError, TypeError) as error:
             raise CheckpointError(f"{config_path}: {error}") from None
         model = cls(config)
-        state = {key: value.float() for key, value in load_file(str(weights_path)).items()}
-        expected = model.state_dict()
-        missing = sorted(set(expected) - set(state))
-        unexpected = sorted(set(state) - set(expected))
-        mismatched = sorted(
-            k for k in set(state) & set(expected) if state[k].shape != expected[k].shape
-        )
-        if missing or unexpected or mismatched:
-            detail = "; ".join(
-                f"{label}: {names[:4]}"
-                for label, names in (
-                    ("missing", missing),
-                    ("unexpected", unexpected),
-                    ("shape", mismatched),
-                )
-                if names
-            )
-            raise CheckpointError(f"{folder}: weights do not match config.json ({detail})")
-        model.load_state_dict(state)
-        model.eval()
+        load_weights(model, folder)
         return model
+
+
+def save_weights(module: nn.Module, config: dict[str, Any], folder: Path) -> None:
+    """config.json + model.safetensors (float16) in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n")
+    state = {
+        key: value.detach().to(torch.float16).contiguous()
+        for key, value in module.state_dict().items()
+    }
+    save_file(state, str(folder / WEIGHTS_NAME))
+
+
+def load_weights(module: nn.Module, folder: Path) -> None:
+    """Load ``folder``'s model.safetensors into ``module`` (eval mode), refusing weights that do
+    not match its layers exactly."""
+    weights_path = folder / WEIGHTS_NAME
+    if not weights_path.is_file():
+        raise CheckpointError(f"{folder} lacks {WEIGHTS_NAME}")
+    state = {key: value.float() for key, value in load_file(str(weights_path)).items()}
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    mismatched = sorted(
+        k for k in set(state) & set(expected) if state[k].shape != expected[k].shape
+    )
+    if missing or unexpected or mismatched:
+        detail = "; ".join(
+            f"{label}: {names[:4]}"
+            for label, names in (
+                ("missing", missing),
+                ("unexpected", unexpected),
+                ("shape", mismatched),
+            )
+            if names
+        )
+        raise CheckpointError(f"{folder}: weights do not match config.json ({detail})")
+    module.load_state_dict(state)
+    module.eval()
