@@ -193,3 +193,48 @@ def test_face_detection_is_safe_from_several_threads_at_once(carphone_frames):
     with ThreadPoolExecutor(4) as pool:
         counts = list(pool.map(detect_all, range(8)))
     assert all(found == counts[0] for found in counts) and sum(counts[0]) > 0
+
+
+def test_a_keyframe_whose_face_does_not_survive_coding_is_swapped_for_a_neighbour():
+    from mirage_stream.sender.config import SenderConfig
+    from mirage_stream.sender.factory import build_sender
+    from mirage_stream.sender.measure import detect_faces
+    from mirage_stream.sources import FileSource, SourceConfig, sample_path
+
+    source = FileSource(sample_path("carphone"), SourceConfig())
+    try:
+        segment = next(source.iter_segments(2.0))
+    finally:
+        source.close()
+    sender = build_sender(SenderConfig(max_keyframes=1, keyframe_protection="best-effort"))
+    first = sender.describe(segment, SegmentTrace(index=0))
+    chosen = first.keyframes[0].frame_index
+    assert detect_faces(segment.frames[chosen], work_width=segment.width)
+    real = sender.codec("vq")
+
+    class FaceLosingCodec:
+        """The real codec, except that the chosen frame decodes to a flat grey picture."""
+
+        name, variant = real.name, real.variant
+
+        def encode(self, image, frame_index=0):
+            return real.encode(image, frame_index)
+
+        def decode(self, encoded, size, damaged=False):
+            if encoded.frame_index == chosen:
+                return np.full((size[1], size[0], 3), 128, np.uint8)
+            return real.decode(encoded, size, damaged)
+
+        def damaged_symbols(self, bit_offsets):
+            return real.damaged_symbols(bit_offsets)
+
+        def payload_bytes(self):
+            return real.payload_bytes()
+
+    sender = build_sender(SenderConfig(max_keyframes=1, keyframe_protection="best-effort"))
+    sender._codecs["vq"] = FaceLosingCodec()
+    trace = SegmentTrace(index=0)
+    payload = sender.describe(segment, trace)
+    (sent,) = payload.keyframes
+    assert sent.frame_index != chosen and abs(sent.frame_index - chosen) <= 6
+    assert trace.keyframe_indices == (sent.frame_index,)

@@ -18,10 +18,10 @@ import numpy.typing as npt
 from mirage_stream.codecs import KeyframeCodec, make_codec
 from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.pipeline import SegmentTrace
-from mirage_stream.sender.analysis import SceneAnalyser
+from mirage_stream.sender.analysis import SceneAnalyser, SegmentAnalysis
 from mirage_stream.sender.captioner import Captioner, CaptionSettings
-from mirage_stream.sender.keyframes import KeyframeSelector
-from mirage_stream.sender.measure import Box
+from mirage_stream.sender.keyframes import KeyframeChoice, KeyframeSelector
+from mirage_stream.sender.measure import Box, detect_faces
 from mirage_stream.sender.privacy import FaceHider, FacePolicy
 from mirage_stream.sender.protection import KeyframeProtection, ProtectionPolicy
 from mirage_stream.sender.rate import RateAdapter
@@ -126,7 +126,7 @@ class SenderStage:
         with trace.timed("encode"):
             codec = self.codec(plan.codec)
             encoded = tuple(
-                codec.encode(image, k.frame_index)
+                self._encode_keeping_face(codec, segment, analysis, image, k.frame_index, choice)
                 for image, k in zip(images, choice.keyframes, strict=True)
             )
             if encoded and self._wants_face_detail():
@@ -137,7 +137,7 @@ class SenderStage:
             compressed = len(zlib.compress(caption.text.encode("utf-8"), 9))
             self.rate.record_caption_bytes(plan.granularity, compressed)
         trace.caption = caption.text
-        trace.keyframe_indices = tuple(k.frame_index for k in choice.keyframes)
+        trace.keyframe_indices = tuple(k.frame_index for k in encoded if k.region is None)
         trace.keyframe_skipped = choice.skipped_reason or None
         payload = SemanticPayload(
             segment_index=segment.index,
@@ -160,6 +160,43 @@ class SenderStage:
             keyframes_protected=payload.keyframes_protected,
         )
         return payload
+
+    def _encode_keeping_face(
+        self,
+        codec: KeyframeCodec,
+        segment: VideoSegment,
+        analysis: SegmentAnalysis,
+        image: FrameArray,
+        frame_index: int,
+        choice: KeyframeChoice,
+    ) -> EncodedKeyframe:
+        """``image`` coded; but when it shows a face and the decoded picture no longer does
+        (the codec blurred it past recognition), the nearest frame of the same shot, a few
+        frames either side, whose face survives coding is sent instead: the person at the other
+        end should stay recognisable, and a neighbour shows the same moment. Faces hidden on
+        purpose are left alone."""
+        encoded = codec.encode(image, frame_index)
+        known = analysis.features_of(frame_index)
+        if self.hider.policy is not FacePolicy.KEEP or known is None or not known.faces:
+            return encoded
+        size = (segment.width, segment.height)
+        if detect_faces(codec.decode(encoded, size), work_width=segment.width):
+            return encoded
+        taken = {k.frame_index for k in choice.keyframes}
+        shot = _shot_of(frame_index, analysis.cut_frames)
+        nearby = [
+            frame_index + step * sign
+            for step in _FACE_RETRY_STEPS
+            for sign in (-1, 1)
+            if 0 <= frame_index + step * sign < segment.num_frames
+            and frame_index + step * sign not in taken
+            and _shot_of(frame_index + step * sign, analysis.cut_frames) == shot
+        ]
+        for index in nearby:
+            alternative = codec.encode(segment.frames[index], index)
+            if detect_faces(codec.decode(alternative, size), work_width=segment.width):
+                return alternative
+        return encoded
 
     def _wants_face_detail(self) -> bool:
         # A hidden face is not worth a detail, and sending one would undo the hiding.
@@ -191,3 +228,12 @@ class SenderStage:
 
     async def process(self, segment: VideoSegment, trace: SegmentTrace) -> SemanticPayload | None:
         return await asyncio.to_thread(self.describe, segment, trace)
+
+
+# Frames either side tried, nearest first, when a keyframe's face does not survive coding: the
+# detector's verdict on a coded face flips with small changes of pose and light.
+_FACE_RETRY_STEPS = (2, 4, 6)
+
+
+def _shot_of(index: int, cuts: Sequence[int]) -> int:
+    return sum(index >= cut for cut in cuts)
