@@ -33,6 +33,7 @@ from mirage_stream.types import DetailFrame, FrameArray
 
 MIN_HEIGHT_WORKING = 10  # pixels at the working height (240): 25 px at 576, 20 px at 480
 _SAMPLES = 10  # frames per shot compared with its background
+_BACKGROUND_FRAMES = 9  # frames per shot whose median is the background
 _MIN_SHOT_FRAMES = 8
 _FOREGROUND_LEVEL = 28  # grey levels from the background: above sensor noise and coding grain
 _MAX_FOREGROUND_SHARE = 0.35  # more than this moves: the camera moved or the light changed
@@ -118,8 +119,8 @@ def _regions(mask: npt.NDArray[np.uint8]) -> list[Box]:
     return boxes
 
 
-def _foreground(frame: FrameArray, background: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
-    difference = np.abs(frame.astype(np.float32) - background).max(axis=2)
+def _foreground(frame: FrameArray, background: FrameArray) -> npt.NDArray[np.uint8]:
+    difference = np.asarray(cv2.absdiff(frame, background), dtype=np.uint8).max(axis=2)
     mask = (difference > _FOREGROUND_LEVEL).astype(np.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     # Join head, body and legs, which a thin neck or a stride can split apart.
@@ -223,9 +224,8 @@ def find_people(
     searched = 0
     for start, end in _shots(frames.shape[0], cuts):
         picks = np.unique(np.linspace(start, end - 1, _SAMPLES).round().astype(int))
-        background = np.median(frames[start : end : max(1, (end - start) // 15)], axis=0).astype(
-            np.float32
-        )
+        step = max(1, (end - start) // _BACKGROUND_FRAMES)
+        background = np.asarray(np.median(frames[start:end:step], axis=0), dtype=np.uint8)
         masks = [_foreground(frames[i], background) for i in picks]
         if float(np.median([m.mean() for m in masks])) > _MAX_FOREGROUND_SHARE:
             continue  # the camera moves: the median is no background

@@ -180,7 +180,8 @@ class SenderStage:
         if self.hider.policy is not FacePolicy.KEEP or known is None or not known.faces:
             return encoded
         size = (segment.width, segment.height)
-        if detect_faces(codec.decode(encoded, size), work_width=segment.width):
+        face = max(known.faces, key=lambda box: box.width * box.height)
+        if _face_survives(codec.decode(encoded, size), face):
             return encoded
         taken = {k.frame_index for k in choice.keyframes}
         shot = _shot_of(frame_index, analysis.cut_frames)
@@ -194,7 +195,7 @@ class SenderStage:
         ]
         for index in nearby:
             alternative = codec.encode(segment.frames[index], index)
-            if detect_faces(codec.decode(alternative, size), work_width=segment.width):
+            if _face_survives(codec.decode(alternative, size), face):
                 return alternative
         return encoded
 
@@ -237,3 +238,14 @@ _FACE_RETRY_STEPS = (2, 4, 6)
 
 def _shot_of(index: int, cuts: Sequence[int]) -> int:
     return sum(index >= cut for cut in cuts)
+
+
+def _face_survives(decoded: FrameArray, face: Box) -> bool:
+    """Whether the face detector still finds a face around where ``face`` was: on the face's
+    box grown by half its size each way, a quarter of the cost of the whole frame."""
+    height, width = decoded.shape[:2]
+    x0, y0 = max(0, face.x - face.width // 2), max(0, face.y - face.height // 2)
+    x1 = min(width, face.x + face.width + face.width // 2)
+    y1 = min(height, face.y + face.height + face.height // 2)
+    crop = np.ascontiguousarray(decoded[y0:y1, x0:x1])
+    return bool(crop.size) and bool(detect_faces(crop, work_width=crop.shape[1]))
