@@ -189,7 +189,7 @@ class SceneAnalyser:
 
 
 _CAMERA_CONFIDENCE = 0.8
-_MIXED_SHOTS_CONFIDENCE = 0.3
+_UNSURE_CAMERA_CONFIDENCE = 0.3
 
 
 def _camera_move(hints: MotionHints) -> str:
@@ -225,14 +225,14 @@ def _camera_confidence(flow: list[FlowPair], cuts: tuple[int, ...]) -> float:
     if claimed != "still" and flow:
         agreeing = sum(_camera_move(camera_motion([pair])) == claimed for pair in flow)
         if agreeing < _CAMERA_AGREEMENT * len(flow):
-            return _MIXED_SHOTS_CONFIDENCE
+            return _UNSURE_CAMERA_CONFIDENCE
     edges = [0, *cuts]
     shots: dict[int, list[FlowPair]] = {}
     for pair in flow:
         shot = sum(pair.start >= edge for edge in edges)
         shots.setdefault(shot, []).append(pair)
     moves = {_camera_move(camera_motion(pairs)) for pairs in shots.values() if len(pairs) >= 2}
-    return _CAMERA_CONFIDENCE if len(moves) <= 1 else _MIXED_SHOTS_CONFIDENCE
+    return _CAMERA_CONFIDENCE if len(moves) <= 1 else _UNSURE_CAMERA_CONFIDENCE
 
 
 @dataclass(frozen=True)

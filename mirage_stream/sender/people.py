@@ -9,12 +9,13 @@ metres away. So people are found in three steps:
    median background; regions of person-like shape (taller than wide, at least
    ``MIN_HEIGHT_WORKING`` pixels) are linked over frames into tracks. A track seen in most sampled
    frames is a *mover*.
-2. **Confirmation on source pixels**: around each mover, the segment's detail frames (source
-   resolution) are cropped and up-scaled so that the region is ``_HOG_HEIGHT`` pixels tall, and
-   the HOG detector runs on that crop only (cheap). A hit confirms a person.
-3. **Walking**: a mover that keeps its shape and travels steadily sideways is a person walking
-   in that direction, even unconfirmed (a gait across the frame is strong evidence by itself);
-   a mover that neither walks nor is confirmed is left out.
+2. **Confirmation on source pixels**: around each mover, the detail frame nearest its middle
+   (source resolution) is cropped and up-scaled so that the region is 96 pixels tall, as the
+   detector's people are in its 128-pixel window, and the HOG detector runs on that crop only
+   (cheap). A hit confirms a person.
+3. **Walking**: a mover followed over most of the shot that travels steadily sideways is a
+   person walking in that direction, even unconfirmed (a gait across the frame is strong
+   evidence by itself); a mover that neither walks nor is confirmed is left out.
 
 Each finding carries its confidence; the captioner states only what is confident.
 """
