@@ -71,6 +71,26 @@ def test_a_person_walking_right_is_found_and_said_to_walk_right():
     assert caption.facts.walking == "right" and caption.facts.people_at_least
 
 
+def test_a_walker_whose_legs_vanish_against_a_dark_railing_is_still_followed(tmp_path):
+    from mirage_stream.bench.caption_set import EvalClip
+
+    # Not a clip of the evaluation set: a development scene like those the finder was fixed on.
+    recipe = {
+        "kind": "walkers",
+        "size": [640, 480],
+        "background": "sample:bikes@178",
+        "figures": [{"x": 0.25, "y": 0.9, "height": 70, "speed": 2.5, "shirt": [123, 90, 120]}],
+    }
+    clip = EvalClip("railing-walker", "dev", recipe, _labels(), "")
+    source = FileSource(write_clip(clip, tmp_path), SourceConfig())
+    try:
+        segment = next(source.iter_segments(10.0))
+    finally:
+        source.close()
+    stated = find_people(segment.frames, (), segment.detail).people(FactConfidence.STATED)
+    assert [track.walking for track in stated] == ["right"]
+
+
 def test_people_walking_both_ways_are_counted_as_a_lower_bound():
     # Lanes that do not cross: crossing walkers swap tracks, and then neither counts as walking.
     segment = _walkers([2.5, 2.0, -2.5], size=(768, 576), height=80, starts=[0.1, 0.3, 0.9])

@@ -38,7 +38,7 @@ _BACKGROUND_FRAMES = 9  # frames per shot whose median is the background
 _MIN_SHOT_FRAMES = 8
 _FOREGROUND_LEVEL = 28  # grey levels from the background: above sensor noise and coding grain
 _MAX_FOREGROUND_SHARE = 0.35  # more than this moves: the camera moved or the light changed
-_ASPECT = (1.4, 5.0)  # height / width of a standing or walking person
+_ASPECT = (1.4, 8.0)  # height / width of a person: seen side-on mid-stride, very narrow
 _MIN_FILL = 0.25  # region pixels over its box
 _TRACKED_SHARE = 0.6  # a mover is seen in at least this share of the sampled frames
 _WALK_SPAN = 0.8  # walking is claimed only for movers followed over this share of the shot
@@ -150,7 +150,7 @@ def _link(per_frame: list[tuple[int, list[Box]]]) -> list[list[tuple[int, Box]]]
                     )
                 )
 
-            similar = [box for box in free if 0.5 <= box.height / last.height <= 2.0]
+            similar = [box for box in free if 0.4 <= box.height / last.height <= 2.5]
             if not similar:
                 continue
             nearest = min(similar, key=distance)
