@@ -319,3 +319,18 @@ def test_a_yellow_box_sliding_over_grey_is_said_to_be_yellow():
     assert facts.subject_colour == "yellow"
     text = describe(facts, CaptionSettings())
     assert "Something yellow moves" in text and "right" in text
+
+
+def test_a_post_drifting_with_a_slow_pan_is_not_a_walker():
+    import cv2
+    from skimage import data as skdata
+
+    # Paving seen through a slow pan, and a tall thin bollard drifting left with it: the flow
+    # sees the pan, while the paving's low contrast keeps most of it out of the foreground.
+    paving = cv2.resize(np.stack([skdata.gravel()] * 3, axis=-1), (480, 240))
+    paving = cv2.addWeighted(paving, 0.35, np.full_like(paving, 150), 0.65, 0)
+    cv2.rectangle(paving, (240, 40), (246, 236), (30, 30, 35), -1)
+    frames = np.stack([paving[:, int(0.8 * t) : int(0.8 * t) + 320] for t in range(50)])
+    facts = SceneAnalyser().analyse(VideoSegment(0, frames, 25.0, 0.0)).facts
+    assert facts.motion.pans
+    assert facts.walking == "" and facts.people == 0

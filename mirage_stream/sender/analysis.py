@@ -4,6 +4,7 @@ selector and the privacy filter so that no detector runs twice on the same frame
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
@@ -126,9 +127,9 @@ class SceneAnalyser:
         face_count = _confirmed_count([len(f.faces) for f in features])
         richest = max(features, key=lambda f: len(f.faces))
         faces = richest.faces[:face_count]
-        movers = find_people(frames, cuts, segment.detail)
         flow = measure_flow(frames, pairs=wanted, cuts=cuts)
         motion = camera_motion(flow)
+        movers = find_people(frames, cuts, segment.detail, partial(_camera_moves, flow))
         camera_sure = _camera_confidence(flow, cuts)
         middle = frames[count // 2]
         # Any face seen, confirmed or not: a large face hides the setting (a car's window
@@ -203,6 +204,12 @@ def _camera_move(hints: MotionHints) -> str:
     if hints.zooms:
         moves.append("zoom " + ("in" if hints.zoom > 0 else "out"))
     return " and ".join(moves) or "still"
+
+
+def _camera_moves(flow: list[FlowPair], start: int, end: int) -> bool:
+    """Whether the frame pairs measured inside frames [start, end) show the camera moving."""
+    inside = [pair for pair in flow if start <= pair.start < end]
+    return bool(inside) and _camera_move(camera_motion(inside)) != "still"
 
 
 def _on_face(x: float, y: float, face: Box, width: int, height: int) -> bool:

@@ -23,6 +23,7 @@ Each finding carries its confidence; the captioner states only what is confident
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -217,13 +218,19 @@ def find_people(
     frames: npt.NDArray[np.uint8],
     cuts: tuple[int, ...] = (),
     details: tuple[DetailFrame, ...] = (),
+    camera_moves: Callable[[int, int], bool] | None = None,
 ) -> PeopleFinding:
     """Person-shaped movers in each still-camera shot of ``frames`` (working size), confirmed
-    on ``details`` where it can (see the module's docstring)."""
+    on ``details`` where it can (see the module's docstring). ``camera_moves(start, end)``
+    says whether the camera pans or zooms in that shot (measured by optical flow): there the
+    whole background moves, and a post or a tree drifting with a slow pan would pass for a
+    walker, so the shot is not searched."""
     width = frames.shape[2]
     found: list[PersonTrack] = []
     searched = 0
     for start, end in _shots(frames.shape[0], cuts):
+        if camera_moves is not None and camera_moves(start, end):
+            continue
         picks = np.unique(np.linspace(start, end - 1, _SAMPLES).round().astype(int))
         step = max(1, (end - start) // _BACKGROUND_FRAMES)
         background = np.asarray(np.median(frames[start:end:step], axis=0), dtype=np.uint8)
