@@ -11,16 +11,16 @@ from mirage_stream.bench.caption_set import (
     ACTIONS,
     CAMERA_LABELS,
     ClipLabels,
-    draw_person,
     labelled_clip,
     load_caption_set,
     write_clip,
 )
+from mirage_stream.bench.scenes import draw_person
 from mirage_stream.cli import main
 from mirage_stream.errors import InputError, PayloadError
 from mirage_stream.sender import CaptionSettings, MeasuredFactsCaptioner, SceneAnalyser
 from mirage_stream.sender.captioner import Statement, caption_sentences, describe
-from mirage_stream.sender.measure import dominant_colours
+from mirage_stream.sender.colours import dominant_colours
 from mirage_stream.sender.people import find_people
 from mirage_stream.sources import FileSource, SourceConfig
 from mirage_stream.sources.file_source import fit_frame

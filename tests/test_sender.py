@@ -17,10 +17,11 @@ from mirage_stream.sender import (
     SenderSettings,
     SenderStage,
 )
+from mirage_stream.sender.colours import dominant_colours
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sender.factory import build_sender
 from mirage_stream.sender.keyframes import ScoreWeights
-from mirage_stream.sender.measure import detect_faces, dominant_colours, measure_motion
+from mirage_stream.sender.measure import detect_faces, measure_motion
 from mirage_stream.types import MotionHints, SceneFacts, VideoSegment
 from tests.conftest import panning_segment, textured_image
 

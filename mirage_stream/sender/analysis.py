@@ -9,13 +9,13 @@ from functools import partial
 import numpy as np
 import numpy.typing as npt
 
+from mirage_stream.sender.colours import dominant_colours
 from mirage_stream.sender.measure import (
     Box,
     FlowPair,
     camera_motion,
     camera_shake,
     detect_faces,
-    dominant_colours,
     exposure,
     flat_area_noise,
     mean_brightness,

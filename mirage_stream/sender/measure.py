@@ -8,13 +8,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from typing import TypeVar
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
+from mirage_stream.sender.colours import small_hsv, strong_colour
 from mirage_stream.types import FrameArray, MotionHints
 
 # Flow is measured at this width: enough for global motion, cheap on two cores.
@@ -206,125 +206,6 @@ def mean_brightness(frames: npt.NDArray[np.uint8]) -> float:
     return float((frames[:, ::4, ::4].astype(np.float32) @ weights).mean() / 255.0)
 
 
-# Colour names as people use them, by hue (OpenCV's 0-180 scale), saturation and value. A
-# nearest-palette match on cluster means named a grey wall with warm light "skin tone" and a
-# sunlit tree "beige"; per-pixel names by hue, then shares, say what covers the frame.
-_ACHROMATIC_SATURATION = 45  # below this (of 255) a pixel is a grey, whatever its hue
-_BLACK_VALUE = 45
-
-
-def _grey_name(value: int) -> str:
-    return (
-        "black"
-        if value < _BLACK_VALUE
-        else "dark grey"
-        if value < 100
-        else "grey"
-        if value < 170
-        else "light grey"
-        if value < 215
-        else "white"
-    )
-
-
-def _hue_name(hue: int, saturation: int, value: int) -> str:
-    pale, dark = saturation < 110 and value > 160, value < 110
-    if hue < 8 or hue >= 170:
-        return "pink" if pale else "dark red" if dark else "red"
-    if hue < 20:
-        return "beige" if pale else "brown" if value < 160 else "orange"
-    if hue < 34:
-        return "beige" if pale else "olive" if dark else "yellow"
-    if hue < 80:
-        return "dark green" if dark else "green"
-    if hue < 95:
-        return "teal"
-    if hue < 130:
-        return "sky blue" if pale else "navy" if value < 90 else "blue"
-    if hue < 150:
-        return "purple"
-    return "purple" if dark else "pink"
-
-
-@cache
-def _colour_table() -> tuple[tuple[str, ...], npt.NDArray[np.int16]]:
-    """Every (hue, saturation/8, value/8) cell's colour name, as an index into the names."""
-    names: list[str] = []
-    table = np.zeros((180, 32, 32), dtype=np.int16)
-    for hue in range(180):
-        for s in range(32):
-            for v in range(32):
-                saturation, value = s * 8 + 4, v * 8 + 4
-                # In shadow a colour needs more saturation to be seen as one.
-                dim = value < 110 and saturation < 2 * _ACHROMATIC_SATURATION
-                if value < _BLACK_VALUE or saturation < _ACHROMATIC_SATURATION or dim:
-                    name = _grey_name(value)
-                else:
-                    name = _hue_name(hue, saturation, value)
-                if name not in names:
-                    names.append(name)
-                table[hue, s, v] = names.index(name)
-    return tuple(names), table
-
-
-def colour_shares(frame: FrameArray) -> dict[str, float]:
-    """Share of the frame each colour name covers (at 80x60), largest first."""
-    return _named_shares(_hsv(frame).reshape(-1, 3).astype(np.int32))
-
-
-def _named_shares(hsv: npt.NDArray[np.int32]) -> dict[str, float]:
-    """Share of each colour name among HSV pixels (rows of hue, saturation, value)."""
-    names, table = _colour_table()
-    labels = table[hsv[:, 0], hsv[:, 1] // 8, hsv[:, 2] // 8]
-    counts = np.bincount(labels, minlength=len(names)) / labels.size
-    order = np.argsort(-counts)
-    return {names[i]: float(counts[i]) for i in order if counts[i] > 0}
-
-
-# Flow on a plain-coloured object marks its edges and a halo of background around it, so the
-# object's colour is about a third of the moving pixels (a yellow box sliding over grey: 0.33).
-_SUBJECT_COLOUR_SHARE = 0.25  # of the moving pixels, for "something yellow moves"
-_SUBJECT_COLOUR_SALIENCE = 3.0  # times its share of the whole frame: the mover's, not the scene's
-
-
-def strong_colour(pixels: npt.NDArray[np.uint8], frame: FrameArray) -> str:
-    """The colour (not a grey, beige or brown) of RGB ``pixels`` (N, 3) that covers a quarter
-    of them and is three times rarer in the whole ``frame``, or "" when none is."""
-    if pixels.shape[0] == 0:
-        return ""
-    hsv = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_RGB2HSV).reshape(-1, 3)
-    scene = colour_shares(frame)
-    for name, share in _named_shares(hsv.astype(np.int32)).items():
-        if name in (*_GREYS, "beige", "brown") or share < _SUBJECT_COLOUR_SHARE:
-            continue
-        if share >= _SUBJECT_COLOUR_SALIENCE * scene.get(name, 0.0):
-            return name
-    return ""
-
-
-_MAIN_COLOUR_SHARE = 0.15
-_ACCENT_COLOUR_SHARE = 0.02
-_GREYS = ("black", "dark grey", "grey", "light grey", "white")
-
-
-def dominant_colours(frame: FrameArray, count: int = 3) -> list[tuple[str, float]]:
-    """The colours a person would name: up to ``count`` names covering at least 15% of the
-    frame each, then the largest strong colour (not a grey) covering at least 2%, such as a
-    yellow box on a grey table."""
-    shares = colour_shares(frame)
-    main = [(name, share) for name, share in shares.items() if share >= _MAIN_COLOUR_SHARE]
-    main = main[:count]
-    accents = [
-        (name, share)
-        for name, share in shares.items()
-        if name not in _GREYS
-        and name not in ("beige", "brown")
-        and share >= _ACCENT_COLOUR_SHARE
-        and all(name != chosen for chosen, _ in main)
-    ]
-    return main + accents[:1]
-
-
 def sharpness(frame: FrameArray) -> float:
     """Variance of the Laplacian of the grey image: high for crisp frames, low for blurred ones."""
     gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
@@ -376,15 +257,10 @@ def mouth_motion(before: FrameArray, after: FrameArray, face: Box) -> tuple[floa
     return float(mouth.mean()), float(eyes.mean())
 
 
-def _hsv(frame: FrameArray) -> npt.NDArray[np.uint8]:
-    small = cv2.resize(frame, (80, 60), interpolation=cv2.INTER_AREA)
-    return np.asarray(cv2.cvtColor(small, cv2.COLOR_RGB2HSV), dtype=np.uint8)
-
-
 def sky_share(frame: FrameArray) -> float:
     """Share of the top third that looks like sky: blue, or colourless and bright (overcast),
     smooth, and clearly brighter than the lower half (a white wall or table fills both)."""
-    hsv = _hsv(frame).astype(np.int32)
+    hsv = small_hsv(frame).astype(np.int32)
     top = hsv[:20]
     hue, sat, val = top[..., 0], top[..., 1], top[..., 2]
     blue = (hue >= 90) & (hue <= 130) & (sat > 40) & (val > 140)
@@ -401,14 +277,14 @@ def sky_share(frame: FrameArray) -> float:
 
 def vegetation_share(frame: FrameArray) -> float:
     """Share of the frame in saturated greens (grass, trees)."""
-    hsv = _hsv(frame).astype(np.int32)
+    hsv = small_hsv(frame).astype(np.int32)
     hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
     return float(((hue >= 30) & (hue <= 85) & (sat > 70) & (val > 50)).mean())
 
 
 def vivid_share(frame: FrameArray) -> float:
     """Share of strongly saturated, well-lit pixels: high in animation, low in most footage."""
-    hsv = _hsv(frame)
+    hsv = small_hsv(frame)
     return float(((hsv[..., 1] > 128) & (hsv[..., 2] > 100)).mean())
 
 
