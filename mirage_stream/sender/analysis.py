@@ -23,6 +23,7 @@ from mirage_stream.sender.measure import (
     mouth_motion,
     scene_cuts,
     sharpness,
+    shot_of,
     sky_share,
     thumbnail,
     vegetation_share,
@@ -233,10 +234,9 @@ def _camera_confidence(flow: list[FlowPair], cuts: tuple[int, ...]) -> float:
         agreeing = sum(_camera_move(camera_motion([pair])) == claimed for pair in flow)
         if agreeing < _CAMERA_AGREEMENT * len(flow):
             return _UNSURE_CAMERA_CONFIDENCE
-    edges = [0, *cuts]
     shots: dict[int, list[FlowPair]] = {}
     for pair in flow:
-        shot = sum(pair.start >= edge for edge in edges)
+        shot = shot_of(pair.start, cuts)
         shots.setdefault(shot, []).append(pair)
     moves = {_camera_move(camera_motion(pairs)) for pairs in shots.values() if len(pairs) >= 2}
     return _CAMERA_CONFIDENCE if len(moves) <= 1 else _UNSURE_CAMERA_CONFIDENCE

@@ -11,7 +11,6 @@ last keyframe sent and has no cut, no keyframe is sent: the receiver reuses the 
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -20,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mirage_stream.sender.analysis import FrameFeatures, SegmentAnalysis
+from mirage_stream.sender.measure import shot_spans
 from mirage_stream.types import FrameArray, Keyframe, VideoSegment
 
 # Scores each frame's relevance to the caption in [0, 1] (for example CLIP similarity).
@@ -197,8 +197,7 @@ def _one_per_shot(
     nothing to share out: the best frame overall wins."""
     if not cuts or max_keyframes < 2:
         return []
-    edges = [0, *sorted(cuts), count]
-    shots = sorted(itertools.pairwise(edges), key=lambda shot: shot[0] - shot[1])
+    shots = sorted(shot_spans(count, cuts), key=lambda shot: shot[0] - shot[1])
     picks: list[tuple[FrameFeatures, float]] = []
     for start, end in shots[:max_keyframes]:
         inside = [item for item in scored if start <= item[0].index < end]

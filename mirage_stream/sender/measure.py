@@ -5,8 +5,9 @@ Each function measures one thing with OpenCV and returns numbers, not prose.
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -237,6 +238,17 @@ def scene_cuts(frames: npt.NDArray[np.uint8], threshold: float = 0.35) -> tuple[
         if cv2.compareHist(histograms[index], histograms[index + 1], cv2.HISTCMP_BHATTACHARYYA)
         > threshold
     )
+
+
+def shot_spans(count: int, cuts: Sequence[int]) -> list[tuple[int, int]]:
+    """(start, end) frame ranges of the shots of a ``count``-frame segment cut at ``cuts``."""
+    edges = [0, *sorted(c for c in cuts if 0 < c < count), count]
+    return list(itertools.pairwise(edges))
+
+
+def shot_of(index: int, cuts: Sequence[int]) -> int:
+    """Which shot (0 = the first) frame ``index`` belongs to."""
+    return sum(index >= cut for cut in cuts)
 
 
 def mouth_motion(before: FrameArray, after: FrameArray, face: Box) -> tuple[float, float]:

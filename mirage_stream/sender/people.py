@@ -22,7 +22,6 @@ Each finding carries its confidence; the captioner states only what is confident
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,7 +29,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from mirage_stream.sender.measure import Box, people_detector
+from mirage_stream.sender.measure import Box, people_detector, shot_spans
 from mirage_stream.types import DetailFrame, FrameArray
 
 MIN_HEIGHT_WORKING = 10  # pixels at the working height (240): 25 px at 576, 20 px at 480
@@ -209,11 +208,6 @@ def _confirmed(
     return bool(len(weights)) and float(np.max(weights)) >= _HOG_WEIGHT
 
 
-def _shots(count: int, cuts: tuple[int, ...]) -> list[tuple[int, int]]:
-    edges = [0, *sorted(c for c in cuts if 0 < c < count), count]
-    return [(a, b) for a, b in itertools.pairwise(edges) if b - a >= _MIN_SHOT_FRAMES]
-
-
 def find_people(
     frames: npt.NDArray[np.uint8],
     cuts: tuple[int, ...] = (),
@@ -228,7 +222,9 @@ def find_people(
     width = frames.shape[2]
     found: list[PersonTrack] = []
     searched = 0
-    for start, end in _shots(frames.shape[0], cuts):
+    for start, end in shot_spans(frames.shape[0], cuts):
+        if end - start < _MIN_SHOT_FRAMES:
+            continue
         if camera_moves is not None and camera_moves(start, end):
             continue
         picks = np.unique(np.linspace(start, end - 1, _SAMPLES).round().astype(int))

@@ -21,7 +21,7 @@ from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.sender.analysis import SceneAnalyser, SegmentAnalysis
 from mirage_stream.sender.captioner import Captioner, CaptionSettings
 from mirage_stream.sender.keyframes import KeyframeChoice, KeyframeSelector
-from mirage_stream.sender.measure import Box, detect_faces
+from mirage_stream.sender.measure import Box, detect_faces, shot_of
 from mirage_stream.sender.privacy import FaceHider, FacePolicy
 from mirage_stream.sender.protection import KeyframeProtection, ProtectionPolicy
 from mirage_stream.sender.rate import RateAdapter
@@ -184,14 +184,14 @@ class SenderStage:
         if _face_survives(codec.decode(encoded, size), face):
             return encoded
         taken = {k.frame_index for k in choice.keyframes}
-        shot = _shot_of(frame_index, analysis.cut_frames)
+        shot = shot_of(frame_index, analysis.cut_frames)
         nearby = [
             frame_index + step * sign
             for step in _FACE_RETRY_STEPS
             for sign in (-1, 1)
             if 0 <= frame_index + step * sign < segment.num_frames
             and frame_index + step * sign not in taken
-            and _shot_of(frame_index + step * sign, analysis.cut_frames) == shot
+            and shot_of(frame_index + step * sign, analysis.cut_frames) == shot
         ]
         for index in nearby:
             alternative = codec.encode(segment.frames[index], index)
@@ -234,10 +234,6 @@ class SenderStage:
 # Frames either side tried, nearest first, when a keyframe's face does not survive coding: the
 # detector's verdict on a coded face flips with small changes of pose and light.
 _FACE_RETRY_STEPS = (2, 4, 6)
-
-
-def _shot_of(index: int, cuts: Sequence[int]) -> int:
-    return sum(index >= cut for cut in cuts)
 
 
 def _face_survives(decoded: FrameArray, face: Box) -> bool:
