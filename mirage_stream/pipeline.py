@@ -17,7 +17,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from mirage_stream.types import FacesFound, LinkReport, PlaybackSlot, SegmentPlan, VideoSegment
+from mirage_stream.types import (
+    FacesFound,
+    FrameArray,
+    LinkReport,
+    PlaybackSlot,
+    SegmentPlan,
+    VideoSegment,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +61,7 @@ class SegmentTrace:
     keyframe_damaged: bool | None = None
     receiver_notes: tuple[str, ...] = ()
     prompt: str | None = None
+    keyframe_image: FrameArray | None = None  # the newest keyframe as decoded, for the pages
     prompt_removed: tuple[str, ...] = ()
     psnr_db: float | None = None  # generated against source, when the source is known
     faces_found: FacesFound | None = None  # when the source shows a face

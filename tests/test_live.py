@@ -197,9 +197,17 @@ def test_signaling_refuses_wrong_tokens_and_malformed_bodies():
             assert (await _post(f"{base}/offer", {"sdp": "x", "type": "answer"}, "right"))[0] == 400
             huge = {"sdp": "a" * 70_000, "type": "offer"}
             assert (await _post(f"{base}/offer", huge, "right"))[0] in (400, 413)
+            shown = {"mark": 0, "shown_at": 1.0}
+            assert (await _post(f"{base}/shown", shown, token="wrong"))[0] == 401
+            assert (await _post(f"{base}/shown", {"mark": "x"}, "right"))[0] == 400
             async with aiohttp.ClientSession() as session:
-                async with session.get(f"{base}/stats") as reply:
-                    assert reply.status == 401
+                for route in ("stats", "keyframe.jpg"):
+                    async with session.get(f"{base}/{route}") as reply:
+                        assert reply.status == 401
+                async with session.get(
+                    f"{base}/keyframe.jpg", headers={"Authorization": "Bearer right"}
+                ) as reply:
+                    assert reply.status == 404  # no call, no keyframe yet
                 async with session.get(f"{base}/") as reply:
                     assert reply.status == 200 and "mirage_stream" in await reply.text()
         finally:

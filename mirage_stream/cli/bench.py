@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mirage_stream.cli import (
+    bench_call,
     bench_caption,
     bench_channel,
     bench_codec,
@@ -23,6 +24,7 @@ BENCH_MODULES = (
     bench_sender,
     bench_receiver,
     bench_live,
+    bench_call,
     bench_picture,
     bench_rate,
 )

@@ -7,17 +7,26 @@ import argparse
 import asyncio
 import contextlib
 import json
+import secrets
 import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aiohttp import web
 
 from mirage_stream.cli.common import Subcommands, run_async
 from mirage_stream.errors import InputError, MirageError
 from mirage_stream.link.config import ChannelConfig
+from mirage_stream.options import add_size_arguments
 from mirage_stream.receiver.config import ReceiverConfig
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sources.config import InputConfig
+
+if TYPE_CHECKING:
+    from mirage_stream.live.sender_client import LiveSenderConfig
+    from mirage_stream.live.server import ReceiverServerConfig
 
 
 def register(commands: Subcommands) -> None:
@@ -31,6 +40,12 @@ def register(commands: Subcommands) -> None:
     )
     send.add_argument("--receiver", default="http://127.0.0.1:8080", help="receiver address")
     _add_token_arguments(send)
+    send.add_argument(
+        "--page-port",
+        type=int,
+        default=8090,
+        help="with --camera browser: the camera page's port (on 127.0.0.1); 0 picks one",
+    )
     InputConfig.add_arguments(send, live=True)
     ChannelConfig.add_arguments(send)
     SenderConfig.add_arguments(send)
@@ -48,6 +63,34 @@ def register(commands: Subcommands) -> None:
     _add_token_arguments(receive)
     ReceiverConfig.add_arguments(receive)
     receive.set_defaults(handler=_receive)
+
+    call = commands.add_parser(
+        "call",
+        help="one end of a two-way call: your camera to the peer, the peer's video to you",
+        description="Serve, on loopback, one page with your browser camera and the video "
+        "generated from what the peer sends: this process is both the sender of your camera "
+        "(to --peer, with --peer-token) and the receiver of the peer's. Start the same "
+        "command on the other side with the addresses and tokens swapped; the token this "
+        "side prints (or --token) is the one the peer gives as --peer-token.",
+    )
+    call.add_argument("--peer", required=True, help="the other side's address, http://HOST:PORT")
+    call.add_argument("--peer-token", required=True, help="the other side's token")
+    call.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind; default loopback (anything else lets other machines connect: "
+        "a warning is printed)",
+    )
+    call.add_argument("--port", type=int, default=8080, help="this side's port; 0 picks one")
+    _add_token_arguments(call)
+    call.add_argument(
+        "--segment-s", type=float, default=2.0, help="segment length in seconds; default 2"
+    )
+    add_size_arguments(call)
+    ChannelConfig.add_arguments(call)
+    SenderConfig.add_arguments(call)
+    ReceiverConfig.add_arguments(call)
+    call.set_defaults(handler=_call)
 
 
 def _add_token_arguments(parser: argparse.ArgumentParser) -> None:
@@ -93,6 +136,8 @@ def _send(args: argparse.Namespace) -> int:
         channel=ChannelConfig.from_args(args),
     )
     config.channel.snr()  # a bad SNR trace fails here, not at the first segment
+    if config.input.browser_camera:
+        return _send_browser_camera(config, args.page_port)
 
     async def send() -> int:
         task = asyncio.current_task()
@@ -109,16 +154,116 @@ def _send(args: argparse.Namespace) -> int:
     return run_async(send())
 
 
-def _receive(args: argparse.Namespace) -> int:
-    from mirage_stream.live.server import ReceiverServerConfig, serve, write_token
+def _send_browser_camera(config: LiveSenderConfig, page_port: int) -> int:
+    """--camera browser: serve the camera page; send whatever camera it sends, until stopped."""
+    from mirage_stream.live.sender_page import SenderPageConfig, serve_sender_page
+    from mirage_stream.sources.track_source import TrackSegmentsConfig
+
+    page_config = SenderPageConfig(
+        token=secrets.token_urlsafe(24),
+        uplink=config.uplink,
+        segments=TrackSegmentsConfig(
+            config.input.width, config.input.height, config.input.segment_s
+        ),
+        sender=config.sender,
+        channel=config.channel,
+    )
+
+    async def serve_page() -> int:
+        try:
+            page, runner, port = await serve_sender_page(page_config, port=page_port)
+        except OSError as error:
+            raise MirageError(
+                f"cannot listen on 127.0.0.1:{page_port} ({error.strerror})"
+            ) from None
+        print(
+            f"sender: camera page http://127.0.0.1:{port}/send/#token={page_config.token}\n"
+            f"sending to {config.uplink.url}",
+            file=sys.stderr,
+            flush=True,
+        )
+        await _until_stopped(runner, "sender")
+        print(json.dumps(page.status.as_json() | {"camera": page.camera.state}), flush=True)
+        return 0
+
+    return run_async(serve_page())
+
+
+async def _until_stopped(runner: web.AppRunner, who: str) -> None:
+    """Serve until SIGINT or SIGTERM, then shut the server down cleanly."""
+    stop = asyncio.Event()
+    _on_stop_signals(stop.set)
+    try:
+        await stop.wait()
+    finally:
+        print(f"{who}: shutting down", file=sys.stderr, flush=True)
+        await runner.cleanup()
+
+
+def _receiver_server_config(args: argparse.Namespace) -> ReceiverServerConfig:
+    """Where the receiving end listens, its token (given, read, or a new one) and receiver."""
+    from mirage_stream.live.server import ReceiverServerConfig
 
     token = _read_token(args)
-    config = ReceiverServerConfig(
+    return ReceiverServerConfig(
         host=args.host,
         port=args.port,
         receiver=ReceiverConfig.from_args(args),
         **({"token": token} if token else {}),
     )
+
+
+def _call(args: argparse.Namespace) -> int:
+    from mirage_stream.live.sender_client import UplinkConfig
+    from mirage_stream.live.sender_page import SenderPageConfig
+    from mirage_stream.live.server import write_token
+    from mirage_stream.live.two_way import serve_call_side
+    from mirage_stream.sources.track_source import TrackSegmentsConfig
+
+    receiver = _receiver_server_config(args)
+    sender = SenderPageConfig(
+        token=receiver.token,
+        uplink=UplinkConfig(args.peer.rstrip("/"), args.peer_token),
+        segments=TrackSegmentsConfig(args.width, args.height, args.segment_s),
+        sender=SenderConfig.from_args(args),
+        channel=ChannelConfig.from_args(args),
+    )
+    sender.channel.snr()  # a bad SNR trace fails here
+
+    async def run_call() -> int:
+        try:
+            server, page, runner, port = await serve_call_side(receiver, sender)
+        except OSError as error:
+            raise MirageError(
+                f"cannot listen on {args.host}:{args.port} ({error.strerror})"
+            ) from None
+        if args.token_file:
+            write_token(Path(args.token_file), receiver.token)
+        if args.host not in ("127.0.0.1", "localhost", "::1"):
+            print(
+                f"call: WARNING: listening on {args.host}: other machines can reach this side "
+                "(the token still guards every route)",
+                file=sys.stderr,
+            )
+        print(
+            f"call: this side listens on http://{args.host}:{port} (token {receiver.token})\n"
+            f"call: open http://127.0.0.1:{port}/call#token={receiver.token}\n"
+            f"call: sending your camera to {args.peer}",
+            file=sys.stderr,
+            flush=True,
+        )
+        await _until_stopped(runner, "call")
+        played = sum(s.segments_played for s in server.ended)
+        print(json.dumps({"sent": page.status.as_json(), "segments_played": played}), flush=True)
+        return 0
+
+    return run_async(run_call())
+
+
+def _receive(args: argparse.Namespace) -> int:
+    from mirage_stream.live.server import serve, write_token
+
+    config = _receiver_server_config(args)
 
     async def receive() -> int:
         try:
@@ -136,13 +281,7 @@ def _receive(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
-        stop = asyncio.Event()
-        _on_stop_signals(stop.set)
-        try:
-            await stop.wait()
-        finally:
-            print("receiver: shutting down", file=sys.stderr, flush=True)
-            await runner.cleanup()
+        await _until_stopped(runner, "receiver")
         played = sum(s.segments_played for s in server.ended)
         print(f"receiver: {len(server.ended)} calls, {played} segments played", file=sys.stderr)
         return 0

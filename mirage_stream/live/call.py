@@ -34,7 +34,7 @@ from mirage_stream.live.video import FrameFeed
 from mirage_stream.pipeline import Envelope, SegmentTrace, run_pipeline
 from mirage_stream.receiver.config import ReceiverConfig
 from mirage_stream.receiver.generators import Generator
-from mirage_stream.types import GeneratedSegment, LinkReport
+from mirage_stream.types import FrameArray, GeneratedSegment, LinkReport
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,8 @@ class LiveCall:
         self._chain: ReceiverChain | None = None
         self._skipped_before_generation = 0  # inbox full, or the payload rejected at decode
         self._behind_until = 0.0
+        self.keyframe: FrameArray | None = None  # the newest decoded keyframe, for the page
+        self._page_seen: set[int] = set()
 
     def start(self) -> None:
         self._tasks = [
@@ -119,6 +121,7 @@ class LiveCall:
         if isinstance(message, SegmentMessage):
             self._segments[message.index] = message
             self.stats.segments_received += 1
+            self.stats.last_received_at = time.time()
             self.stats.state = "live"
             if self._complete(message.index) or message.chunks == 0:
                 self._deliver(message.index)
@@ -237,7 +240,9 @@ class LiveCall:
         stats.behind = queue.depth >= queue.capacity or time.monotonic() < self._behind_until
 
     def played(self, segment: GeneratedSegment, trace: SegmentTrace) -> None:
-        ahead_s = self.feed.push(segment.frames, segment.fps)
+        ahead_s = self.feed.push(segment.frames, segment.fps, segment.index, trace.captured_at)
+        if trace.keyframe_image is not None:
+            self.keyframe = trace.keyframe_image
         shown_at = time.time() + ahead_s
         stats = self.stats
         stats.segments_played += 1
@@ -263,8 +268,22 @@ class LiveCall:
             "sender_stage_ms": trace.sender_stage_ms,
             "stage_ms": {name: round(ms, 1) for name, ms in trace.timings_ms.items()},
             "queued_s": round(self.feed.queued_s, 2),
-            "caption": trace.prompt or "",
+            "caption": trace.caption or "",  # as received
+            "prompt": trace.prompt or "",  # after personalisation
+            "notes": list(trace.receiver_notes),
         }
+
+    def shown_on_page(self, mark: int, shown_at: float) -> float | None:
+        """A page saw the segment marked ``mark`` start at ``shown_at`` (its wall clock): the
+        glass-to-glass latency measured in the page, when the segment is known."""
+        start = self.feed.shown(mark, shown_at)
+        if start is None or start.captured_at is None or start.index in self._page_seen:
+            return None
+        self._page_seen.add(start.index)
+        g2g = round(shown_at - start.captured_at, 3)
+        self.stats.page_g2g_s.append(g2g)
+        self.stats.page_first_shown_at = min(self.stats.page_first_shown_at or shown_at, shown_at)
+        return g2g
 
 
 @dataclass

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,12 +34,12 @@ from mirage_stream.live.messages import (
     encode_message,
     split_payload,
 )
-from mirage_stream.pipeline import DropPolicy, SegmentTrace, run_pipeline
+from mirage_stream.pipeline import DropPolicy, Envelope, SegmentTrace, run_pipeline
 from mirage_stream.player import PlaybackClock
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sources.config import InputConfig
 from mirage_stream.sources.stream import SegmentStream
-from mirage_stream.types import ChannelFeedback
+from mirage_stream.types import ChannelFeedback, VideoSegment
 
 log = logging.getLogger(__name__)
 
@@ -227,12 +228,18 @@ class Uplink:
         self._pc = self._captions = self._keyframes = None
 
 
+SentHook = Callable[[Delivery, SegmentTrace, bool], Awaitable[None]]
+
+
 @dataclass
 class _UplinkSink:
     uplink: Uplink
+    on_sent: SentHook | None = None  # the camera page's view of what was sent
 
     async def consume(self, item: Delivery, trace: SegmentTrace) -> None:
-        await self.uplink.send(item, trace)
+        sent = await self.uplink.send(item, trace)
+        if self.on_sent is not None:
+            await self.on_sent(item, trace, sent)
 
     async def close(self) -> None:
         await self.uplink.flush()
@@ -250,22 +257,24 @@ class LiveSenderConfig:
     total_seconds: float | None = None  # of video in all, loops included
 
 
-async def run_live_sender(config: LiveSenderConfig) -> dict[str, Any]:
-    """Send until the input ends (or forever with --loop / a camera); returns counts."""
-    stream = SegmentStream(config.input, pacer=PlaybackClock(), total_seconds=config.total_seconds)
+async def send_segments(
+    segments: AsyncIterator[Envelope[VideoSegment]],
+    uplink_config: UplinkConfig,
+    sender: SenderConfig,
+    channel: ChannelConfig,
+    on_sent: SentHook | None = None,
+) -> dict[str, Any]:
+    """The sender pipeline and channel_sim on ``segments``, sent to the receiver until they end
+    (a file) or the task is cancelled (a camera); returns counts."""
     feedback = FeedbackInbox()
-    try:
-        chain = build_sender_chain(config.sender, config.channel, feedback)
-    except BaseException:
-        stream.close()
-        raise
-    uplink = Uplink(config.uplink, feedback)
+    chain = build_sender_chain(sender, channel, feedback)
+    uplink = Uplink(uplink_config, feedback)
     if not await uplink.ensure_connected():
         log.warning("receiver not reachable yet; capturing anyway and retrying")
     # Live capture does not wait: a sender that falls behind drops its oldest waiting segment
     # (counted in segments_dropped) rather than send ever staler video.
     result = await run_pipeline(
-        stream.envelopes(), chain.steps(), _UplinkSink(uplink), policy=DropPolicy.DROP_OLDEST
+        segments, chain.steps(), _UplinkSink(uplink, on_sent), policy=DropPolicy.DROP_OLDEST
     )
     return {
         "call": uplink.call,
@@ -274,3 +283,12 @@ async def run_live_sender(config: LiveSenderConfig) -> dict[str, Any]:
         "segments_dropped": len(result.dropped),
         "reconnects": uplink.counts.reconnects,
     }
+
+
+async def run_live_sender(config: LiveSenderConfig) -> dict[str, Any]:
+    """Send a file paced as a camera (or a native camera) until it ends; returns counts."""
+    stream = SegmentStream(config.input, pacer=PlaybackClock(), total_seconds=config.total_seconds)
+    try:
+        return await send_segments(stream.envelopes(), config.uplink, config.sender, config.channel)
+    finally:
+        stream.close()

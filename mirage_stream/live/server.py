@@ -4,32 +4,41 @@ signaling, the playback page (static files) and a stats endpoint. Each sender's 
 
 Routes: ``GET /`` the playback page; ``POST /offer`` a sender's SDP offer (bearer token), which
 opens a call; ``POST /watch`` the page's offer for the generated video track (bearer token);
-``GET /stats`` JSON (bearer token). A wrong or missing token is 401 before any peer connection
-exists; a malformed body is 400. A sender that disconnects ends its call, and a call whose
-pipeline fails is shown as failed; either way the server keeps serving the next one.
+``GET /stats`` JSON (bearer token); ``GET /keyframe.jpg`` the newest call's keyframe as decoded
+(bearer token); ``POST /shown`` the page's report that a segment appeared (bearer token). A
+two-way call adds the sender page's routes under ``/send/`` and both pages on one at ``/call``.
+A wrong or missing token is 401 before any peer connection exists; a malformed body is 400.
+A sender that disconnects ends its call, and a call whose pipeline fails is shown as failed;
+either way the server keeps serving the next one.
 """
 
 from __future__ import annotations
 
-import hmac
 import itertools
-import json
 import secrets
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from aiohttp import web
-from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCDataChannel, RTCPeerConnection
 
 from mirage_stream.errors import InputError
 from mirage_stream.live.call import LiveCall
+from mirage_stream.live.signaling import (
+    MAX_SDP_CHARS,
+    answer_offer,
+    read_offer,
+    require_token,
+    script_route,
+    static_text,
+)
 from mirage_stream.live.stats import CallStats, server_state
-from mirage_stream.live.video import FeedTrack, FrameFeed
+from mirage_stream.live.video import FeedTrack, FrameFeed, encode_jpeg
 from mirage_stream.receiver.backends import build_generator
 from mirage_stream.receiver.config import ReceiverConfig
 
-MAX_SDP_CHARS = 64 * 1024
+Shutdown = Callable[[web.Application], Awaitable[None]]  # run when the server stops
 
 
 @dataclass(frozen=True)
@@ -48,10 +57,6 @@ class ReceiverServerConfig:
             raise InputError("the token must not be empty")
 
 
-def _static(name: str) -> str:
-    return resources.files("mirage_stream.live").joinpath("static", name).read_text("utf-8")
-
-
 class ReceiverServer:
     """The aiohttp application and the calls it holds."""
 
@@ -68,7 +73,9 @@ class ReceiverServer:
         self.peer_connections_created = 0
         self._numbers = itertools.count(1)
 
-    def app(self) -> web.Application:
+    def app(
+        self, extra_routes: Sequence[web.RouteDef] = (), on_shutdown: Sequence[Shutdown] = ()
+    ) -> web.Application:
         app = web.Application(client_max_size=2 * MAX_SDP_CHARS)
         app.add_routes(
             [
@@ -76,10 +83,15 @@ class ReceiverServer:
                 web.post("/offer", self.offer),
                 web.post("/watch", self.watch),
                 web.get("/stats", self.stats),
-                web.get("/playback.js", self.script),
+                web.get("/keyframe.jpg", self.keyframe),
+                web.post("/shown", self.shown),
+                web.get("/playback.js", script_route("playback.js")),
+                web.get("/pages.js", script_route("pages.js")),
+                *extra_routes,
             ]
         )
         app.on_shutdown.append(self._shutdown)
+        app.on_shutdown.extend(on_shutdown)
         return app
 
     def current_feed(self) -> FrameFeed:
@@ -88,41 +100,8 @@ class ReceiverServer:
             return self.idle_feed
         return self.calls[max(self.calls)].feed
 
-    def _authorised(self, request: web.Request) -> bool:
-        header = request.headers.get("Authorization", "")
-        given = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
-        return bool(given) and hmac.compare_digest(given.encode(), self.config.token.encode())
-
-    async def _session(self, request: web.Request) -> RTCSessionDescription:
-        if not self._authorised(request):
-            raise web.HTTPUnauthorized(text="missing or wrong bearer token\n")
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
-            raise web.HTTPBadRequest(
-                text='body must be JSON: {"sdp": ..., "type": "offer"}\n'
-            ) from None
-        if (
-            not isinstance(body, dict)
-            or body.get("type") != "offer"
-            or not isinstance(body.get("sdp"), str)
-            or not 0 < len(body["sdp"]) <= MAX_SDP_CHARS
-        ):
-            raise web.HTTPBadRequest(text='body must be {"sdp": "<offer>", "type": "offer"}\n')
-        return RTCSessionDescription(sdp=body["sdp"], type="offer")
-
-    async def _answer(self, pc: RTCPeerConnection, offer: RTCSessionDescription) -> dict[str, str]:
-        try:
-            await pc.setRemoteDescription(offer)
-        except (ValueError, TypeError) as error:
-            await pc.close()
-            raise web.HTTPBadRequest(text=f"offer rejected: {error}\n") from None
-        await pc.setLocalDescription(await pc.createAnswer())
-        local = pc.localDescription
-        return {"sdp": local.sdp, "type": local.type}
-
     async def offer(self, request: web.Request) -> web.Response:
-        description = await self._session(request)
+        description = await read_offer(request, self.config.token)
         pc = RTCPeerConnection()
         self.peer_connections_created += 1
         call = LiveCall(next(self._numbers), pc, self.config.receiver, self.generator)
@@ -139,7 +118,7 @@ class ReceiverServer:
             if pc.connectionState in ("failed", "closed"):
                 await self._end(call)
 
-        answer = await self._answer(pc, description)
+        answer = await answer_offer(pc, description)
         call.start()
         return web.json_response({**answer, "call": call.number})
 
@@ -150,7 +129,7 @@ class ReceiverServer:
         self.ended.append(call.stats)
 
     async def watch(self, request: web.Request) -> web.Response:
-        description = await self._session(request)
+        description = await read_offer(request, self.config.token)
         pc = RTCPeerConnection()
         self.peer_connections_created += 1
         self.watchers.add(pc)
@@ -162,11 +141,10 @@ class ReceiverServer:
                 self.watchers.discard(pc)
                 await pc.close()
 
-        return web.json_response(await self._answer(pc, description))
+        return web.json_response(await answer_offer(pc, description))
 
     async def stats(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            raise web.HTTPUnauthorized(text="missing or wrong bearer token\n")
+        require_token(request, self.config.token)
         for call in self.calls.values():
             call.refresh()
         calls = [call.stats.as_json() for call in self.calls.values()]
@@ -181,11 +159,32 @@ class ReceiverServer:
             }
         )
 
-    async def page(self, request: web.Request) -> web.Response:
-        return web.Response(text=_static("index.html"), content_type="text/html")
+    def _newest_call(self) -> LiveCall | None:
+        return self.calls[max(self.calls)] if self.calls else None
 
-    async def script(self, request: web.Request) -> web.Response:
-        return web.Response(text=_static("playback.js"), content_type="text/javascript")
+    async def keyframe(self, request: web.Request) -> web.Response:
+        require_token(request, self.config.token)
+        call = self._newest_call()
+        if call is None or call.keyframe is None:
+            raise web.HTTPNotFound(text="no keyframe yet\n")
+        return web.Response(body=encode_jpeg(call.keyframe), content_type="image/jpeg")
+
+    async def shown(self, request: web.Request) -> web.Response:
+        """The page saw a segment start: ``{"mark": m, "shown_at": unix seconds}``."""
+        require_token(request, self.config.token)
+        try:
+            body = await request.json()
+            mark, shown_at = int(body["mark"]), float(body["shown_at"])
+        except (ValueError, TypeError, KeyError):
+            raise web.HTTPBadRequest(
+                text='body must be {"mark": int, "shown_at": float}\n'
+            ) from None
+        call = self._newest_call()
+        g2g = None if call is None else call.shown_on_page(mark, shown_at)
+        return web.json_response({"g2g_s": g2g})
+
+    async def page(self, request: web.Request) -> web.Response:
+        return web.Response(text=static_text("index.html"), content_type="text/html")
 
     async def _shutdown(self, app: web.Application) -> None:
         for call in list(self.calls.values()):
@@ -195,11 +194,15 @@ class ReceiverServer:
         self.watchers.clear()
 
 
-async def serve(config: ReceiverServerConfig) -> tuple[ReceiverServer, web.AppRunner, int]:
+async def serve(
+    config: ReceiverServerConfig,
+    extra_routes: Sequence[web.RouteDef] = (),
+    on_shutdown: Sequence[Shutdown] = (),
+) -> tuple[ReceiverServer, web.AppRunner, int]:
     """Start the server; returns it, its runner (``await runner.cleanup()`` to stop) and the
     port it listens on (useful with port 0)."""
     server = ReceiverServer(config)
-    runner = web.AppRunner(server.app())
+    runner = web.AppRunner(server.app(extra_routes, on_shutdown))
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port)
     await site.start()

@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+SILENT_AFTER_S = 6.0  # a live call this long without a segment says so (camera stopped?)
+
 
 @dataclass
 class CallStats:
@@ -26,6 +28,10 @@ class CallStats:
     generation_queue_depth: int = 0  # now
     generation_queue_max: int = 0  # the deepest it has been
     behind: bool = False  # the generation queue is full, or skipped a segment lately
+    last_received_at: float | None = None  # wall clock of the newest segment message
+    # Measured in the playback page: the sender's capture -> the segment's first frame shown.
+    page_g2g_s: list[float] = field(default_factory=list)
+    page_first_shown_at: float | None = None
 
     def as_json(self) -> dict[str, Any]:
         g2g = sorted(self.glass_to_glass_s)
@@ -49,6 +55,10 @@ class CallStats:
             "generation_queue_depth": self.generation_queue_depth,
             "generation_queue_max": self.generation_queue_max,
             "behind": self.behind,
+            "silent_s": round(time.time() - self.last_received_at, 1)
+            if self.last_received_at is not None
+            else None,
+            "page_g2g_s": self.page_g2g_s[-64:],
             "last": self.last,
         }
 
@@ -58,6 +68,14 @@ def server_state(calls: list[dict[str, Any]], ended: list[dict[str, Any]]) -> st
     newest = max([*calls, *ended], key=lambda c: c["call"], default=None)
     if newest is not None and newest["state"] == "failed":
         return f"call failed: {newest['error']}"
-    if not any(c["state"] == "live" for c in calls):
+    if newest is not None and newest["state"] == "ended" and not calls:
+        return "call ended: the sender hung up or its connection dropped"
+    live = [c for c in calls if c["state"] == "live"]
+    if not live:
         return "waiting for a call"
-    return "live, generation behind" if any(c["behind"] for c in calls) else "live"
+    if any(c["behind"] for c in live):
+        return "live, generation behind"
+    silent = min(c["silent_s"] if c["silent_s"] is not None else 0.0 for c in live)
+    if silent > SILENT_AFTER_S:
+        return f"live, but no video from the sender for {silent:.0f} s"
+    return "live"

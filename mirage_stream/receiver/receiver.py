@@ -189,6 +189,9 @@ class DecodeStage:
             keyframes, damaged = self._keyframes(received, notes)
         trace.keyframe_damaged = damaged
         trace.receiver_notes = tuple(notes)
+        trace.keyframe_image = keyframes[-1][1]
+        if trace.caption is None and received.caption_ok:  # live: the far end's caption
+            trace.caption = received.payload.caption
         return DecodedSegment(received.payload, keyframes, damaged, tuple(notes))
 
     async def process(self, delivery: Delivery, trace: SegmentTrace) -> DecodedSegment | None:

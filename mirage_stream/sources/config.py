@@ -11,6 +11,8 @@ from mirage_stream.options import add_size_arguments, positive_float
 from mirage_stream.sources.file_source import SourceConfig
 from mirage_stream.sources.samples import SAMPLES
 
+BROWSER_CAMERA = "browser"  # --camera browser: the sender page's camera
+
 INPUT_HELP = "a video file (any container PyAV reads) or sample:NAME with NAME one of " + ", ".join(
     sorted(SAMPLES)
 )
@@ -29,7 +31,9 @@ class InputConfig:
     """A file (read once, or looped) or a camera, cut into segments at the working size."""
 
     input: str | None = None  # a path or sample:NAME
-    camera: str | None = None  # a v4l2 device, e.g. /dev/video0 (live only)
+    # live only: a native camera (/dev/video0 on Linux, a device name on macOS or Windows), or
+    # BROWSER_CAMERA: the camera of the sender page
+    camera: str | None = None
     segment_s: float = 2.0
     width: int = 320
     height: int = 240
@@ -42,6 +46,10 @@ class InputConfig:
         if not (math.isfinite(self.segment_s) and 0.1 <= self.segment_s <= 30):
             raise InputError(f"--segment-s must be in [0.1, 30] seconds, got {self.segment_s}")
         self.frames()  # checks the size and max_seconds
+
+    @property
+    def browser_camera(self) -> bool:
+        return self.camera == BROWSER_CAMERA
 
     def frames(self) -> SourceConfig:
         """How each frame is brought to the working size."""
@@ -59,7 +67,13 @@ class InputConfig:
             help=INPUT_HELP + ("; paced at real time, like a camera" if live else ""),
         )
         if live:
-            group.add_argument("--camera", default=None, help="v4l2 camera, e.g. /dev/video0")
+            group.add_argument(
+                "--camera",
+                default=None,
+                help="'browser': serve the camera page and send the browser's camera (any "
+                "platform); or a native camera read by PyAV: /dev/video0 (Linux, v4l2), a "
+                "device name or index (macOS, avfoundation), a device name (Windows, dshow)",
+            )
             group.add_argument("--loop", action="store_true", help="play --input again and again")
         group.add_argument(
             "--segment-s", type=float, default=2.0, help="segment length in seconds; default 2"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,20 @@ from mirage_stream.errors import InputError
 from mirage_stream.types import DetailFrame, FrameArray, VideoSegment
 
 log = logging.getLogger(__name__)
+
+_CAMERA_FORMATS = {"linux": "v4l2", "darwin": "avfoundation", "win32": "dshow"}
+
+
+def camera_format(platform: str) -> str:
+    """PyAV's capture format for a native camera on ``platform`` (``sys.platform``)."""
+    for prefix, input_format in _CAMERA_FORMATS.items():
+        if platform.startswith(prefix):
+            return input_format
+    raise InputError(
+        f"--camera: no native camera input for platform {platform!r}; "
+        "use --camera browser (the camera page) instead"
+    )
+
 
 _FALLBACK_FPS = 25.0
 
@@ -68,6 +83,27 @@ def fit_frame(frame: FrameArray, width: int, height: int) -> FrameArray:
     return np.asarray(cv2.resize(frame, (width, height), interpolation=interpolation), np.uint8)
 
 
+def detail_indices(count: int) -> list[int]:
+    """Which of a segment's ``count`` frames are kept at source resolution."""
+    return [int(i) for i in np.unique(np.linspace(0, count - 1, _DETAIL_FRAMES).round())]
+
+
+def detail_frame(index: int, crop: FrameArray) -> DetailFrame:
+    """One source-resolution frame for the people detectors, capped at 1280 wide."""
+    if crop.shape[1] > _DETAIL_MAX_WIDTH:
+        size = (_DETAIL_MAX_WIDTH, round(crop.shape[0] * _DETAIL_MAX_WIDTH / crop.shape[1]))
+        crop = np.asarray(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), np.uint8)
+    return DetailFrame(index, np.ascontiguousarray(crop))
+
+
+def detail_frames(crops: list[FrameArray], working_width: int) -> tuple[DetailFrame, ...]:
+    """A few evenly spaced frames at source resolution, when it has more pixels than the
+    working size."""
+    if not crops or crops[0].shape[1] <= working_width:
+        return ()
+    return tuple(detail_frame(index, crops[index]) for index in detail_indices(len(crops)))
+
+
 class FileSource:
     """Frames of one video file at the working resolution, segment by segment."""
 
@@ -101,11 +137,30 @@ class FileSource:
         self._frames = self._decode()
 
     @classmethod
-    def camera(cls, device: str, config: SourceConfig | None = None) -> FileSource:
-        """A v4l2 camera (``/dev/video0``) through PyAV; frames arrive at the camera's pace."""
-        if not Path(device).exists():
+    def camera(
+        cls, device: str, config: SourceConfig | None = None, platform: str = sys.platform
+    ) -> FileSource:
+        """A native camera through PyAV, read with the platform's capture format (v4l2 on
+        Linux, avfoundation on macOS, dshow on Windows); frames arrive at the camera's pace."""
+        input_format = camera_format(platform)
+        if input_format == "v4l2" and not Path(device).exists():
             raise InputError(f"--camera: no device at {device}")
-        return cls(Path(device), config, input_format="v4l2", options={"framerate": "25"})
+        if input_format not in av.formats_available:
+            raise InputError(
+                f"--camera: this PyAV build has no {input_format} input; "
+                "use --camera browser (the camera page) instead"
+            )
+        name = device
+        if input_format == "dshow" and not device.startswith("video="):
+            name = f"video={device}"
+        try:
+            return cls(Path(name), config, input_format=input_format, options={"framerate": "25"})
+        except InputError as error:
+            if "busy" in str(error).lower():
+                raise InputError(
+                    f"--camera: {device} is busy (another program is using it)"
+                ) from None
+            raise
 
     def _decode(self) -> Iterator[FrameArray]:
         limit = (
@@ -139,19 +194,7 @@ class FileSource:
         return [self._fit(crop) for crop in self._read_crops(count)]
 
     def _detail(self, crops: list[FrameArray]) -> tuple[DetailFrame, ...]:
-        """A few evenly spaced frames at source resolution, when it has more pixels than the
-        working size (capped at 1280 wide)."""
-        if crops[0].shape[1] <= self.config.width:
-            return ()
-        picks = np.unique(np.linspace(0, len(crops) - 1, _DETAIL_FRAMES).round().astype(int))
-        details = []
-        for index in picks:
-            crop = crops[int(index)]
-            if crop.shape[1] > _DETAIL_MAX_WIDTH:
-                size = (_DETAIL_MAX_WIDTH, round(crop.shape[0] * _DETAIL_MAX_WIDTH / crop.shape[1]))
-                crop = np.asarray(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), np.uint8)
-            details.append(DetailFrame(int(index), np.ascontiguousarray(crop)))
-        return tuple(details)
+        return detail_frames(crops, self.config.width)
 
     def close(self) -> None:
         self._container.close()
