@@ -8,6 +8,7 @@ from mirage_stream.cli import (
     bench_channel,
     bench_codec,
     bench_live,
+    bench_paper,
     bench_picture,
     bench_rate,
     bench_receiver,
@@ -25,6 +26,7 @@ BENCH_MODULES = (
     bench_receiver,
     bench_live,
     bench_call,
+    bench_paper,
     bench_picture,
     bench_rate,
 )
@@ -37,3 +39,4 @@ def register(commands: Subcommands) -> None:
     )
     for module in BENCH_MODULES:
         module.register(benches)
+    bench_paper.register_report(commands)
