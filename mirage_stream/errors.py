@@ -11,3 +11,7 @@ class InputError(MirageError, ValueError):
 
 class PayloadError(MirageError, ValueError):
     """Wire bytes are not a valid SemanticPayload (malformed, truncated, oversized, bad version)."""
+
+
+class OutputError(MirageError, OSError):
+    """Results cannot be written where they were asked for (read-only folder, disk full)."""

@@ -68,6 +68,13 @@ class SegmentTrace:
     playback: PlaybackSlot | None = None
     dropped: str | None = None  # why the segment was not played
 
+    def release(self) -> None:
+        """Let the segment's pixels go once it is done (played or dropped): a long call or a
+        long file would otherwise hold every frame it ever saw. What reports read stays."""
+        if self.source is not None:
+            self.source = self.source.without_pixels()
+        self.keyframe_image = None
+
     @contextmanager
     def timed(self, name: str) -> Iterator[None]:
         """Add the wall time of the block to ``timings_ms[name]``."""
@@ -140,6 +147,7 @@ class BoundedQueue:
             oldest = self._queue.get_nowait()
             assert isinstance(oldest, Envelope)  # END is never followed by another put
             oldest.trace.dropped = self.drop_reason
+            oldest.trace.release()
             self.dropped.append(oldest.trace)
         await self._queue.put(envelope)
         self.max_depth = max(self.max_depth, self._queue.qsize())
@@ -189,6 +197,7 @@ async def _work(
         with envelope.trace.timed(stage.name):
             result = await stage.process(envelope.item, envelope.trace)
         if result is None:
+            envelope.trace.release()
             dropped.append(envelope.trace)
             continue
         await out.put(Envelope(result, envelope.trace))
@@ -201,6 +210,7 @@ async def _drain(sink: Sink, inbox: BoundedQueue, completed: list[SegmentTrace])
             return
         with envelope.trace.timed("sink"):
             await sink.consume(envelope.item, envelope.trace)
+        envelope.trace.release()
         completed.append(envelope.trace)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mirage_stream.compose import build_receiver_chain, build_sender_chain
-from mirage_stream.errors import InputError
+from mirage_stream.errors import InputError, OutputError
 from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.link.config import ChannelConfig
 from mirage_stream.pipeline import DropPolicy, SegmentTrace, run_pipeline
@@ -102,22 +102,34 @@ async def run_file(
     except BaseException:
         stream.close()
         raise
-    config.out.mkdir(parents=True, exist_ok=True)
-    sink = _NotifyingSink(FileSink(config.out), on_segment, clock, on_generated)
-    start = time.perf_counter()
-    result = await run_pipeline(
-        stream.envelopes(),
-        [*sender.steps(), *receiver.steps()],
-        sink,
-        queue_size=config.queue_size,
-        policy=DropPolicy.BLOCK,
-    )
-    wall_s = time.perf_counter() - start
-    report = build_report(config, stream, result, wall_s, receiver.generation_queue.max_depth)
-    (config.out / "config.json").write_text(json.dumps(config.to_json(), indent=2) + "\n")
-    report_path = config.out / "report.json"
-    report_path.write_text(json.dumps(report.to_json(), indent=2, allow_nan=False) + "\n")
+    try:
+        _check_writable(config.out)
+        sink = _NotifyingSink(FileSink(config.out), on_segment, clock, on_generated)
+        start = time.perf_counter()
+        result = await run_pipeline(
+            stream.envelopes(),
+            [*sender.steps(), *receiver.steps()],
+            sink,
+            queue_size=config.queue_size,
+            policy=DropPolicy.BLOCK,
+        )
+        wall_s = time.perf_counter() - start
+        report = build_report(config, stream, result, wall_s, receiver.generation_queue.max_depth)
+        (config.out / "config.json").write_text(json.dumps(config.to_json(), indent=2) + "\n")
+        report_path = config.out / "report.json"
+        report_path.write_text(json.dumps(report.to_json(), indent=2, allow_nan=False) + "\n")
+    except OSError as error:  # the disk filled, the folder went read-only, ...
+        stream.close()
+        raise OutputError(f"--out {config.out}: cannot write ({error.strerror or error})") from None
     return RunResult(report=report, report_path=report_path)
+
+
+def _check_writable(folder: Path) -> None:
+    """Fail before any work when the output folder cannot be made or written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    probe = folder / ".write-probe"
+    probe.write_bytes(b"")
+    probe.unlink()
 
 
 @dataclass

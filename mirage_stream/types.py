@@ -49,6 +49,12 @@ class VideoSegment:
         if self.fps <= 0:
             raise ValueError(f"VideoSegment.fps must be positive, got {self.fps}")
 
+    def without_pixels(self) -> VideoSegment:
+        """The same segment with its pixels let go: shape, rate and times stay (what reports
+        read), the frames read as zeros and take no memory."""
+        empty = np.broadcast_to(np.zeros((), np.uint8), self.frames.shape)
+        return VideoSegment(self.index, empty, self.fps, self.t0)
+
     @property
     def num_frames(self) -> int:
         return int(self.frames.shape[0])

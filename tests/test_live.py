@@ -525,7 +525,8 @@ def test_sender_app_rejects_bad_sources_before_connecting(args, message, capsys)
         (["--width", "33"], "--width must be even"),
         (["--generation-queue", "0"], "--generation-queue must be at least 1"),
         (["--profile", "no-such-profile.toml"], "cannot read"),
-        (["--host", "256.1.1.1", "--port", "0"], "cannot listen on 256.1.1.1"),
+        (["--host", "256.1.1.1", "--allow-remote", "--port", "0"], "cannot listen on 256.1.1.1"),
+        (["--host", "0.0.0.0", "--port", "0"], "add --allow-remote to mean it"),
     ],
 )
 def test_receiver_app_rejects_bad_flags(args, message, capsys):

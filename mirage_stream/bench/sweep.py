@@ -155,8 +155,10 @@ def _run_local(todo: list[Point], runner: Runner, config: SweepConfig) -> Any:
                 )
             for future in done:
                 yield pending.pop(future), future.result()
-    finally:
+    except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)  # the workers exit with the sweep, none is left behind
 
 
 def _run_ray(todo: list[Point], runner: Runner, config: SweepConfig) -> Any:

@@ -12,6 +12,7 @@ from mirage_stream.cli import (
     bench_picture,
     bench_rate,
     bench_receiver,
+    bench_reliability,
     bench_sender,
     bench_table1,
 )
@@ -29,6 +30,7 @@ BENCH_MODULES = (
     bench_paper,
     bench_picture,
     bench_rate,
+    bench_reliability,
 )
 
 

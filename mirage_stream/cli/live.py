@@ -58,8 +58,7 @@ def register(commands: Subcommands) -> None:
         "senders, the playback page and /stats, all behind a bearer token that is printed "
         "with the page's link.",
     )
-    receive.add_argument("--host", default="127.0.0.1", help="address to bind; default loopback")
-    receive.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one")
+    _add_bind_arguments(receive)
     _add_token_arguments(receive)
     ReceiverConfig.add_arguments(receive)
     receive.set_defaults(handler=_receive)
@@ -75,13 +74,7 @@ def register(commands: Subcommands) -> None:
     )
     call.add_argument("--peer", required=True, help="the other side's address, http://HOST:PORT")
     call.add_argument("--peer-token", required=True, help="the other side's token")
-    call.add_argument(
-        "--host",
-        default="127.0.0.1",
-        help="address to bind; default loopback (anything else lets other machines connect: "
-        "a warning is printed)",
-    )
-    call.add_argument("--port", type=int, default=8080, help="this side's port; 0 picks one")
+    _add_bind_arguments(call)
     _add_token_arguments(call)
     call.add_argument(
         "--segment-s", type=float, default=2.0, help="segment length in seconds; default 2"
@@ -202,14 +195,49 @@ async def _until_stopped(runner: web.AppRunner, who: str) -> None:
 
 def _receiver_server_config(args: argparse.Namespace) -> ReceiverServerConfig:
     """Where the receiving end listens, its token (given, read, or a new one) and receiver."""
+    from dataclasses import replace
+
     from mirage_stream.live.server import ReceiverServerConfig
 
-    token = _read_token(args)
-    return ReceiverServerConfig(
+    _check_host(args)
+    config = ReceiverServerConfig(
         host=args.host,
         port=args.port,
         receiver=ReceiverConfig.from_args(args),
-        **({"token": token} if token else {}),
+        max_calls=args.max_calls,
+    )
+    token = _read_token(args)
+    return replace(config, token=token) if token else config
+
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _check_host(args: argparse.Namespace) -> None:
+    """Anything but loopback only when asked for twice: --host and --allow-remote."""
+    if args.host in _LOOPBACK:
+        return
+    if not args.allow_remote:
+        raise InputError(
+            f"--host {args.host} lets other machines connect; add --allow-remote to mean it"
+        )
+    print(
+        f"WARNING: listening on {args.host}: other machines can reach this port (every route "
+        "that reveals or changes anything still needs the token)",
+        file=sys.stderr,
+    )
+
+
+def _add_bind_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind; default loopback")
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a --host other than loopback (a warning is printed)",
+    )
+    parser.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one")
+    parser.add_argument(
+        "--max-calls", type=int, default=8, help="calls held at once (more get 503); default 8"
     )
 
 
@@ -239,12 +267,6 @@ def _call(args: argparse.Namespace) -> int:
             ) from None
         if args.token_file:
             write_token(Path(args.token_file), receiver.token)
-        if args.host not in ("127.0.0.1", "localhost", "::1"):
-            print(
-                f"call: WARNING: listening on {args.host}: other machines can reach this side "
-                "(the token still guards every route)",
-                file=sys.stderr,
-            )
         print(
             f"call: this side listens on http://{args.host}:{port} (token {receiver.token})\n"
             f"call: open http://127.0.0.1:{port}/call#token={receiver.token}\n"

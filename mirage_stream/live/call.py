@@ -246,6 +246,7 @@ class LiveCall:
         shown_at = time.time() + ahead_s
         stats = self.stats
         stats.segments_played += 1
+        stats.segments_cut_in_playout = self.feed.segments_cut
         if self._chain is not None:
             stats.captions_intact = self._chain.decode.captions_intact
         self.refresh()

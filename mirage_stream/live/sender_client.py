@@ -255,6 +255,7 @@ class LiveSenderConfig:
     sender: SenderConfig = field(default_factory=SenderConfig)
     channel: ChannelConfig = field(default_factory=ChannelConfig)
     total_seconds: float | None = None  # of video in all, loops included
+    pace: float = 1.0  # media seconds sent per second: above 1 only for load tests
 
 
 async def send_segments(
@@ -287,7 +288,8 @@ async def send_segments(
 
 async def run_live_sender(config: LiveSenderConfig) -> dict[str, Any]:
     """Send a file paced as a camera (or a native camera) until it ends; returns counts."""
-    stream = SegmentStream(config.input, pacer=PlaybackClock(), total_seconds=config.total_seconds)
+    clock = PlaybackClock(speed=config.pace)
+    stream = SegmentStream(config.input, pacer=clock, total_seconds=config.total_seconds)
     try:
         return await send_segments(stream.envelopes(), config.uplink, config.sender, config.channel)
     finally:

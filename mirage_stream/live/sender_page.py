@@ -26,9 +26,11 @@ from mirage_stream.link.config import ChannelConfig
 from mirage_stream.live.sender_client import UplinkConfig, send_segments
 from mirage_stream.live.signaling import (
     MAX_SDP_CHARS,
+    OfferRateLimit,
     answer_offer,
     read_offer,
     require_token,
+    same_origin_only,
     script_route,
     static_text,
 )
@@ -87,6 +89,7 @@ class SenderPage:
         self._preview = DecodeStage(width=config.segments.width, height=config.segments.height)
         self._pc: RTCPeerConnection | None = None
         self._task: asyncio.Task[dict[str, Any]] | None = None
+        self._offer_limit = OfferRateLimit()
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -156,7 +159,9 @@ class SenderPage:
         return web.Response(text=static_text("send.html"), content_type="text/html")
 
     async def offer(self, request: web.Request) -> web.Response:
-        description = await read_offer(request, self.config.token)
+        require_token(request, self.config.token)
+        self._offer_limit.check(request)  # every attempt counts, well formed or not
+        description = await read_offer(request, self.config.token, "video")
         if self._pc is not None:  # a reload: the old page's connection goes
             await self._pc.close()
         pc = self._pc = RTCPeerConnection()
@@ -206,7 +211,7 @@ async def serve_sender_page(
     """The camera page on its own server (a one-way call's sending end); returns the page, its
     runner (``await runner.cleanup()`` stops both) and the port it listens on."""
     page = SenderPage(config)
-    app = web.Application(client_max_size=2 * MAX_SDP_CHARS)
+    app = web.Application(client_max_size=2 * MAX_SDP_CHARS, middlewares=[same_origin_only])
     app.add_routes(page.routes())
 
     async def stop_page(app: web.Application) -> None:

@@ -14,7 +14,9 @@ either way the server keeps serving the next one.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,9 +29,13 @@ from mirage_stream.errors import InputError
 from mirage_stream.live.call import LiveCall
 from mirage_stream.live.signaling import (
     MAX_SDP_CHARS,
+    BodyError,
+    OfferRateLimit,
     answer_offer,
+    parse_shown_body,
     read_offer,
     require_token,
+    same_origin_only,
     script_route,
     static_text,
 )
@@ -38,6 +44,10 @@ from mirage_stream.live.video import FeedTrack, FrameFeed, encode_jpeg
 from mirage_stream.receiver.backends import build_generator
 from mirage_stream.receiver.config import ReceiverConfig
 
+log = logging.getLogger(__name__)
+
+MAX_WATCHERS = 16  # playback pages at once
+CONNECT_TIMEOUT_S = 20.0  # a call not connected by then is ended
 Shutdown = Callable[[web.Application], Awaitable[None]]  # run when the server stops
 
 
@@ -49,8 +59,12 @@ class ReceiverServerConfig:
     port: int = 8080
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     receiver: ReceiverConfig = field(default_factory=ReceiverConfig)
+    max_calls: int = 8  # calls at once; more are refused (503) until one ends
+    offers_per_s: float = 2.0  # per client address, for /offer and /watch
 
     def __post_init__(self) -> None:
+        if not 1 <= self.max_calls <= 256:
+            raise InputError(f"--max-calls must be in [1, 256], got {self.max_calls}")
         if not 0 <= self.port <= 65535:
             raise InputError(f"--port must be in 0..65535, got {self.port}")
         if not self.token:
@@ -72,11 +86,13 @@ class ReceiverServer:
         self.watchers: set[RTCPeerConnection] = set()
         self.peer_connections_created = 0
         self._numbers = itertools.count(1)
+        self.offer_limit = OfferRateLimit(per_s=config.offers_per_s)
+        self._pending: set[asyncio.Future[None]] = set()  # ends started from callbacks
 
     def app(
         self, extra_routes: Sequence[web.RouteDef] = (), on_shutdown: Sequence[Shutdown] = ()
     ) -> web.Application:
-        app = web.Application(client_max_size=2 * MAX_SDP_CHARS)
+        app = web.Application(client_max_size=2 * MAX_SDP_CHARS, middlewares=[same_origin_only])
         app.add_routes(
             [
                 web.get("/", self.page),
@@ -101,7 +117,13 @@ class ReceiverServer:
         return self.calls[max(self.calls)].feed
 
     async def offer(self, request: web.Request) -> web.Response:
-        description = await read_offer(request, self.config.token)
+        require_token(request, self.config.token)
+        self.offer_limit.check(request)  # every attempt counts, well formed or not
+        description = await read_offer(request, self.config.token, "application")
+        if len(self.calls) >= self.config.max_calls:
+            raise web.HTTPServiceUnavailable(
+                text=f"this receiver holds {self.config.max_calls} calls already\n"
+            )
         pc = RTCPeerConnection()
         self.peer_connections_created += 1
         call = LiveCall(next(self._numbers), pc, self.config.receiver, self.generator)
@@ -120,7 +142,18 @@ class ReceiverServer:
 
         answer = await answer_offer(pc, description)
         call.start()
+        asyncio.get_running_loop().call_later(CONNECT_TIMEOUT_S, lambda: self._unconnected(call))
         return web.json_response({**answer, "call": call.number})
+
+    def _unconnected(self, call: LiveCall) -> None:
+        """A call whose peer never connected is ended: it would hold a slot for nothing."""
+        if call.number in self.calls and call.pc.connectionState != "connected":
+            log.warning(
+                "call %d: no connection after %.0f s; ended", call.number, CONNECT_TIMEOUT_S
+            )
+            ending = asyncio.ensure_future(self._end(call))
+            self._pending.add(ending)
+            ending.add_done_callback(self._pending.discard)
 
     async def _end(self, call: LiveCall) -> None:
         if self.calls.pop(call.number, None) is None:
@@ -129,7 +162,11 @@ class ReceiverServer:
         self.ended.append(call.stats)
 
     async def watch(self, request: web.Request) -> web.Response:
-        description = await read_offer(request, self.config.token)
+        require_token(request, self.config.token)
+        self.offer_limit.check(request)  # every attempt counts, well formed or not
+        description = await read_offer(request, self.config.token, "video")
+        if len(self.watchers) >= MAX_WATCHERS:
+            raise web.HTTPServiceUnavailable(text=f"{MAX_WATCHERS} pages watch already\n")
         pc = RTCPeerConnection()
         self.peer_connections_created += 1
         self.watchers.add(pc)
@@ -173,12 +210,9 @@ class ReceiverServer:
         """The page saw a segment start: ``{"mark": m, "shown_at": unix seconds}``."""
         require_token(request, self.config.token)
         try:
-            body = await request.json()
-            mark, shown_at = int(body["mark"]), float(body["shown_at"])
-        except (ValueError, TypeError, KeyError):
-            raise web.HTTPBadRequest(
-                text='body must be {"mark": int, "shown_at": float}\n'
-            ) from None
+            mark, shown_at = parse_shown_body(await request.read())
+        except BodyError as error:
+            raise web.HTTPBadRequest(text=f"{error}\n") from None
         call = self._newest_call()
         g2g = None if call is None else call.shown_on_page(mark, shown_at)
         return web.json_response({"g2g_s": g2g})

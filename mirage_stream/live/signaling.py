@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
 from collections.abc import Awaitable, Callable
 from importlib import resources
+from typing import Any
 
 from aiohttp import web
 from aiortc import RTCPeerConnection, RTCSessionDescription
@@ -30,23 +32,71 @@ def require_token(request: web.Request, token: str) -> None:
         raise web.HTTPUnauthorized(text="missing or wrong bearer token\n")
 
 
-async def read_offer(request: web.Request, token: str) -> RTCSessionDescription:
-    """The token checked, then the body: ``{"sdp": "<offer>", "type": "offer"}``."""
-    require_token(request, token)
+class BodyError(ValueError):
+    """A request body the server refuses (answered 400 with this message)."""
+
+
+def check_offer_sdp(sdp: str, media: str) -> None:
+    """The offer parses and offers ``media`` ("application": data channels, "video"); else
+    BodyError. An offer of nothing would open a call that can never connect."""
+    from aiortc import sdp as session
+
     try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
-        raise web.HTTPBadRequest(
-            text='body must be JSON: {"sdp": ..., "type": "offer"}\n'
-        ) from None
+        description = session.SessionDescription.parse(sdp)
+    except Exception as error:  # the parser raises many types on malformed text
+        raise BodyError(f"offer rejected: not an SDP offer ({type(error).__name__})") from None
+    if not any(m.kind == media for m in description.media):
+        raise BodyError(f"offer rejected: the offer has no {media} section")
+
+
+def _json(raw: bytes, shape: str) -> Any:
+    if len(raw) > 2 * MAX_SDP_CHARS:
+        raise BodyError(f"body over {2 * MAX_SDP_CHARS} bytes")
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):  # JSONDecodeError, bad UTF-8, nesting bombs
+        raise BodyError(f"body must be JSON: {shape}") from None
+
+
+def parse_offer_body(raw: bytes, media: str) -> RTCSessionDescription:
+    """``{"sdp": "<offer>", "type": "offer"}`` whose SDP offers ``media``; else BodyError."""
+    shape = '{"sdp": "<offer>", "type": "offer"}'
+    body = _json(raw, shape)
     if (
         not isinstance(body, dict)
         or body.get("type") != "offer"
         or not isinstance(body.get("sdp"), str)
         or not 0 < len(body["sdp"]) <= MAX_SDP_CHARS
     ):
-        raise web.HTTPBadRequest(text='body must be {"sdp": "<offer>", "type": "offer"}\n')
+        raise BodyError(f"body must be {shape}")
+    check_offer_sdp(body["sdp"], media)
     return RTCSessionDescription(sdp=body["sdp"], type="offer")
+
+
+def parse_shown_body(raw: bytes) -> tuple[int, float]:
+    """The page's report ``{"mark": int, "shown_at": unix seconds}``; else BodyError."""
+    shape = '{"mark": int, "shown_at": float}'
+    body = _json(raw, shape)
+    mark = body.get("mark") if isinstance(body, dict) else None
+    shown_at = body.get("shown_at") if isinstance(body, dict) else None
+    if (
+        not isinstance(mark, int)
+        or isinstance(mark, bool)
+        or not 0 <= mark < 1024
+        or not isinstance(shown_at, int | float)
+        or not math.isfinite(shown_at)
+    ):
+        raise BodyError(f"body must be {shape}")
+    return mark, float(shown_at)
+
+
+async def read_offer(request: web.Request, token: str, media: str) -> RTCSessionDescription:
+    """The token checked, then the body (``parse_offer_body``); a bad one is 400."""
+    require_token(request, token)
+    try:
+        return parse_offer_body(await request.read(), media)
+    except BodyError as error:
+        raise web.HTTPBadRequest(text=f"{error}\n") from None
 
 
 async def answer_offer(pc: RTCPeerConnection, offer: RTCSessionDescription) -> dict[str, str]:
@@ -73,3 +123,42 @@ def script_route(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
         return web.Response(text=static_text(name), content_type="text/javascript")
 
     return serve_script
+
+
+@web.middleware
+async def same_origin_only(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """A request that names an origin (browsers do on every POST, and on fetches across sites)
+    must come from this server's own pages: another site cannot drive a call from a visitor's
+    browser, token or not."""
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != f"{request.scheme}://{request.host}":
+        raise web.HTTPForbidden(text="cross-origin requests are refused\n")
+    return await handler(request)
+
+
+class OfferRateLimit:
+    """At most ``per_s`` offers per second from one client address, in bursts of ``burst``
+    (a token bucket per address)."""
+
+    def __init__(self, per_s: float = 2.0, burst: int = 4, clients: int = 1024) -> None:
+        self.per_s, self.burst, self.clients = per_s, burst, clients
+        self._buckets: dict[str, tuple[float, float]] = {}  # address -> (tokens, time)
+
+    def allow(self, client: str, now: float) -> bool:
+        tokens, then = self._buckets.get(client, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - then) * self.per_s)
+        if len(self._buckets) >= self.clients and client not in self._buckets:
+            self._buckets.clear()  # bounded memory: a flood of addresses resets the table
+        if tokens < 1.0:
+            self._buckets[client] = (tokens, now)
+            return False
+        self._buckets[client] = (tokens - 1.0, now)
+        return True
+
+    def check(self, request: web.Request) -> None:
+        import time
+
+        if not self.allow(request.remote or "?", time.monotonic()):
+            raise web.HTTPTooManyRequests(text="too many offers; wait a moment\n")

@@ -20,6 +20,7 @@ class CallStats:
     segments_lost: int = 0  # payload lost on the link (every try failed)
     segments_skipped: int = 0  # generation fell behind, or a payload was rejected
     keyframes_damaged: int = 0
+    segments_cut_in_playout: int = 0  # played late: their first frames dropped to catch up
     captions_intact: int = 0  # payloads decoded with the caption's CRC holding
     payload_bytes: int = 0
     raw_bytes: int = 0
@@ -44,6 +45,7 @@ class CallStats:
             "segments_lost": self.segments_lost,
             "segments_skipped": self.segments_skipped,
             "keyframes_damaged": self.keyframes_damaged,
+            "segments_cut_in_playout": self.segments_cut_in_playout,
             "captions_intact": self.captions_intact,
             "payload_bytes": self.payload_bytes,
             # Raw bytes count what was played: before the first segment there is no ratio.

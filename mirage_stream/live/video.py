@@ -57,6 +57,7 @@ class FrameFeed:
         self._end = 0.0
         self.last: FrameArray = np.full((height, width, 3), _WAITING_GREY, np.uint8)
         self.frames_dropped = 0
+        self.segments_cut = 0  # segments whose first frame was dropped to keep up
         self.starts: collections.deque[SegmentStart] = collections.deque(maxlen=4 * SEGMENT_MARKS)
 
     def push(
@@ -82,6 +83,8 @@ class FrameFeed:
             waiting += list(zip(frames, marks, strict=True))
             keep = max(len(frames), int(self.max_seconds * fps))
             self.frames_dropped += max(0, len(waiting) - keep)
+            # A segment whose first frame goes was cut short (or never shown): counted.
+            self.segments_cut += sum(1 for _, mark in waiting[:-keep] if mark is not None)
             waiting = waiting[-keep:]
             self._scheduled = collections.deque(
                 (now + i / fps, frame, mark) for i, (frame, mark) in enumerate(waiting)

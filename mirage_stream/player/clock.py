@@ -18,14 +18,15 @@ from mirage_stream.types import PlaybackSlot
 @dataclass
 class PlaybackClock:
     playout_delay_s: float = 0.5
+    speed: float = 1.0  # media seconds per second: above 1 only for load tests
     _start: float = field(default_factory=time.monotonic, init=False)
 
     def now(self) -> float:
         """Media seconds since the clock started."""
-        return time.monotonic() - self._start
+        return (time.monotonic() - self._start) * self.speed
 
     async def wait_until(self, media_s: float) -> None:
-        delay = media_s - self.now()
+        delay = (media_s - self.now()) / self.speed
         if delay > 0:
             await asyncio.sleep(delay)
 

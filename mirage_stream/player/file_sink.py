@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,8 +29,16 @@ class FileSink:
     side_by_side_name: str = "side_by_side.mp4"
     _generated: VideoWriter | None = field(default=None, init=False)
     _side_by_side: VideoWriter | None = field(default=None, init=False)
+    # Writes and the close run on worker threads; when a write fails (disk full) the pipeline
+    # closes the sink while another write may still be muxing: one at a time, or the muxer
+    # is freed under a running write (a crash, not an error).
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def _write(self, segment: GeneratedSegment, trace: SegmentTrace) -> None:
+        with self._lock:
+            self._write_locked(segment, trace)
+
+    def _write_locked(self, segment: GeneratedSegment, trace: SegmentTrace) -> None:
         frames = segment.frames
         height, width = frames.shape[1:3]
         first_pts = round(segment.t0 * segment.fps)
@@ -55,7 +64,22 @@ class FileSink:
         await asyncio.to_thread(self._write, segment, trace)
 
     async def close(self) -> None:
-        for writer in (self._generated, self._side_by_side):
-            if writer is not None:
-                await asyncio.to_thread(writer.close)
+        await asyncio.to_thread(self._close)
+
+    def _close(self) -> None:
+        with self._lock:
+            writers, self._generated, self._side_by_side = (
+                (self._generated, self._side_by_side),
+                None,
+                None,
+            )
+            errors = []
+            for writer in writers:
+                if writer is not None:
+                    try:
+                        writer.close()
+                    except OSError as error:  # keep closing the other file
+                        errors.append(error)
+            if errors:
+                raise errors[0]
         self._generated = self._side_by_side = None

@@ -33,12 +33,17 @@ class VideoWriter:
         self._last_image: np.ndarray | None = None
         self.frames_written = 0
         self.frames_held = 0  # repeats of the last frame that filled gaps
+        self._broken = False  # a write failed: the file is lost, only closing is safe
 
     def _mux(self, image: np.ndarray, pts: int) -> None:
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
         frame.pts = pts
         frame.time_base = self._time_base
-        self._container.mux(self._stream.encode(frame))
+        try:
+            self._container.mux(self._stream.encode(frame))
+        except OSError:
+            self._broken = True
+            raise
         self._last_pts = pts
         self._last_image = image
         self.frames_written += 1
@@ -59,6 +64,9 @@ class VideoWriter:
 
     def close(self) -> None:
         try:
-            self._container.mux(self._stream.encode(None))
+            # After a failed write (disk full), flushing the encoder into the muxer crashes
+            # FFmpeg (a segmentation fault, seen with PyAV 18.1): close without it.
+            if not self._broken:
+                self._container.mux(self._stream.encode(None))
         finally:
             self._container.close()

@@ -160,11 +160,25 @@ def parse_profile(data: dict[str, Any]) -> ReceiverProfile:
 
 def load_profile(path: Path) -> ReceiverProfile:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise InputError(f"profile {path}: cannot read ({error.strerror})") from None
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(f"profile {path}: not valid TOML ({error})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"profile {path}: not UTF-8 text") from None
+    return profile_from_text(text, str(path))
+
+
+MAX_PROFILE_CHARS = 64 * 1024
+
+
+def profile_from_text(text: str, name: str = "profile") -> ReceiverProfile:
+    """A profile from TOML text; InputError for anything else."""
+    if len(text) > MAX_PROFILE_CHARS:
+        raise InputError(f"profile {name}: over {MAX_PROFILE_CHARS} characters")
+    try:
+        data = tomllib.loads(text)
+    except (ValueError, RecursionError) as error:  # TOMLDecodeError, and over-long integers
+        raise InputError(f"profile {name}: not valid TOML ({type(error).__name__})") from None
     return parse_profile(data)
 
 

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 WAITING = "waiting for the camera"
 LIVE = "live"
 STOPPED = "camera stopped: waiting for the page to send it again"
-FRAME_TIMEOUT_S = 2.0  # a track without a frame this long counts as stopped
+FRAME_TIMEOUT_S = 1.5  # a track without a frame this long counts as stopped
 
 
 @dataclass(frozen=True)
@@ -134,12 +134,12 @@ class TrackSegments:
             except MediaStreamError:
                 break
             except TimeoutError:
-                # The page stopped its camera (the connection stays up): send what there is
-                # and say so; go on with this track unless the page sent a new one.
+                # The page stopped its camera (the connection stays up): say so, send what
+                # there is, and go on with this track unless the page sent a new one.
+                self.state = STOPPED
                 if slots.frames:
                     yield self._segment(slots)
                     slots = self._new_slots()
-                self.state = STOPPED
                 if not self._tracks.empty():
                     break
                 continue
