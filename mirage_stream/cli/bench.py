@@ -7,6 +7,7 @@ from mirage_stream.cli import (
     bench_caption,
     bench_channel,
     bench_codec,
+    bench_generator,
     bench_live,
     bench_paper,
     bench_picture,
@@ -31,6 +32,7 @@ BENCH_MODULES = (
     bench_picture,
     bench_rate,
     bench_reliability,
+    bench_generator,
 )
 
 

@@ -1,0 +1,223 @@
+"""``bench generator``: what a real image-to-video model costs in this pipeline: seconds per
+generated second, the first call's time, peak memory, parameters.
+
+``--model PATH_OR_ID`` loads a diffusers pipeline (``from_pretrained``). ``--architecture NAME
+--random-weights`` builds the full-size architecture from its published configuration with
+random weights, so speed and memory are measured without downloading anything; its frames are
+noise. The text encoder runs once per prompt (the receiver caches its output per distinct
+prompt), so its time is reported apart and the per-segment figure is the denoiser and the VAE.
+On CPU the random text encoder is cut to 2 layers to fit in memory, and the output says so.
+"""
+
+from __future__ import annotations
+
+import importlib
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mirage_stream.errors import InputError
+
+# LTX-Video's text encoder: T5 v1.1 XXL (encoder only) and the token length LTX uses.
+_T5_XXL = {"d_model": 4096, "d_ff": 10240, "num_layers": 24, "num_heads": 64, "d_kv": 64}
+_LTX_TOKENS = 128
+
+
+@dataclass(frozen=True)
+class GeneratorBenchConfig:
+    model: str | None = None
+    architecture: str | None = None
+    random_weights: bool = False
+    width: int = 768
+    height: int = 512
+    frames: int = 49
+    steps: int = 8
+    fps: float = 24.0
+    repeats: int = 2  # timed calls after the first
+    device: str = "auto"  # cuda when there is one
+
+    def __post_init__(self) -> None:
+        if (self.model is None) == (self.architecture is None):
+            raise InputError("give --model PATH_OR_ID or --architecture NAME --random-weights")
+        if self.architecture is not None and not self.random_weights:
+            raise InputError("--architecture builds random weights: add --random-weights")
+        if self.architecture is not None and self.architecture not in ARCHITECTURES:
+            raise InputError(f"--architecture must be one of {', '.join(ARCHITECTURES)}")
+        if self.width % 32 or self.height % 32 or (self.frames - 1) % 8:
+            raise InputError("--width and --height must be multiples of 32, --frames 8k + 1")
+        if not 1 <= self.steps <= 200 or not 0 <= self.repeats <= 20:
+            raise InputError("--steps must be in [1, 200], --repeats in [0, 20]")
+
+
+def _ltx(size: str) -> Callable[[Any, Any, bool], tuple[Any, Any, list[str]]]:
+    """A builder of LTX-Video image-to-video: the 2B architecture (the configuration diffusers
+    ships as LTXVideoTransformer3DModel's and AutoencoderKLLTXVideo's defaults, which are
+    LTX-Video 0.9's) or a tiny one for tests."""
+
+    def build(device: Any, dtype: Any, shrink_text: bool) -> tuple[Any, Any, list[str]]:
+        import torch
+
+        # diffusers and transformers carry no usable types for mypy: used as Any.
+        diffusers: Any = importlib.import_module("diffusers")
+        transformers: Any = importlib.import_module("transformers")
+        AutoencoderKLLTXVideo = diffusers.AutoencoderKLLTXVideo
+        FlowMatchEulerDiscreteScheduler = diffusers.FlowMatchEulerDiscreteScheduler
+        LTXImageToVideoPipeline = diffusers.LTXImageToVideoPipeline
+        LTXVideoTransformer3DModel = diffusers.LTXVideoTransformer3DModel
+        T5Config, T5EncoderModel = transformers.T5Config, transformers.T5EncoderModel
+
+        notes = []
+        with torch.device(device):
+            if size == "2b":
+                transformer = LTXVideoTransformer3DModel()
+                vae = AutoencoderKLLTXVideo()
+                text: dict[str, Any] = dict(_T5_XXL)
+                if shrink_text:
+                    text["num_layers"] = 2
+                    notes.append("text encoder cut to 2 of T5-XXL's 24 layers to fit CPU memory")
+            else:
+                transformer = LTXVideoTransformer3DModel(
+                    in_channels=8,
+                    out_channels=8,
+                    num_attention_heads=4,
+                    attention_head_dim=8,
+                    cross_attention_dim=32,
+                    num_layers=1,
+                    caption_channels=32,
+                )
+                vae = AutoencoderKLLTXVideo(
+                    latent_channels=8,
+                    block_out_channels=(8, 8, 8, 8),
+                    decoder_block_out_channels=(8, 8, 8, 8),
+                    layers_per_block=(1, 1, 1, 1, 1),
+                    decoder_layers_per_block=(1, 1, 1, 1, 1),
+                    spatio_temporal_scaling=(True, True, False, False),
+                    decoder_spatio_temporal_scaling=(True, True, False, False),
+                    decoder_inject_noise=(False, False, False, False, False),
+                    upsample_residual=(False, False, False, False),
+                    upsample_factor=(1, 1, 1, 1),
+                    patch_size=1,
+                    patch_size_t=1,
+                )
+                text = {"d_model": 32, "d_ff": 37, "num_layers": 2, "num_heads": 4, "d_kv": 8}
+            encoder = T5EncoderModel(T5Config(vocab_size=32128, **text))
+        scheduler = FlowMatchEulerDiscreteScheduler(
+            use_dynamic_shifting=True,
+            base_shift=0.95,
+            max_shift=2.05,
+            base_image_seq_len=1024,
+            max_image_seq_len=4096,
+            shift_terminal=0.1,
+        )
+        pipeline = LTXImageToVideoPipeline(
+            scheduler=scheduler,
+            vae=vae,
+            text_encoder=None,
+            tokenizer=None,
+            transformer=transformer if dtype == torch.float32 else transformer.to(dtype),
+        )
+        if dtype != torch.float32:
+            pipeline.vae.to(dtype)
+        return pipeline, encoder.to(dtype), notes
+
+    return build
+
+
+ARCHITECTURES = {"ltx-2b": _ltx("2b"), "ltx-tiny": _ltx("tiny")}
+
+
+def _peak_mb(device: Any) -> float:
+    import torch
+
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_generator(config: GeneratorBenchConfig) -> dict[str, Any]:
+    import torch
+    from PIL import Image
+
+    cuda = torch.cuda.is_available() and config.device in ("auto", "cuda")
+    device = torch.device("cuda" if cuda else "cpu")
+    dtype = torch.bfloat16 if cuda else torch.float32
+    torch.manual_seed(0)
+    started = time.perf_counter()
+    if config.architecture is not None:
+        pipeline, encoder, notes = ARCHITECTURES[config.architecture](device, dtype, not cuda)
+        notes.insert(0, "random weights: the frames are meaningless, the costs are real")
+    else:
+        from mirage_stream.hub import load_error, model_source
+
+        DiffusionPipeline: Any = importlib.import_module("diffusers").DiffusionPipeline
+
+        assert config.model is not None
+        source = model_source(config.model, "--model")
+        try:
+            pipeline = DiffusionPipeline.from_pretrained(
+                source.target, torch_dtype=dtype, local_files_only=source.local_files_only
+            )
+        except (OSError, ValueError) as error:
+            raise load_error("--model", config.model, "a diffusers pipeline", error) from None
+        encoder, notes = pipeline.text_encoder, []
+        pipeline.text_encoder = None
+    pipeline.to(device)
+    pipeline.set_progress_bar_config(disable=True)
+    build_s = time.perf_counter() - started
+    params = sum(p.numel() for p in pipeline.transformer.parameters())
+    with torch.inference_mode():
+        began = time.perf_counter()
+        tokens = torch.randint(0, 32128, (1, _LTX_TOKENS), device=device)
+        embeds = encoder.to(device)(tokens).last_hidden_state.to(dtype)
+        mask = torch.ones(1, _LTX_TOKENS, device=device, dtype=torch.long)
+        text_s = time.perf_counter() - began
+        # The receiver keeps each distinct prompt's embedding: the encoder leaves the GPU, and
+        # the peak below is generation's own.
+        encoder.to("cpu")
+        if cuda:
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats(device)
+        image = Image.fromarray(
+            np.random.default_rng(0).integers(0, 256, (config.height, config.width, 3), np.uint8)
+        )
+        seconds = []
+        for _ in range(1 + config.repeats):
+            began = time.perf_counter()
+            pipeline(
+                image=image,
+                prompt_embeds=embeds,
+                prompt_attention_mask=mask,
+                width=config.width,
+                height=config.height,
+                num_frames=config.frames,
+                frame_rate=config.fps,
+                num_inference_steps=config.steps,
+                guidance_scale=1.0,
+                output_type="np",
+            )
+            if cuda:
+                torch.cuda.synchronize(device)
+            seconds.append(time.perf_counter() - began)
+    generated_s = config.frames / config.fps
+    timed = seconds[1:] or seconds
+    return {
+        "model": config.model or config.architecture,
+        "device": torch.cuda.get_device_name(device) if cuda else "cpu",
+        "dtype": str(dtype).removeprefix("torch."),
+        "params": params,
+        "width": config.width,
+        "height": config.height,
+        "frames": config.frames,
+        "steps": config.steps,
+        "s_per_generated_s": round(float(np.median(timed)) / generated_s, 4),
+        "first_frame_s": round(seconds[0], 3),  # the first call: the first segment's wait
+        "segment_s": [round(s, 3) for s in seconds],
+        "text_encoder_s": round(text_s, 3),
+        "peak_memory_mb": round(_peak_mb(device), 1),  # CUDA: generation; CPU: the process
+        "build_s": round(build_s, 1),
+        "notes": notes,
+    }
