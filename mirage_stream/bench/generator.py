@@ -105,13 +105,13 @@ def _ltx(size: str) -> Callable[[Any, Any, bool], tuple[Any, Any, list[str]]]:
                 )
                 text = {"d_model": 32, "d_ff": 37, "num_layers": 2, "num_heads": 4, "d_kv": 8}
             encoder = T5EncoderModel(T5Config(vocab_size=32128, **text))
+        # LTX-Video 0.9's scheduler (no terminal shift: with one step it gives NaN).
         scheduler = FlowMatchEulerDiscreteScheduler(
             use_dynamic_shifting=True,
             base_shift=0.95,
             max_shift=2.05,
             base_image_seq_len=1024,
             max_image_seq_len=4096,
-            shift_terminal=0.1,
         )
         pipeline = LTXImageToVideoPipeline(
             scheduler=scheduler,
