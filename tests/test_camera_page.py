@@ -9,6 +9,7 @@ import fractions
 import json
 import re
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -349,7 +350,11 @@ def test_two_way_call_plays_each_side_the_other(tmp_path):
         outputs = []
         for side in sides:
             side.terminate()
-            outputs.append(side.communicate(timeout=30))
+            try:
+                outputs.append(side.communicate(timeout=30))
+            except subprocess.TimeoutExpired:
+                side.kill()  # never leave a process behind
+                outputs.append(side.communicate())
     summaries = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
     assert all(re.search(r"caption\t\S[^\n]*\.", text) for text in texts)
     assert all(s["segments_played"] >= 3 and s["sent"]["segments_sent"] >= 3 for s in summaries)
@@ -421,3 +426,14 @@ def test_camera_page_routes_need_the_token():
     assert statuses == {"status": 401, "keyframe.jpg": 401, "camera": 401, "page": 200}
     assert status["camera"] == "waiting for the camera" and status["segments_sent"] == 0
     assert page._pc is None  # no peer connection for a refused offer
+
+
+def test_a_feed_nobody_watches_keeps_only_what_is_still_to_show():
+    # A receiver with no playback page open must not keep every frame it generated.
+    feed = FrameFeed(8, 6)
+    frames = np.zeros((50, 6, 8, 3), np.uint8)
+    for index in range(6):
+        feed.push(frames, 1000.0, index=index)  # 50 ms of video each: long shown by the next
+        time.sleep(0.06)
+    assert len(feed._scheduled) <= 50
+    assert [s.index for s in feed.starts] == [0, 1, 2, 3, 4]

@@ -281,6 +281,8 @@ class LiveCall:
         if start is None or start.captured_at is None or start.index in self._page_seen:
             return None
         self._page_seen.add(start.index)
+        if len(self._page_seen) > 256:  # a long call: only recent segments can be reported
+            self._page_seen = {i for i in self._page_seen if i > start.index - 128}
         g2g = round(shown_at - start.captured_at, 3)
         self.stats.page_g2g_s.append(g2g)
         self.stats.page_first_shown_at = min(self.stats.page_first_shown_at or shown_at, shown_at)

@@ -74,6 +74,7 @@ class FrameFeed:
         backlog longer than the bound.
         """
         now = time.monotonic()
+        self._advance(now)  # with no page watching, nothing else lets shown frames go
         self.fps = fps
         start = max(now, self._end)
         first = None if index is None else SegmentStart(index, captured_at, 0.0)
@@ -105,14 +106,19 @@ class FrameFeed:
     def next_marked(self) -> tuple[FrameArray, SegmentStart | None]:
         """The frame due now, and the segment whose first frame became due since the last
         call (recorded in ``starts`` with the time it went out)."""
-        now = time.monotonic()
+        started = self._advance(time.monotonic())  # before reading ``last``: it moves it
+        return self.last, started
+
+    def _advance(self, now: float) -> SegmentStart | None:
+        """Let every frame due by ``now`` go (the newest stays as ``last``); the newest
+        segment start among them, recorded in ``starts``."""
         started: SegmentStart | None = None
         while self._scheduled and self._scheduled[0][0] <= now:
             _, self.last, mark = self._scheduled.popleft()
             if mark is not None:
                 started = SegmentStart(mark.index, mark.captured_at, time.time())
                 self.starts.append(started)
-        return self.last, started
+        return started
 
     def shown(self, mark: int, shown_at: float) -> SegmentStart | None:
         """The segment a page saw start (its index modulo SEGMENT_MARKS) at ``shown_at``: the
