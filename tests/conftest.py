@@ -87,29 +87,10 @@ def tiny_ltx(tmp_path_factory):
     text_encoder = T5EncoderModel(
         T5Config(vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4)
     )
-    transformer = LTXVideoTransformer3DModel(
-        in_channels=8,
-        out_channels=8,
-        num_attention_heads=4,
-        attention_head_dim=8,
-        cross_attention_dim=32,
-        num_layers=1,
-        caption_channels=32,
-    )
-    vae = AutoencoderKLLTXVideo(
-        latent_channels=8,
-        block_out_channels=(8, 8, 8, 8),
-        decoder_block_out_channels=(8, 8, 8, 8),
-        layers_per_block=(1, 1, 1, 1, 1),
-        decoder_layers_per_block=(1, 1, 1, 1, 1),
-        spatio_temporal_scaling=(True, True, False, False),
-        decoder_spatio_temporal_scaling=(True, True, False, False),
-        decoder_inject_noise=(False, False, False, False, False),
-        upsample_residual=(False, False, False, False),
-        upsample_factor=(1, 1, 1, 1),
-        patch_size=1,
-        patch_size_t=1,
-    )
+    from mirage_stream.bench.generator import TINY_LTX_TRANSFORMER, TINY_LTX_VAE
+
+    transformer = LTXVideoTransformer3DModel(**TINY_LTX_TRANSFORMER)
+    vae = AutoencoderKLLTXVideo(**TINY_LTX_VAE)
     pipeline = LTXImageToVideoPipeline(
         scheduler=FlowMatchEulerDiscreteScheduler(),
         vae=vae,

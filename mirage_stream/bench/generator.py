@@ -25,6 +25,30 @@ from mirage_stream.errors import InputError
 # LTX-Video's text encoder: T5 v1.1 XXL (encoder only) and the token length LTX uses.
 _T5_XXL = {"d_model": 4096, "d_ff": 10240, "num_layers": 24, "num_heads": 64, "d_kv": 64}
 _LTX_TOKENS = 128
+# The tiny LTX used by the tests (here and in tests/conftest.py): every part of the real path.
+TINY_LTX_TRANSFORMER: dict[str, Any] = {
+    "in_channels": 8,
+    "out_channels": 8,
+    "num_attention_heads": 4,
+    "attention_head_dim": 8,
+    "cross_attention_dim": 32,
+    "num_layers": 1,
+    "caption_channels": 32,
+}
+TINY_LTX_VAE: dict[str, Any] = {
+    "latent_channels": 8,
+    "block_out_channels": (8, 8, 8, 8),
+    "decoder_block_out_channels": (8, 8, 8, 8),
+    "layers_per_block": (1, 1, 1, 1, 1),
+    "decoder_layers_per_block": (1, 1, 1, 1, 1),
+    "spatio_temporal_scaling": (True, True, False, False),
+    "decoder_spatio_temporal_scaling": (True, True, False, False),
+    "decoder_inject_noise": (False, False, False, False, False),
+    "upsample_residual": (False, False, False, False),
+    "upsample_factor": (1, 1, 1, 1),
+    "patch_size": 1,
+    "patch_size_t": 1,
+}
 
 
 @dataclass(frozen=True)
@@ -80,29 +104,8 @@ def _ltx(size: str) -> Callable[[Any, Any, bool], tuple[Any, Any, list[str]]]:
                     text["num_layers"] = 2
                     notes.append("text encoder cut to 2 of T5-XXL's 24 layers to fit CPU memory")
             else:
-                transformer = LTXVideoTransformer3DModel(
-                    in_channels=8,
-                    out_channels=8,
-                    num_attention_heads=4,
-                    attention_head_dim=8,
-                    cross_attention_dim=32,
-                    num_layers=1,
-                    caption_channels=32,
-                )
-                vae = AutoencoderKLLTXVideo(
-                    latent_channels=8,
-                    block_out_channels=(8, 8, 8, 8),
-                    decoder_block_out_channels=(8, 8, 8, 8),
-                    layers_per_block=(1, 1, 1, 1, 1),
-                    decoder_layers_per_block=(1, 1, 1, 1, 1),
-                    spatio_temporal_scaling=(True, True, False, False),
-                    decoder_spatio_temporal_scaling=(True, True, False, False),
-                    decoder_inject_noise=(False, False, False, False, False),
-                    upsample_residual=(False, False, False, False),
-                    upsample_factor=(1, 1, 1, 1),
-                    patch_size=1,
-                    patch_size_t=1,
-                )
+                transformer = LTXVideoTransformer3DModel(**TINY_LTX_TRANSFORMER)
+                vae = AutoencoderKLLTXVideo(**TINY_LTX_VAE)
                 text = {"d_model": 32, "d_ff": 37, "num_layers": 2, "num_heads": 4, "d_kv": 8}
             encoder = T5EncoderModel(T5Config(vocab_size=32128, **text))
         # LTX-Video 0.9's scheduler (no terminal shift: with one step it gives NaN).
