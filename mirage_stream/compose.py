@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.link import SimulatedLinkStage
 from mirage_stream.link.config import ChannelConfig
-from mirage_stream.pipeline import BoundedQueue, DropPolicy, Stage
+from mirage_stream.pipeline import LIVE_TRACE_HISTORY, BoundedQueue, DropPolicy, Stage
 from mirage_stream.receiver import DecodeStage, GenerateStage
 from mirage_stream.receiver.backends import build_generator
 from mirage_stream.receiver.config import ReceiverConfig
 from mirage_stream.receiver.generators import Generator
+from mirage_stream.receiver.rate_adapter import GenerationRateAdapter
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sender.factory import build_sender
 from mirage_stream.sender.rate import LinkModel
@@ -75,8 +76,13 @@ def build_receiver_chain(
     generator: Generator | None = None,
 ) -> ReceiverChain:
     """Decode, the generation queue and generate. ``live``: the queue drops its oldest segment
-    when generation falls behind (a file run waits instead). ``generator``: one already loaded
-    (a server shares one model among its calls); else built from the config."""
+    when generation falls behind (a file run waits instead), and a diffusion generator's steps
+    and size follow the rate adapter. ``generator``: one already loaded (a server shares one
+    model among its calls); else built from the config."""
+    generator = generator or build_generator(config)
+    adapter = None
+    if live and config.rate_adapter and generator.name == "diffusion":
+        adapter = GenerationRateAdapter()
     return ReceiverChain(
         decode=DecodeStage(
             width=config.width,
@@ -88,9 +94,10 @@ def build_receiver_chain(
             config.generation_queue,
             DropPolicy.DROP_OLDEST if live else DropPolicy.BLOCK,
             drop_reason=GENERATION_SKIP_REASON,
+            history=LIVE_TRACE_HISTORY if live else None,
         ),
         generate=GenerateStage(
-            generator or build_generator(config),
+            generator,
             config.profile,
             width=config.width,
             height=config.height,
@@ -98,5 +105,6 @@ def build_receiver_chain(
             steps=config.steps,
             guidance=config.guidance,
             seed=config.seed,
+            rate_adapter=adapter,
         ),
     )

@@ -12,6 +12,7 @@ import asyncio
 import enum
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +30,10 @@ from mirage_stream.types import (
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# Finished traces a live pipeline keeps (it counts them all): enough for a look back at the
+# last minute, not one per segment of a call of hours.
+LIVE_TRACE_HISTORY = 32
 
 
 @dataclass
@@ -63,6 +68,7 @@ class SegmentTrace:
     prompt: str | None = None
     keyframe_image: FrameArray | None = None  # the newest keyframe as decoded, for the pages
     prompt_removed: tuple[str, ...] = ()
+    generation_setting: str | None = None  # live: the rate adapter's choice for this segment
     psnr_db: float | None = None  # generated against source, when the source is known
     faces_found: FacesFound | None = None  # when the source shows a face
     playback: PlaybackSlot | None = None
@@ -120,21 +126,46 @@ class _EndOfStream:
 END = _EndOfStream()
 
 
+class TraceLog:
+    """Finished traces: every one counted, the newest ``keep`` kept (None: all of them).
+
+    A file run keeps all for its report; a live call keeps a few, since a call of hours would
+    otherwise hold one trace per segment it ever saw."""
+
+    def __init__(self, keep: int | None = None) -> None:
+        self.total = 0
+        self._kept: deque[SegmentTrace] = deque(maxlen=keep)
+
+    def add(self, trace: SegmentTrace) -> None:
+        self.total += 1
+        self._kept.append(trace)
+
+    def extend(self, other: TraceLog) -> None:
+        self.total += other.total
+        self._kept.extend(other._kept)
+
+    @property
+    def kept(self) -> list[SegmentTrace]:
+        return list(self._kept)
+
+
 class BoundedQueue:
-    """An asyncio queue of fixed size with an explicit drop policy; dropped traces are kept."""
+    """An asyncio queue of fixed size with an explicit drop policy; dropped traces are
+    counted, and kept up to ``history`` (None: all)."""
 
     def __init__(
         self,
         maxsize: int,
         policy: DropPolicy = DropPolicy.BLOCK,
         drop_reason: str = "queue full (drop-oldest)",
+        history: int | None = None,
     ) -> None:
         if maxsize < 1:
             raise ValueError(f"maxsize must be at least 1, got {maxsize}")
         self._queue: asyncio.Queue[Envelope[Any] | _EndOfStream] = asyncio.Queue(maxsize)
         self.policy = policy
         self.drop_reason = drop_reason
-        self.dropped: list[SegmentTrace] = []
+        self.dropped = TraceLog(history)
         self.max_depth = 0
 
     async def put(self, envelope: Envelope[Any] | _EndOfStream) -> None:
@@ -148,7 +179,7 @@ class BoundedQueue:
             assert isinstance(oldest, Envelope)  # END is never followed by another put
             oldest.trace.dropped = self.drop_reason
             oldest.trace.release()
-            self.dropped.append(oldest.trace)
+            self.dropped.add(oldest.trace)
         await self._queue.put(envelope)
         self.max_depth = max(self.max_depth, self._queue.qsize())
 
@@ -166,10 +197,15 @@ class BoundedQueue:
 
 @dataclass
 class PipelineResult:
+    """What a run did: the traces kept (all, unless ``run_pipeline`` was given a history
+    bound) and the totals, which always count every segment."""
+
     completed: list[SegmentTrace]
     dropped: list[SegmentTrace]
     max_queue_depth: int
     queue_depths: list[int] = field(default_factory=list)  # deepest fill of each queue
+    completed_total: int = 0
+    dropped_total: int = 0
 
 
 async def _feed(source: AsyncIterator[Envelope[Any]], out: BoundedQueue) -> None:
@@ -186,9 +222,7 @@ async def _feed(source: AsyncIterator[Envelope[Any]], out: BoundedQueue) -> None
     await out.put(END)
 
 
-async def _work(
-    stage: Stage, inbox: BoundedQueue, out: BoundedQueue, dropped: list[SegmentTrace]
-) -> None:
+async def _work(stage: Stage, inbox: BoundedQueue, out: BoundedQueue, dropped: TraceLog) -> None:
     while True:
         envelope = await inbox.get()
         if isinstance(envelope, _EndOfStream):
@@ -198,12 +232,12 @@ async def _work(
             result = await stage.process(envelope.item, envelope.trace)
         if result is None:
             envelope.trace.release()
-            dropped.append(envelope.trace)
+            dropped.add(envelope.trace)
             continue
         await out.put(Envelope(result, envelope.trace))
 
 
-async def _drain(sink: Sink, inbox: BoundedQueue, completed: list[SegmentTrace]) -> None:
+async def _drain(sink: Sink, inbox: BoundedQueue, completed: TraceLog) -> None:
     while True:
         envelope = await inbox.get()
         if isinstance(envelope, _EndOfStream):
@@ -211,11 +245,14 @@ async def _drain(sink: Sink, inbox: BoundedQueue, completed: list[SegmentTrace])
         with envelope.trace.timed("sink"):
             await sink.consume(envelope.item, envelope.trace)
         envelope.trace.release()
-        completed.append(envelope.trace)
+        completed.add(envelope.trace)
 
 
 def _stages_and_queues(
-    steps: Sequence[Stage | BoundedQueue], queue_size: int, policy: DropPolicy
+    steps: Sequence[Stage | BoundedQueue],
+    queue_size: int,
+    policy: DropPolicy,
+    history: int | None,
 ) -> tuple[list[Stage], list[BoundedQueue]]:
     """The stages, and the queue in front of each stage and of the sink: the one placed
     there in ``steps``, else a default one."""
@@ -228,10 +265,10 @@ def _stages_and_queues(
                 raise ValueError("two queues in a row in the pipeline")
             placed = step
             continue
-        queues.append(placed or BoundedQueue(queue_size, policy))
+        queues.append(placed or BoundedQueue(queue_size, policy, history=history))
         stages.append(step)
         placed = None
-    queues.append(placed or BoundedQueue(queue_size, policy))
+    queues.append(placed or BoundedQueue(queue_size, policy, history=history))
     return stages, queues
 
 
@@ -241,6 +278,7 @@ async def run_pipeline(
     sink: Sink,
     queue_size: int = 2,
     policy: DropPolicy = DropPolicy.BLOCK,
+    history: int | None = None,
 ) -> PipelineResult:
     """Run ``source -> stages... -> sink`` until the source ends; the sink is always closed.
 
@@ -248,10 +286,12 @@ async def run_pipeline(
     the next stage (or of the sink), for a queue with its own size or drop policy (the
     receiver's generation queue). Other queues hold ``queue_size`` items under ``policy``. If
     any stage raises, the others are cancelled and the first error propagates unwrapped.
+    ``history`` bounds the finished traces kept for the result (live calls); the totals
+    still count every one.
     """
-    stages, queues = _stages_and_queues(steps, queue_size, policy)
-    completed: list[SegmentTrace] = []
-    dropped: list[SegmentTrace] = []
+    stages, queues = _stages_and_queues(steps, queue_size, policy, history)
+    completed = TraceLog(history)
+    dropped = TraceLog(history)
     try:
         async with asyncio.TaskGroup() as group:
             group.create_task(_feed(source, queues[0]))
@@ -268,8 +308,10 @@ async def run_pipeline(
     for queue in queues:
         dropped.extend(queue.dropped)
     return PipelineResult(
-        completed=completed,
-        dropped=sorted(dropped, key=lambda trace: trace.index),
+        completed=completed.kept,
+        dropped=sorted(dropped.kept, key=lambda trace: trace.index),
         max_queue_depth=max(queue.max_depth for queue in queues),
         queue_depths=[queue.max_depth for queue in queues],
+        completed_total=completed.total,
+        dropped_total=dropped.total,
     )

@@ -64,40 +64,9 @@ def carphone_frames() -> np.ndarray:
 @pytest.fixture(scope="session")
 def tiny_ltx(tmp_path_factory):
     """LTX-Video image-to-video from tiny random-weight components, saved like a real model."""
-    import torch
-    from diffusers import (
-        AutoencoderKLLTXVideo,
-        FlowMatchEulerDiscreteScheduler,
-        LTXImageToVideoPipeline,
-        LTXVideoTransformer3DModel,
-    )
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast, T5Config, T5EncoderModel
+    from tests.tiny_pipelines import build
 
-    torch.manual_seed(0)
-    words = Tokenizer(models.WordLevel(unk_token="<unk>"))
-    words.pre_tokenizer = pre_tokenizers.Whitespace()
-    words.train_from_iterator(
-        ["one person talks in a car the camera is still"],
-        trainers.WordLevelTrainer(special_tokens=["<pad>", "</s>", "<unk>"]),
-    )
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=words, pad_token="<pad>", eos_token="</s>", unk_token="<unk>"
-    )
-    text_encoder = T5EncoderModel(
-        T5Config(vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4)
-    )
-    from mirage_stream.bench.generator import TINY_LTX_TRANSFORMER, TINY_LTX_VAE
-
-    transformer = LTXVideoTransformer3DModel(**TINY_LTX_TRANSFORMER)
-    vae = AutoencoderKLLTXVideo(**TINY_LTX_VAE)
-    pipeline = LTXImageToVideoPipeline(
-        scheduler=FlowMatchEulerDiscreteScheduler(),
-        vae=vae,
-        text_encoder=text_encoder,
-        tokenizer=tokenizer,
-        transformer=transformer,
-    )
+    pipeline = build("ltx")
     folder = tmp_path_factory.mktemp("tiny-ltx")
     pipeline.save_pretrained(folder)
     return folder

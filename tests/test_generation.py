@@ -96,10 +96,10 @@ def test_diffusion_backend_runs_a_real_pipeline_on_tiny_weights(tiny_ltx):
         config=config,
         profile=profile,
     )
-    arguments = generator._arguments(request, image=None)
-    # theta_g mapped onto what LTX takes: sizes rounded up, 1 + 4k frames for this tiny VAE.
+    arguments = generator.arguments(generator.plan(request))
+    # theta_g mapped onto what LTX takes: sizes in multiples of 32, 1 + 8k frames.
     assert arguments["height"] % 32 == 0 and arguments["width"] % 32 == 0
-    assert (arguments["num_frames"] - 1) % 4 == 0 and arguments["num_frames"] >= 7
+    assert (arguments["num_frames"] - 1) % 8 == 0 and arguments["num_frames"] >= 7
     assert arguments["num_inference_steps"] == 2 and "noise_aug_strength" not in arguments
     frames = generator.generate(request)
     assert frames.shape == (7, 30, 40, 3) and frames.dtype == np.uint8
@@ -143,7 +143,7 @@ def test_three_times_overload_keeps_memory_bounded_and_accounts_for_every_segmen
     async def camera():
         for index in range(segments):
             await asyncio.sleep(period)
-            in_flight.append(index - len(sink.items) - len(queue.dropped))
+            in_flight.append(index - len(sink.items) - queue.dropped.total)
             yield Envelope(np.zeros((8, 8, 3), np.uint8), SegmentTrace(index=index))
 
     started = time.perf_counter()

@@ -674,6 +674,9 @@ def test_a_call_between_the_apps_with_the_tiny_diffusion_pipeline(tmp_path, tiny
         assert call["state"] == "ended" and call["segments_played"] == 2, call
         assert call["last"]["snr_db"] in (-10.0, -12.0)  # the Gilbert-Elliott states
         assert "generate" in call["last"]["stage_ms"]
+        # The rate adapter watched each segment's cost and says what it chose.
+        assert call["generation_setting"] and call["last"]["generation_setting"]
+        assert call["generation_s_per_s"] > 0 and call["generation_changes"] >= 0
     finally:
         receiver.send_signal(signal.SIGTERM)
         receiver.wait(timeout=30)

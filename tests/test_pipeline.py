@@ -134,7 +134,7 @@ def test_drop_oldest_keeps_the_newest_and_records_the_drop():
         for i in range(5):
             await queue.put(Envelope(i, SegmentTrace(index=i)))
         kept = [(await queue.get()).item for _ in range(2)]
-        return kept, [t.index for t in queue.dropped]
+        return kept, [t.index for t in queue.dropped.kept]
 
     kept, dropped = asyncio.run(main())
     assert kept == [3, 4]
@@ -144,3 +144,12 @@ def test_drop_oldest_keeps_the_newest_and_records_the_drop():
 def test_queue_size_must_be_positive():
     with pytest.raises(ValueError):
         BoundedQueue(0)
+
+
+def test_a_bounded_history_counts_every_trace_and_keeps_the_newest():
+    sink = ListSink()
+    result = asyncio.run(run_pipeline(numbers(40), [DropOdd()], sink, history=3))
+    assert sink.items == list(range(0, 40, 2))
+    assert (result.completed_total, result.dropped_total) == (20, 20)
+    assert [t.index for t in result.completed] == [34, 36, 38]
+    assert [t.index for t in result.dropped] == [35, 37, 39]

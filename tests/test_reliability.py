@@ -62,3 +62,17 @@ def test_overload_accounts_for_every_segment():
     assert result["segments_sent"] > 20
     assert result["segments_unaccounted"] == 0
     assert result["fd_growth"] <= 2 and result["longest_stall_ms"] < 1000
+
+
+def test_the_loop_watch_keeps_stalls_in_fixed_memory_with_the_maximum_exact():
+    from mirage_stream.bench.endurance import LoopWatch
+
+    watch = LoopWatch()
+    stalls = [0.001] * 98 + [0.0203, 42.0]  # one 20 ms stall, one beyond the histogram
+    for stall in stalls:
+        watch.add_stall(stall)
+    assert watch.longest_stall_s == 42.0
+    assert watch.stall_counts.sum() == 100
+    assert watch.stall_percentile_s(50) == pytest.approx(0.0015)  # 1 ms, to the bin's edge
+    assert watch.stall_percentile_s(99) == pytest.approx(0.0205)  # the 20 ms stall's bin
+    assert LoopWatch().stall_percentile_s(99) is None

@@ -51,30 +51,48 @@ def _open_fds() -> int | None:
         return None
 
 
+_STALL_BIN_S = 0.0005  # the stall histogram's resolution
+_STALL_BINS = 20_000  # up to 10 s; longer stalls fall in the last bin (the maximum is exact)
+
+
 @dataclass
 class LoopWatch:
-    """The receiver's loop from inside: stalls and resources over time."""
+    """The receiver's loop from inside: stalls and resources over time.
 
-    stalls_s: list[float] = field(default_factory=list)
-    samples: list[dict[str, float | int | None]] = field(default_factory=list)
+    Its own memory stays flat however long it watches: stalls go into a fixed histogram (plus
+    the exact maximum) and resources are sampled once a second as tuples, so the bench does not
+    add to the growth it measures."""
+
+    longest_stall_s: float = 0.0
+    longest_stall_at_s: float = 0.0  # when it ended, seconds since the start
+    stall_counts: np.ndarray = field(default_factory=lambda: np.zeros(_STALL_BINS, np.int64))
+    # (seconds since start, RSS MB, open fds, asyncio tasks)
+    samples: list[tuple[float, float, int | None, int]] = field(default_factory=list)
+
+    def add_stall(self, stall_s: float, at_s: float = 0.0) -> None:
+        if stall_s > self.longest_stall_s:
+            self.longest_stall_s, self.longest_stall_at_s = stall_s, at_s
+        self.stall_counts[min(_STALL_BINS - 1, max(0, int(stall_s / _STALL_BIN_S)))] += 1
+
+    def stall_percentile_s(self, q: float) -> float | None:
+        """The upper edge of the bin holding the q-th percentile stall (within 0.5 ms)."""
+        total = int(self.stall_counts.sum())
+        if total == 0:
+            return None
+        rank = int(np.searchsorted(np.cumsum(self.stall_counts), q / 100 * total))
+        return min(self.longest_stall_s, (rank + 1) * _STALL_BIN_S)
 
     async def run(self, started: float) -> None:
         last_sample = 0.0
         while True:
             before = time.perf_counter()
             await asyncio.sleep(_TICK_S)
-            self.stalls_s.append(time.perf_counter() - before - _TICK_S)
             now = time.perf_counter()
+            self.add_stall(now - before - _TICK_S, now - started)
             if now - last_sample >= 1.0:
                 last_sample = now
-                self.samples.append(
-                    {
-                        "t_s": round(now - started, 1),
-                        "rss_mb": round(_rss_mb(), 1),
-                        "fds": _open_fds(),
-                        "tasks": len(asyncio.all_tasks()),
-                    }
-                )
+                sample = (round(now - started, 1), round(_rss_mb(), 1), _open_fds())
+                self.samples.append((*sample, len(asyncio.all_tasks())))
 
 
 def _send(config: LiveSenderConfig) -> dict[str, Any]:
@@ -144,9 +162,15 @@ def _summary(
     watch: LoopWatch,
     wall_s: float,
 ) -> dict[str, Any]:
-    after = [s for s in watch.samples if float(s["t_s"] or 0) >= config.warm_up_s]
-    after = after or watch.samples
-    first, last = after[0], after[-1]
+    # Memory as the median of a minute of one-second samples, at the start (after warm-up) and
+    # at the end: one sample swings by tens of MB with the frames in flight at that instant,
+    # which is not growth. Fds and tasks compare the first and last samples.
+    after = [s for s in watch.samples if s[0] >= config.warm_up_s] or watch.samples
+    window = [s for s in after if s[0] < after[0][0] + 60.0]
+    tail = [s for s in after if s[0] > after[-1][0] - 60.0]
+    rss_start = round(float(np.median([s[1] for s in window])), 1)
+    rss_end = round(float(np.median([s[1] for s in tail])), 1)
+    (_, _, fds_start, tasks_start), (_, _, fds_end, tasks_end) = after[0], after[-1]
     sent = sum(c["segments_sent"] for c in counts)
     played = sum(s.segments_played for s in calls)
     skipped = sum(s.segments_skipped for s in calls)
@@ -158,7 +182,8 @@ def _summary(
     def p95(values: list[float]) -> float | None:
         return round(float(np.percentile(values, 95)), 3) if values else None
 
-    rss_growth = float(last["rss_mb"] or 0) - float(first["rss_mb"] or 0)
+    rss_growth = rss_end - rss_start
+    stall_p99 = watch.stall_percentile_s(99)
     return {
         "minutes": config.minutes,
         "calls": config.calls,
@@ -172,17 +197,17 @@ def _summary(
         "sender_dropped": sum(c["segments_dropped"] for c in counts),
         # Played, but behind: their first frames were dropped from the playout to catch up.
         "segments_cut_in_playout": sum(s.segments_cut_in_playout for s in calls),
-        "rss_start_mb": first["rss_mb"],
-        "rss_end_mb": last["rss_mb"],
+        "rss_start_mb": rss_start,
+        "rss_end_mb": rss_end,
+        "rss_max_mb": max(s[1] for s in after),
         "rss_growth_mb": round(rss_growth, 1),
-        "rss_growth_pct": round(100 * rss_growth / float(first["rss_mb"] or 1), 2),
-        "fd_growth": (last["fds"] or 0) - (first["fds"] or 0),
-        "tasks_growth": (last["tasks"] or 0) - (first["tasks"] or 0),
+        "rss_growth_pct": round(100 * rss_growth / (rss_start or 1), 2),
+        "fd_growth": (fds_end or 0) - (fds_start or 0),
+        "tasks_growth": tasks_end - tasks_start,
         "sender_peak_rss_mb": round(max(c["peak_rss_mb"] for c in counts), 1),
-        "longest_stall_ms": round(1000 * max(watch.stalls_s, default=0.0), 1),
-        "stall_p99_ms": round(1000 * float(np.percentile(watch.stalls_s, 99)), 1)
-        if watch.stalls_s
-        else None,
+        "longest_stall_ms": round(1000 * watch.longest_stall_s, 1),
+        "longest_stall_at_s": round(watch.longest_stall_at_s, 1),
+        "stall_p99_ms": round(1000 * stall_p99, 1) if stall_p99 is not None else None,
         "g2g_p95_first_minute_s": p95(first_g2g),
         "g2g_p95_last_minute_s": p95(last_g2g),
         "wall_s": round(wall_s, 1),

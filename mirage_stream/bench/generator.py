@@ -4,9 +4,12 @@ generated second, the first call's time, peak memory, parameters.
 ``--model PATH_OR_ID`` loads a diffusers pipeline (``from_pretrained``). ``--architecture NAME
 --random-weights`` builds the full-size architecture from its published configuration with
 random weights, so speed and memory are measured without downloading anything; its frames are
-noise. The text encoder runs once per prompt (the receiver caches its output per distinct
-prompt), so its time is reported apart and the per-segment figure is the denoiser and the VAE.
-On CPU the random text encoder is cut to 2 layers to fit in memory, and the output says so.
+noise. Segments go through the receiver's own diffusion backend (its family's arguments, the
+prompt encoded once and cached, inference mode), one after another as in a call: with a
+``-condition`` architecture each continues from the previous one's last frames. The first
+segment's prompt encoding is reported apart (``text_encoder_s``); the per-segment figure is
+the denoiser and the VAE. On CPU the random text encoder is cut to 2 layers to fit in memory,
+and the output says so.
 """
 
 from __future__ import annotations
@@ -22,9 +25,8 @@ import numpy as np
 
 from mirage_stream.errors import InputError
 
-# LTX-Video's text encoder: T5 v1.1 XXL (encoder only) and the token length LTX uses.
+# LTX-Video's text encoder: T5 v1.1 XXL (encoder only).
 _T5_XXL = {"d_model": 4096, "d_ff": 10240, "num_layers": 24, "num_heads": 64, "d_kv": 64}
-_LTX_TOKENS = 128
 # The tiny LTX used by the tests (here and in tests/conftest.py): every part of the real path.
 TINY_LTX_TRANSFORMER: dict[str, Any] = {
     "in_channels": 8,
@@ -77,12 +79,27 @@ class GeneratorBenchConfig:
             raise InputError("--steps must be in [1, 200], --repeats in [0, 20]")
 
 
-def _ltx(size: str) -> Callable[[Any, Any, bool], tuple[Any, Any, list[str]]]:
-    """A builder of LTX-Video image-to-video: the 2B architecture (the configuration diffusers
-    ships as LTXVideoTransformer3DModel's and AutoencoderKLLTXVideo's defaults, which are
-    LTX-Video 0.9's) or a tiny one for tests."""
+def _word_tokenizer(vocabulary: int) -> Any:
+    """Random weights need no real vocabulary: a word-level tokenizer over a few words, its ids
+    inside the encoder's table (the token count, not the words, sets the cost)."""
+    tokenizers: Any = importlib.import_module("tokenizers")
+    transformers: Any = importlib.import_module("transformers")
+    words = [f"w{i}" for i in range(min(vocabulary, 512) - 3)]
+    vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2} | {word: i + 3 for i, word in enumerate(words)}
+    model = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab, unk_token="<unk>"))
+    model.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
+    return transformers.PreTrainedTokenizerFast(
+        tokenizer_object=model, pad_token="<pad>", eos_token="</s>", unk_token="<unk>"
+    )
 
-    def build(device: Any, dtype: Any, shrink_text: bool) -> tuple[Any, Any, list[str]]:
+
+def _ltx(size: str, pipeline_class: str) -> Callable[[Any, Any, bool], tuple[Any, list[str]]]:
+    """A builder of LTX-Video image-to-video (``pipeline_class``: LTXImageToVideoPipeline or
+    LTXConditionPipeline): the 2B architecture (the configuration diffusers ships as
+    LTXVideoTransformer3DModel's and AutoencoderKLLTXVideo's defaults, which are LTX-Video
+    0.9's) or a tiny one for tests."""
+
+    def build(device: Any, dtype: Any, shrink_text: bool) -> tuple[Any, list[str]]:
         import torch
 
         # diffusers and transformers carry no usable types for mypy: used as Any.
@@ -90,7 +107,7 @@ def _ltx(size: str) -> Callable[[Any, Any, bool], tuple[Any, Any, list[str]]]:
         transformers: Any = importlib.import_module("transformers")
         AutoencoderKLLTXVideo = diffusers.AutoencoderKLLTXVideo
         FlowMatchEulerDiscreteScheduler = diffusers.FlowMatchEulerDiscreteScheduler
-        LTXImageToVideoPipeline = diffusers.LTXImageToVideoPipeline
+        Pipeline = getattr(diffusers, pipeline_class)
         LTXVideoTransformer3DModel = diffusers.LTXVideoTransformer3DModel
         T5Config, T5EncoderModel = transformers.T5Config, transformers.T5EncoderModel
 
@@ -108,29 +125,36 @@ def _ltx(size: str) -> Callable[[Any, Any, bool], tuple[Any, Any, list[str]]]:
                 vae = AutoencoderKLLTXVideo(**TINY_LTX_VAE)
                 text = {"d_model": 32, "d_ff": 37, "num_layers": 2, "num_heads": 4, "d_kv": 8}
             encoder = T5EncoderModel(T5Config(vocab_size=32128, **text))
-        # LTX-Video 0.9's scheduler (no terminal shift: with one step it gives NaN).
-        scheduler = FlowMatchEulerDiscreteScheduler(
-            use_dynamic_shifting=True,
-            base_shift=0.95,
-            max_shift=2.05,
-            base_image_seq_len=1024,
-            max_image_seq_len=4096,
-        )
-        pipeline = LTXImageToVideoPipeline(
+        # LTX-Video 0.9's scheduler (no terminal shift: with one step it gives NaN); the
+        # condition pipeline (0.9.5 on) sets its own timesteps, without dynamic shifting.
+        if pipeline_class == "LTXConditionPipeline":
+            scheduler = FlowMatchEulerDiscreteScheduler()
+        else:
+            scheduler = FlowMatchEulerDiscreteScheduler(
+                use_dynamic_shifting=True,
+                base_shift=0.95,
+                max_shift=2.05,
+                base_image_seq_len=1024,
+                max_image_seq_len=4096,
+            )
+        pipeline = Pipeline(
             scheduler=scheduler,
             vae=vae,
-            text_encoder=None,
-            tokenizer=None,
-            transformer=transformer if dtype == torch.float32 else transformer.to(dtype),
+            text_encoder=encoder,
+            tokenizer=_word_tokenizer(32128),
+            transformer=transformer,
         )
-        if dtype != torch.float32:
-            pipeline.vae.to(dtype)
-        return pipeline, encoder.to(dtype), notes
+        return pipeline.to(dtype=dtype), notes
 
     return build
 
 
-ARCHITECTURES = {"ltx-2b": _ltx("2b"), "ltx-tiny": _ltx("tiny")}
+ARCHITECTURES = {
+    "ltx-2b": _ltx("2b", "LTXImageToVideoPipeline"),
+    "ltx-2b-condition": _ltx("2b", "LTXConditionPipeline"),
+    "ltx-tiny": _ltx("tiny", "LTXImageToVideoPipeline"),
+    "ltx-tiny-condition": _ltx("tiny", "LTXConditionPipeline"),
+}
 
 
 def _peak_mb(device: Any) -> float:
@@ -141,9 +165,34 @@ def _peak_mb(device: Any) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _segment_request(config: GeneratorBenchConfig, index: int, tail: tuple[Any, ...]) -> Any:
+    from mirage_stream.receiver.generators import GenerationRequest, GeneratorConfig
+    from mirage_stream.receiver.profile import ReceiverProfile, build_prompt
+    from mirage_stream.types import SceneFacts
+
+    keyframe = np.random.default_rng(index).integers(0, 256, (config.height, config.width, 3))
+    return GenerationRequest(
+        keyframes=((0, keyframe.astype(np.uint8)),),
+        facts=SceneFacts(),
+        prompt=build_prompt("w1 w2 w3 w4 w5 w6 w7 w8", ReceiverProfile()),
+        config=GeneratorConfig(
+            num_frames=config.frames,
+            fps=config.fps,
+            width=config.width,
+            height=config.height,
+            steps=config.steps,
+            guidance=1.0,  # as distilled models run
+            seed=index,
+        ),
+        tail=tail,
+    )
+
+
 def bench_generator(config: GeneratorBenchConfig) -> dict[str, Any]:
     import torch
-    from PIL import Image
+
+    from mirage_stream.receiver.diffusion import DiffusersVideoGenerator, DiffusionOptions
+    from mirage_stream.receiver.generators import TAIL_FRAMES
 
     cuda = torch.cuda.is_available() and config.device in ("auto", "cuda")
     device = torch.device("cuda" if cuda else "cpu")
@@ -151,7 +200,7 @@ def bench_generator(config: GeneratorBenchConfig) -> dict[str, Any]:
     torch.manual_seed(0)
     started = time.perf_counter()
     if config.architecture is not None:
-        pipeline, encoder, notes = ARCHITECTURES[config.architecture](device, dtype, not cuda)
+        pipeline, notes = ARCHITECTURES[config.architecture](device, dtype, not cuda)
         notes.insert(0, "random weights: the frames are meaningless, the costs are real")
     else:
         from mirage_stream.hub import load_error, model_source
@@ -166,49 +215,38 @@ def bench_generator(config: GeneratorBenchConfig) -> dict[str, Any]:
             )
         except (OSError, ValueError) as error:
             raise load_error("--model", config.model, "a diffusers pipeline", error) from None
-        encoder, notes = pipeline.text_encoder, []
-        pipeline.text_encoder = None
+        notes = []
     pipeline.to(device)
     pipeline.set_progress_bar_config(disable=True)
     build_s = time.perf_counter() - started
     params = sum(p.numel() for p in pipeline.transformer.parameters())
-    with torch.inference_mode():
+    generator = DiffusersVideoGenerator(
+        pipeline, device=str(device), options=DiffusionOptions(distilled=False)
+    )
+    began = time.perf_counter()
+    generator.arguments(generator.plan(_segment_request(config, 0, ())))  # encodes the prompt
+    text_s = time.perf_counter() - began
+    # The prompt's embedding is cached: the encoder leaves the GPU and the peak below is
+    # generation's own.
+    pipeline.text_encoder.to("cpu")
+    if cuda:
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats(device)
+    seconds, tail = [], ()
+    for index in range(1 + config.repeats):
         began = time.perf_counter()
-        tokens = torch.randint(0, 32128, (1, _LTX_TOKENS), device=device)
-        embeds = encoder.to(device)(tokens).last_hidden_state.to(dtype)
-        mask = torch.ones(1, _LTX_TOKENS, device=device, dtype=torch.long)
-        text_s = time.perf_counter() - began
-        # The receiver keeps each distinct prompt's embedding: the encoder leaves the GPU, and
-        # the peak below is generation's own.
-        encoder.to("cpu")
+        frames = generator.generate(_segment_request(config, index, tail))
         if cuda:
-            torch.cuda.empty_cache()
-            torch.cuda.reset_peak_memory_stats(device)
-        image = Image.fromarray(
-            np.random.default_rng(0).integers(0, 256, (config.height, config.width, 3), np.uint8)
-        )
-        seconds = []
-        for _ in range(1 + config.repeats):
-            began = time.perf_counter()
-            pipeline(
-                image=image,
-                prompt_embeds=embeds,
-                prompt_attention_mask=mask,
-                width=config.width,
-                height=config.height,
-                num_frames=config.frames,
-                frame_rate=config.fps,
-                num_inference_steps=config.steps,
-                guidance_scale=1.0,
-                output_type="np",
-            )
-            if cuda:
-                torch.cuda.synchronize(device)
-            seconds.append(time.perf_counter() - began)
+            torch.cuda.synchronize(device)
+        seconds.append(time.perf_counter() - began)
+        tail = tuple(frames[-TAIL_FRAMES:])
     generated_s = config.frames / config.fps
     timed = seconds[1:] or seconds
     return {
         "model": config.model or config.architecture,
+        "pipeline": type(pipeline).__name__,
+        "family": generator.family.name,
+        "continues": generator.family.continues,
         "device": torch.cuda.get_device_name(device) if cuda else "cpu",
         "dtype": str(dtype).removeprefix("torch."),
         "params": params,

@@ -95,6 +95,18 @@ async def _bench(config: LiveBenchConfig) -> dict[str, Any]:
         "cpu_per_call": round(cpu_s / (config.seconds * config.calls), 3),
         "wall_s": round(wall_s, 2),
         "held_real_time": played == sent and p95 is not None and p95 <= segment_s + 0.5,
+        # A diffusion generator's rate adapter (null otherwise): each call's setting at the end,
+        # its newest cost in s per generated s, and how often it changed.
+        "generation": [
+            {
+                "setting": stats.generation_setting,
+                "s_per_generated_s": stats.generation_s_per_s,
+                "changes": stats.generation_changes,
+            }
+            for stats in calls
+            if stats.generation_setting is not None
+        ]
+        or None,
     }
 
 

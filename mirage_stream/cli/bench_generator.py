@@ -22,7 +22,12 @@ def register(benches: Subcommands) -> None:
     )
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--model", default=None, help="a diffusers pipeline: folder or hub id")
-    group.add_argument("--architecture", default=None, help="ltx-2b or ltx-tiny (tests)")
+    group.add_argument(
+        "--architecture",
+        default=None,
+        help="ltx-2b (image-to-video), ltx-2b-condition (each segment continues the last), "
+        "ltx-tiny, ltx-tiny-condition (tests)",
+    )
     parser.add_argument("--random-weights", action="store_true", help="with --architecture")
     parser.add_argument("--width", type=int, default=768, help="default 768")
     parser.add_argument("--height", type=int, default=512, help="default 512")

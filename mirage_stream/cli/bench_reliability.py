@@ -33,7 +33,8 @@ def register(benches: Subcommands) -> None:
         help="a sender --factor times faster than real time into one receiver, for minutes",
         description="One receiver server in this process, one sender in a worker process "
         "sending --input paced --factor times faster than real time (the receiver generates "
-        "and plays at real time) for --minutes. Prints rss_growth_mb (after a 30 s warm-up), "
+        "and plays at real time) for --minutes. Prints rss_growth_mb (the median RSS of the "
+        "last minute against that of the first minute after a 30 s warm-up), "
         "longest_stall_ms (the receiver's event loop, measured from inside it), "
         "segments_sent / played / skipped / lost and segments_unaccounted (must be 0).",
     )
@@ -47,8 +48,9 @@ def register(benches: Subcommands) -> None:
         "soak",
         help="live calls at real time for a long time: memory, descriptors, tasks, latency",
         description="--calls live calls (senders in worker processes, at -10 dB) into one "
-        "receiver in this process for --minutes. Prints rss_growth_pct, fd_growth, "
-        "tasks_growth (last sample against the first after a 30 s warm-up), segments_lost, "
+        "receiver in this process for --minutes. Prints rss_growth_pct (the median RSS of the "
+        "last minute against that of the first minute after a 30 s warm-up), fd_growth, "
+        "tasks_growth (last sample against the first after the warm-up), segments_lost, "
         "segments_unaccounted, g2g p95 in the first and the last minute, longest_stall_ms.",
     )
     soak.add_argument("--minutes", type=float, default=30.0, help="default 30")

@@ -31,7 +31,7 @@ from mirage_stream.live.messages import (
 )
 from mirage_stream.live.stats import CallStats
 from mirage_stream.live.video import FrameFeed
-from mirage_stream.pipeline import Envelope, SegmentTrace, run_pipeline
+from mirage_stream.pipeline import LIVE_TRACE_HISTORY, Envelope, SegmentTrace, run_pipeline
 from mirage_stream.receiver.config import ReceiverConfig
 from mirage_stream.receiver.generators import Generator
 from mirage_stream.types import FrameArray, GeneratedSegment, LinkReport
@@ -202,7 +202,9 @@ class LiveCall:
                 self.config, self._feedback, live=True, generator=self.generator
             )
             self._chain = chain
-            result = await run_pipeline(self._envelopes(), chain.steps(), _CallSink(self))
+            result = await run_pipeline(
+                self._envelopes(), chain.steps(), _CallSink(self), history=LIVE_TRACE_HISTORY
+            )
         except Exception as error:
             log.error("call %d failed: %s", self.number, error, exc_info=error)
             self.stats.state = "failed"
@@ -210,7 +212,7 @@ class LiveCall:
             await self.pc.close()  # the server ends the call on the state change
             return
         queue = chain.generation_queue
-        self._skipped_before_generation += len(result.dropped) - len(queue.dropped)
+        self._skipped_before_generation += result.dropped_total - queue.dropped.total
         self.refresh()
         self.stats.captions_intact = chain.decode.captions_intact
 
@@ -231,7 +233,7 @@ class LiveCall:
         if self._chain is None:
             return
         queue, stats = self._chain.generation_queue, self.stats
-        skipped = self._skipped_before_generation + len(queue.dropped)
+        skipped = self._skipped_before_generation + queue.dropped.total
         if skipped > stats.segments_skipped:
             self._behind_until = time.monotonic() + BEHIND_HOLD_S
         stats.segments_skipped = skipped
@@ -249,6 +251,12 @@ class LiveCall:
         stats.segments_cut_in_playout = self.feed.segments_cut
         if self._chain is not None:
             stats.captions_intact = self._chain.decode.captions_intact
+            adapter = self._chain.generate.rate_adapter
+            if adapter is not None:
+                stats.generation_setting = adapter.setting.describe()
+                cost = adapter.last_cost
+                stats.generation_s_per_s = round(cost, 3) if cost is not None else None
+                stats.generation_changes = adapter.change_count
         self.refresh()
         stats.raw_bytes += segment.frames.nbytes
         captured = trace.captured_at
@@ -272,6 +280,7 @@ class LiveCall:
             "caption": trace.caption or "",  # as received
             "prompt": trace.prompt or "",  # after personalisation
             "notes": list(trace.receiver_notes),
+            "generation_setting": trace.generation_setting,
         }
 
     def shown_on_page(self, mark: int, shown_at: float) -> float | None:

@@ -34,7 +34,13 @@ from mirage_stream.live.messages import (
     encode_message,
     split_payload,
 )
-from mirage_stream.pipeline import DropPolicy, Envelope, SegmentTrace, run_pipeline
+from mirage_stream.pipeline import (
+    LIVE_TRACE_HISTORY,
+    DropPolicy,
+    Envelope,
+    SegmentTrace,
+    run_pipeline,
+)
 from mirage_stream.player import PlaybackClock
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sources.config import InputConfig
@@ -275,13 +281,17 @@ async def send_segments(
     # Live capture does not wait: a sender that falls behind drops its oldest waiting segment
     # (counted in segments_dropped) rather than send ever staler video.
     result = await run_pipeline(
-        segments, chain.steps(), _UplinkSink(uplink, on_sent), policy=DropPolicy.DROP_OLDEST
+        segments,
+        chain.steps(),
+        _UplinkSink(uplink, on_sent),
+        policy=DropPolicy.DROP_OLDEST,
+        history=LIVE_TRACE_HISTORY,
     )
     return {
         "call": uplink.call,
         "segments_sent": uplink.counts.segments_sent,
         "segments_unsent": uplink.counts.segments_unsent,
-        "segments_dropped": len(result.dropped),
+        "segments_dropped": result.dropped_total,
         "reconnects": uplink.counts.reconnects,
     }
 

@@ -27,6 +27,7 @@ from aiortc import RTCDataChannel, RTCPeerConnection
 
 from mirage_stream.errors import InputError
 from mirage_stream.live.call import LiveCall
+from mirage_stream.live.memory import return_freed_frames_to_the_os
 from mirage_stream.live.signaling import (
     MAX_SDP_CHARS,
     BodyError,
@@ -41,7 +42,7 @@ from mirage_stream.live.signaling import (
 )
 from mirage_stream.live.stats import CallStats, server_state
 from mirage_stream.live.video import FeedTrack, FrameFeed, encode_jpeg
-from mirage_stream.receiver.backends import build_generator
+from mirage_stream.receiver.backends import build_generator, warm_up
 from mirage_stream.receiver.config import ReceiverConfig
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,9 @@ class ReceiverServer:
         # One generator for every call: a diffusion model is loaded once, at start-up, where a
         # bad model path fails before anyone connects.
         self.generator = build_generator(receiver)
+        warmed_s = warm_up(self.generator, receiver)
+        if warmed_s is not None:
+            log.info("generator warmed up in %.1f s", warmed_s)
         self.idle_feed = FrameFeed(receiver.width, receiver.height)
         self.calls: dict[int, LiveCall] = {}
         self.ended: list[CallStats] = []
@@ -235,6 +239,7 @@ async def serve(
 ) -> tuple[ReceiverServer, web.AppRunner, int]:
     """Start the server; returns it, its runner (``await runner.cleanup()`` to stop) and the
     port it listens on (useful with port 0)."""
+    return_freed_frames_to_the_os()  # a server runs for hours: its memory must stay flat
     server = ReceiverServer(config)
     runner = web.AppRunner(server.app(extra_routes, on_shutdown))
     await runner.setup()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,15 +25,21 @@ class CallStats:
     captions_intact: int = 0  # payloads decoded with the caption's CRC holding
     payload_bytes: int = 0
     raw_bytes: int = 0
-    glass_to_glass_s: list[float] = field(default_factory=list)
+    # Packed doubles, one per segment: 8 bytes each, so a call of a day holds a third of a MB.
+    glass_to_glass_s: array[float] = field(default_factory=lambda: array("d"))
     last: dict[str, Any] = field(default_factory=dict)  # the newest segment, as shown
     generation_queue_depth: int = 0  # now
     generation_queue_max: int = 0  # the deepest it has been
     behind: bool = False  # the generation queue is full, or skipped a segment lately
     last_received_at: float | None = None  # wall clock of the newest segment message
     # Measured in the playback page: the sender's capture -> the segment's first frame shown.
-    page_g2g_s: list[float] = field(default_factory=list)
+    page_g2g_s: array[float] = field(default_factory=lambda: array("d"))
     page_first_shown_at: float | None = None
+    # The generation rate adapter (live diffusion): its setting now, the newest segment's cost
+    # in seconds per generated second, and how often it changed.
+    generation_setting: str | None = None
+    generation_s_per_s: float | None = None
+    generation_changes: int = 0
 
     def as_json(self) -> dict[str, Any]:
         g2g = sorted(self.glass_to_glass_s)
@@ -60,7 +67,10 @@ class CallStats:
             "silent_s": round(time.time() - self.last_received_at, 1)
             if self.last_received_at is not None
             else None,
-            "page_g2g_s": self.page_g2g_s[-64:],
+            "page_g2g_s": self.page_g2g_s[-64:].tolist(),
+            "generation_setting": self.generation_setting,
+            "generation_s_per_s": self.generation_s_per_s,
+            "generation_changes": self.generation_changes,
             "last": self.last,
         }
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from mirage_stream.errors import InputError
-from mirage_stream.receiver.generators import Generator, KeyframeMotionGenerator
+from mirage_stream.receiver.generators import Generator, GeneratorConfig, KeyframeMotionGenerator
 from mirage_stream.registry import Registry
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ def _diffusion(config: ReceiverConfig) -> Generator:
     from mirage_stream.receiver.diffusion import DiffusersVideoGenerator
 
     return DiffusersVideoGenerator.from_pretrained(
-        config.diffusion_model, allow_download=config.allow_download
+        config.diffusion_model, allow_download=config.allow_download, options=config.diffusion
     )
 
 
@@ -38,3 +38,23 @@ GENERATORS.add(
 
 def build_generator(config: ReceiverConfig) -> Generator:
     return GENERATORS.factory(config.generator)(config)
+
+
+def warm_up(generator: Generator, config: ReceiverConfig, seconds: float = 2.0) -> float | None:
+    """One generation of a typical segment at the receiver's size before the first call, for
+    generators that need one (a diffusion model's first call chooses kernels and reserves
+    memory: seconds a first segment would otherwise be late); returns its seconds."""
+    method = getattr(generator, "warm_up", None)
+    if method is None:
+        return None
+    fps = 25.0
+    segment = GeneratorConfig(
+        num_frames=round(seconds * fps),
+        fps=fps,
+        width=config.width,
+        height=config.height,
+        steps=config.steps,
+        guidance=config.guidance,
+    )
+    spent: float = method(segment)
+    return spent

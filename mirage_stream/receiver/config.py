@@ -9,6 +9,7 @@ from pathlib import Path
 from mirage_stream.errors import InputError
 from mirage_stream.options import add_seed_argument, add_size_arguments
 from mirage_stream.receiver.backends import GENERATORS
+from mirage_stream.receiver.diffusion import DiffusionOptions
 from mirage_stream.receiver.generators import GeneratorConfig
 from mirage_stream.receiver.profile import ReceiverProfile, load_profile
 from mirage_stream.receiver.receiver import DAMAGED_KEYFRAME_POLICIES
@@ -31,6 +32,8 @@ class ReceiverConfig:
     damaged_keyframes: str = "best-effort"  # or last-good
     generation_queue: int = 2
     seed: int = 0
+    diffusion: DiffusionOptions = field(default_factory=DiffusionOptions)
+    rate_adapter: bool = True  # live: lower a diffusion model's steps and size to keep up
 
     def __post_init__(self) -> None:
         # Even sizes: generated video is encoded as yuv420p.
@@ -115,6 +118,36 @@ class ReceiverConfig:
         )
         add_size_arguments(parser)
         add_seed_argument(parser)
+        speed = parser.add_argument_group("diffusion speed and memory (--generator diffusion)")
+        speed.add_argument(
+            "--cpu-offload",
+            action="store_true",
+            help="model CPU offload: each part on the GPU only while it runs (less memory)",
+        )
+        speed.add_argument(
+            "--text-encoder-on-cpu",
+            action="store_true",
+            help="keep the text encoder on the CPU (each distinct prompt is encoded once)",
+        )
+        speed.add_argument("--vae-tiling", action="store_true", help="decode in tiles")
+        speed.add_argument("--vae-slicing", action="store_true", help="decode frame by frame")
+        speed.add_argument(
+            "--distilled",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="the model is a distilled checkpoint: its family's steps and no guidance, "
+            "whatever --steps and --guidance say (default: when its name says 'distill')",
+        )
+        speed.add_argument(
+            "--no-continuity",
+            action="store_true",
+            help="do not continue each segment from the previous one's last frames",
+        )
+        speed.add_argument(
+            "--no-rate-adapter",
+            action="store_true",
+            help="live: keep steps and size fixed even when generation falls behind",
+        )
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ReceiverConfig:
@@ -132,4 +165,13 @@ class ReceiverConfig:
             damaged_keyframes=args.damaged_keyframes,
             generation_queue=args.generation_queue,
             seed=args.seed,
+            diffusion=DiffusionOptions(
+                cpu_offload=args.cpu_offload,
+                text_encoder_on_cpu=args.text_encoder_on_cpu,
+                vae_tiling=args.vae_tiling,
+                vae_slicing=args.vae_slicing,
+                distilled=args.distilled,
+                continuity=not args.no_continuity,
+            ),
+            rate_adapter=not args.no_rate_adapter,
         )

@@ -1,20 +1,25 @@
 """Diffusion backend (eq. 18-19): a diffusers image-to-video pipeline conditioned on the decoded
-keyframe and the personalised prompt.
+keyframes, the previous segment's tail and the personalised prompt.
 
-Any diffusers image-to-video pipeline whose ``__call__`` takes ``image`` works (LTX-Video,
-CogVideoX image-to-video, Stable Video Diffusion, ...): theta_g is mapped onto the arguments the
-pipeline accepts (see ``_arguments``), sizes are rounded up to what its VAE and transformer
-need, and the frames it makes are resized and resampled in time to the requested F, fps and
-size. Loaded from a local folder or a cached hub id; device and dtype chosen automatically
-(CUDA with bfloat16 when present, else CPU float32); model CPU offload on request.
+The pipeline's family (``families.py``) maps theta_g onto its call: frame counts and sizes
+rounded to what it takes, keyframes at their frame indices where it takes conditions, the
+previous segment's last frames continued where it can continue a video (the segment starts where
+the last one ended), steps and guidance as distilled checkpoints expect. The model's frames are
+resampled in time and resized to the requested F, fps and size.
+
+Speed: bf16 on CUDA; each distinct prompt is encoded once (a small cache of its embeddings),
+its text encoder optionally kept on the CPU; VAE tiling / slicing and model CPU offload on
+request; inference without autograd; ``warm_up`` runs one small generation so the first segment
+is not late.
 """
 
 from __future__ import annotations
 
 import inspect
-import math
 import threading
-from dataclasses import dataclass, field
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import cv2
@@ -23,35 +28,74 @@ import numpy.typing as npt
 
 from mirage_stream.errors import InputError
 from mirage_stream.hub import load_error, model_source
-from mirage_stream.receiver.generators import GenerationRequest
-from mirage_stream.receiver.profile import IdentityMode
+from mirage_stream.receiver.families import ModelPlan, PipelineFamily, family_of
+from mirage_stream.receiver.generators import TAIL_FRAMES, GenerationRequest, GeneratorConfig
+from mirage_stream.receiver.profile import IdentityMode, ReceiverProfile, build_prompt
 from mirage_stream.receiver.style import anonymise_faces
+from mirage_stream.types import SceneFacts
 
-MAX_MODEL_FRAMES = 121  # longer segments are generated shorter and held in time
+PROMPT_CACHE = 16  # distinct prompts whose embeddings are kept
+# What encode_prompt returns, by family: LTX's come with attention masks.
+_EMBEDDINGS = ("prompt_embeds", "negative_prompt_embeds")
+_MASKED_EMBEDDINGS = (
+    "prompt_embeds",
+    "prompt_attention_mask",
+    "negative_prompt_embeds",
+    "negative_prompt_attention_mask",
+)
 
 
-def _round_up(value: int, multiple: int) -> int:
-    return max(multiple, math.ceil(value / multiple) * multiple)
+@dataclass(frozen=True)
+class DiffusionOptions:
+    """How the diffusion backend runs (none of these changes what it is asked to make)."""
+
+    cpu_offload: bool = False  # model CPU offload: each part on the GPU only while it runs
+    text_encoder_on_cpu: bool = False  # keep the text encoder off the GPU (memory is short)
+    vae_tiling: bool = False
+    vae_slicing: bool = False
+    distilled: bool | None = None  # None: from the model's name ("distill" in it)
+    continuity: bool = True  # continue from the previous segment's tail where the family can
+
+
+def _pil(image: npt.NDArray[np.uint8], width: int, height: int) -> Any:
+    from PIL import Image
+
+    return Image.fromarray(cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA))
 
 
 @dataclass
 class DiffusersVideoGenerator:
     pipeline: Any
     device: str = "cpu"
+    options: DiffusionOptions = field(default_factory=DiffusionOptions)
     name: str = "diffusion"
+    family: PipelineFamily = field(init=False)
     _accepts: frozenset[str] = field(default=frozenset(), init=False)
+    _max_sequence_length: int | None = field(default=None, init=False)  # the call's default
+    _prompts: OrderedDict[tuple[str, str, bool], dict[str, Any]] = field(
+        default_factory=OrderedDict, init=False, repr=False
+    )
     # A live server shares one pipeline among its calls, each generating on its own thread;
     # a pipeline's scheduler keeps per-call state (its timesteps), so one generation at a time.
     _busy: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         parameters = inspect.signature(self.pipeline.__call__).parameters
-        if "image" not in parameters:
+        if "image" not in parameters and "conditions" not in parameters:
             raise InputError(
                 f"--diffusion-model: {type(self.pipeline).__name__} is not an image-to-video "
                 "pipeline (its call takes no image)"
             )
         self._accepts = frozenset(parameters)
+        self.family = family_of(self.pipeline)
+        vae: Any = getattr(self.pipeline, "vae", None)
+        if self.options.vae_tiling and hasattr(vae, "enable_tiling"):
+            vae.enable_tiling()
+        if self.options.vae_slicing and hasattr(vae, "enable_slicing"):
+            vae.enable_slicing()
+        max_length = parameters.get("max_sequence_length")
+        if max_length is not None and isinstance(max_length.default, int):
+            self._max_sequence_length = max_length.default
 
     @classmethod
     def from_pretrained(
@@ -60,11 +104,14 @@ class DiffusersVideoGenerator:
         *,
         allow_download: bool = False,
         device: str | None = None,
-        cpu_offload: bool = False,
+        options: DiffusionOptions | None = None,
     ) -> DiffusersVideoGenerator:
         import torch
         from diffusers import DiffusionPipeline
 
+        options = options or DiffusionOptions()
+        if options.distilled is None:
+            options = replace(options, distilled="distill" in path_or_id.lower())
         source = model_source(path_or_id, "--diffusion-model", allow_download)
         chosen = device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = torch.bfloat16 if chosen.startswith("cuda") else torch.float32
@@ -76,70 +123,129 @@ class DiffusersVideoGenerator:
             raise load_error(
                 "--diffusion-model", path_or_id, "a diffusers pipeline", error
             ) from None
-        if cpu_offload and chosen.startswith("cuda"):
+        if options.cpu_offload and chosen.startswith("cuda"):
             pipeline.enable_model_cpu_offload()
         else:
             pipeline.to(chosen)
+            encoder = getattr(pipeline, "text_encoder", None)
+            if options.text_encoder_on_cpu and encoder is not None:
+                encoder.to("cpu", torch.float32)
         pipeline.set_progress_bar_config(disable=True)
-        return cls(pipeline=pipeline, device=chosen)
+        return cls(pipeline=pipeline, device=chosen, options=options)
 
-    def _spatial_multiple(self) -> int:
-        pipe = self.pipeline
-        ratio: Any = (
-            getattr(pipe, "vae_spatial_compression_ratio", None)
-            or getattr(pipe, "vae_scale_factor_spatial", None)
-            or getattr(pipe, "vae_scale_factor", 8)
+    # --- theta_g -> the family's call ------------------------------------------------------
+
+    def plan(self, request: GenerationRequest) -> ModelPlan:
+        """Sizes, frames, keyframe positions and the continued tail, as the model sees them."""
+        config, family = request.config, self.family
+        width = family.model_side(config.width * config.model_scale)
+        height = family.model_side(config.height * config.model_scale)
+        tail = request.tail[-TAIL_FRAMES:] if family.continues and self.options.continuity else ()
+        # The tail fills model frames [0, T); the new segment follows it, keyframes placed at
+        # their times within it.
+        num_frames = family.model_frames(len(tail) + config.num_frames)
+        new_frames = num_frames - len(tail)
+        keyframes = []
+        for index, image in request.keyframes:
+            position = round(index * (new_frames - 1) / max(1, config.num_frames - 1))
+            conditioning = self._conditioning(image, request, width, height)
+            keyframes.append((len(tail) + position, conditioning))
+        distilled = bool(self.options.distilled)
+        base_steps = family.distilled_steps if distilled else config.steps
+        return ModelPlan(
+            width=width,
+            height=height,
+            num_frames=num_frames,
+            keyframes=tuple(keyframes),
+            tail=tuple(_pil(frame, width, height) for frame in tail),
+            new_from=len(tail),
+            steps=max(1, round(base_steps * config.steps_scale)),
+            guidance=family.distilled_guidance if distilled else config.guidance,
+            request=request,
+            end_frame=family.end_frame(self.pipeline),
         )
-        transformer = getattr(pipe, "transformer", None)
-        patch: Any = getattr(getattr(transformer, "config", None), "patch_size", 1) or 1
-        # Video pipelines also check for multiples of 32 (LTX does, whatever its VAE).
-        return math.lcm(32, int(ratio) * int(patch))
 
-    def _model_frames(self, wanted: int) -> int:
-        """Frame counts the pipeline accepts: 1 + a multiple of its temporal compression."""
-        pipe = self.pipeline
-        found: Any = getattr(pipe, "vae_temporal_compression_ratio", None) or getattr(
-            pipe, "vae_scale_factor_temporal", 1
-        )
-        ratio = int(found)
-        frames = min(wanted, MAX_MODEL_FRAMES)
-        return 1 + _round_up(max(frames - 1, 1), ratio) if ratio > 1 else frames
+    def _conditioning(
+        self, image: npt.NDArray[np.uint8], request: GenerationRequest, width: int, height: int
+    ) -> Any:
+        if request.profile.identity is not IdentityMode.KEEP:
+            image = anonymise_faces(image, request.facts.faces)
+        return _pil(image, width, height)
 
-    def _arguments(self, request: GenerationRequest, image: Any) -> dict[str, Any]:
-        """theta_g -> the pipeline's own arguments, for those it takes."""
+    def arguments(self, plan: ModelPlan) -> dict[str, Any]:
+        """The family's arguments and the shared ones, for those the pipeline takes."""
         import torch
 
-        config, prompt = request.config, request.prompt
-        multiple = self._spatial_multiple()
-        wanted = {
-            "image": image,
-            "prompt": prompt.text,
-            "negative_prompt": prompt.negative,
-            "height": _round_up(config.height, multiple),
-            "width": _round_up(config.width, multiple),
-            "num_frames": self._model_frames(config.num_frames),
-            "frame_rate": config.fps,  # LTX
-            "fps": round(config.fps),  # SVD
-            "num_inference_steps": config.steps,
-            "guidance_scale": config.guidance,
-            # SVD's image conditioning noise: a weaker keyframe (lambda < 1) gets more.
-            "noise_aug_strength": 0.02 + 0.5 * (1.0 - config.keyframe_strength),
+        config, prompt = plan.request.config, plan.request.prompt
+        wanted: dict[str, Any] = {
+            "height": plan.height,
+            "width": plan.width,
+            "num_frames": plan.num_frames,
+            "num_inference_steps": plan.steps,
+            "guidance_scale": plan.guidance,
             "generator": torch.Generator(device="cpu").manual_seed(config.seed),
             "output_type": "np",
         }
+        if self.family.takes_text:
+            wanted |= self._prompt_arguments(prompt.text, prompt.negative, plan.guidance > 1.0)
+        wanted |= self.family.arguments(plan)
         return {key: value for key, value in wanted.items() if key in self._accepts}
 
+    def _prompt_arguments(self, text: str, negative: str | None, guided: bool) -> dict[str, Any]:
+        """The prompt's embeddings, computed once per distinct prompt (eq. 16's output is the
+        same for every segment until the caption or the profile changes)."""
+        encode = getattr(self.pipeline, "encode_prompt", None)
+        if encode is None or "prompt_embeds" not in self._accepts:
+            return {"prompt": text, "negative_prompt": negative}
+        key = (text, negative or "", guided)
+        if key not in self._prompts:
+            self._prompts[key] = self._encode(encode, text, negative, guided)
+            while len(self._prompts) > PROMPT_CACHE:
+                self._prompts.popitem(last=False)
+        self._prompts.move_to_end(key)
+        return {"prompt": None, "negative_prompt": None} | self._prompts[key]
+
+    def _encode(self, encode: Any, text: str, negative: str | None, guided: bool) -> dict[str, Any]:
+        import torch
+
+        encoder = getattr(self.pipeline, "text_encoder", None)
+        on_cpu = self.options.text_encoder_on_cpu and encoder is not None
+        # The call's own token length (encode_prompt's default may differ from it).
+        takes_length = "max_sequence_length" in inspect.signature(encode).parameters
+        extra = {"max_sequence_length": self._max_sequence_length}
+        if not takes_length or self._max_sequence_length is None:
+            extra = {}
+        with torch.inference_mode():
+            found = encode(
+                prompt=text,
+                negative_prompt=negative or "",
+                do_classifier_free_guidance=guided,
+                device=torch.device("cpu") if on_cpu else None,
+                **extra,
+            )
+        names = _MASKED_EMBEDDINGS if len(found) == 4 else _EMBEDDINGS
+        denoiser = getattr(self.pipeline, "transformer", None) or self.pipeline.unet
+        dtype = denoiser.dtype
+        arguments: dict[str, Any] = {}
+        for name, value in zip(names, found, strict=True):
+            if value is None or name not in self._accepts:
+                continue
+            if on_cpu:
+                value = value.to(self.device, dtype if value.is_floating_point() else None)
+            arguments[name] = value
+        return arguments
+
+    # --- generation ------------------------------------------------------------------------
+
     def generate(self, request: GenerationRequest) -> npt.NDArray[np.uint8]:
-        from PIL import Image
+        import torch
 
         config = request.config
-        _, keyframe = request.keyframes[0]
-        if request.profile.identity is not IdentityMode.KEEP:
-            keyframe = anonymise_faces(keyframe, request.facts.faces)
-        arguments = self._arguments(request, Image.fromarray(keyframe))
-        with self._busy:
-            output = self.pipeline(**arguments)
+        with self._busy, torch.inference_mode():
+            plan = self.plan(request)
+            output = self.pipeline(**self.arguments(plan))
         made = np.asarray(output.frames[0], dtype=np.float32)  # (N, h, w, 3) in [0, 1]
+        made = made[plan.new_from :] if plan.new_from < made.shape[0] else made[-1:]
         picks = np.linspace(0, made.shape[0] - 1, num=config.num_frames).round().astype(int)
         frames = np.empty((config.num_frames, config.height, config.width, 3), dtype=np.uint8)
         for t, index in enumerate(picks):
@@ -148,3 +254,17 @@ class DiffusersVideoGenerator:
                 image, (config.width, config.height), interpolation=cv2.INTER_CUBIC
             )
         return frames
+
+    def warm_up(self, config: GeneratorConfig) -> float:
+        """One generation at the configured size (kernels chosen, memory reserved, caches
+        filled), so the first segment of a call is not late; returns its seconds."""
+        start = time.perf_counter()
+        grey = np.full((config.height, config.width, 3), 128, np.uint8)
+        request = GenerationRequest(
+            keyframes=((0, grey),),
+            facts=SceneFacts(),
+            prompt=build_prompt("A still scene.", ReceiverProfile()),
+            config=config,
+        )
+        self.generate(request)
+        return time.perf_counter() - start

@@ -21,6 +21,7 @@ from mirage_stream.receiver.style import treat_keyframe
 from mirage_stream.types import FaceFact, FrameArray, SceneFacts
 
 MAX_FRAMES = 1024
+TAIL_FRAMES = 9  # the previous segment's last frames kept for backends that continue a video
 MAX_SIDE = 2048
 
 
@@ -37,6 +38,10 @@ class GeneratorConfig:
     steps: int = 25
     guidance: float = 3.0
     seed: int = 0
+    # A live call's rate adapter lowers these to hold real time: the share of (width, height)
+    # the model works at (frames are resized to the full size) and of its denoising steps.
+    model_scale: float = 1.0
+    steps_scale: float = 1.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.num_frames <= MAX_FRAMES:
@@ -53,6 +58,9 @@ class GeneratorConfig:
             raise ValueError(f"steps must be in [1, 500], got {self.steps}")
         if not (math.isfinite(self.guidance) and 0 <= self.guidance <= 50):
             raise ValueError(f"guidance must be in [0, 50], got {self.guidance}")
+        for name, scale in (("model_scale", self.model_scale), ("steps_scale", self.steps_scale)):
+            if not (math.isfinite(scale) and 0.1 <= scale <= 1):
+                raise ValueError(f"{name} must be in [0.1, 1], got {scale}")
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,8 @@ class GenerationRequest:
     config: GeneratorConfig
     profile: ReceiverProfile = field(default_factory=ReceiverProfile)
     previous: FrameArray | None = None  # the last frame shown, for a seamless boundary
+    # The previous segment's last frames, oldest first, for backends that continue a video.
+    tail: tuple[FrameArray, ...] = ()
 
 
 class Generator(Protocol):

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -19,8 +20,14 @@ from mirage_stream.errors import PayloadError
 from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.link import Delivery
 from mirage_stream.pipeline import SegmentTrace
-from mirage_stream.receiver.generators import GenerationRequest, Generator, GeneratorConfig
+from mirage_stream.receiver.generators import (
+    TAIL_FRAMES,
+    GenerationRequest,
+    Generator,
+    GeneratorConfig,
+)
 from mirage_stream.receiver.profile import ReceiverProfile, build_prompt
+from mirage_stream.receiver.rate_adapter import GenerationRateAdapter
 from mirage_stream.receiver.regions import paste_region
 from mirage_stream.types import (
     ChannelFeedback,
@@ -210,8 +217,10 @@ class GenerateStage:
     steps: int = 25
     guidance: float = 3.0
     seed: int = 0
+    # Live calls with a diffusion generator: steps and size lowered to hold real time.
+    rate_adapter: GenerationRateAdapter | None = None
     name: str = "generate"
-    _last_frame: FrameArray | None = field(default=None, init=False)
+    _tail: tuple[FrameArray, ...] = field(default=(), init=False)
 
     def render(self, decoded: DecodedSegment, trace: SegmentTrace) -> GeneratedSegment:
         payload = decoded.payload
@@ -227,17 +236,29 @@ class GenerateStage:
             guidance=self.guidance,
             seed=self.seed + payload.segment_index,
         )
+        adapter = self.rate_adapter
+        if adapter is not None:
+            setting = adapter.setting
+            config = replace(
+                config, steps_scale=setting.steps_scale, model_scale=setting.model_scale
+            )
+            trace.generation_setting = setting.describe()
         request = GenerationRequest(
             keyframes=decoded.keyframes,
             facts=payload.facts.trusted(),  # act only on what the sender stated
             prompt=prompt,
             config=config,
             profile=self.profile,
-            previous=self._last_frame,
+            previous=self._tail[-1] if self._tail else None,
+            tail=self._tail,
         )
+        start = time.perf_counter()
         with trace.timed("generate"):
             frames = self.generator.generate(request)
-        self._last_frame = frames[-1]
+        if adapter is not None:
+            duration_s = payload.num_frames / payload.fps
+            adapter.observe(payload.segment_index, time.perf_counter() - start, duration_s)
+        self._tail = tuple(frame.copy() for frame in frames[-TAIL_FRAMES:])  # not the segment
         trace.prompt = prompt.text
         trace.prompt_removed = tuple(prompt.removed)
         return GeneratedSegment(

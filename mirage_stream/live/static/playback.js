@@ -70,6 +70,10 @@ async function poll() {
       ["glass to glass", withUnit(last.glass_to_glass_s, " s")],
       ["sender stages", timings(last.sender_stage_ms)], ["receiver stages", timings(last.stage_ms)],
       ["generation queue (now / max)", call.generation_queue_depth + " / " + call.generation_queue_max],
+      // Only a diffusion generator has a rate adapter: its setting and cost, once known.
+      ...(call.generation_setting ? [["generation (rate adapter)", call.generation_setting + ", "
+        + (withUnit(call.generation_s_per_s, " s per generated s") || "cost not measured yet") + ", "
+        + call.generation_changes + " changes"]] : []),
       ["caption (received)", last.caption], ["prompt (personalised)", last.prompt],
       ["receiver notes", (last.notes || []).join("; ")],
       ...(call.error ? [["error", call.error]] : []),
