@@ -30,6 +30,7 @@ from mirage_stream.sender.captioner import MeasuredFactsCaptioner
 from mirage_stream.types import GeneratedSegment, VideoSegment
 
 RECEIVER_STAGES = ("decode", "prompt", "generate", "sink")
+RTF_STAGES = ("decode", "generate")  # the prompt is built inside the "generate" stage
 STYLES = tuple(preset.value for preset in StylePreset)
 CODECS = ("vq", "ae")
 
@@ -103,7 +104,7 @@ def bench_receiver(config: ReceiverBenchConfig, progress: bool = False) -> dict[
         label_facts = None if config.labels is None else _label_facts(config.labels, pairs)
         video_s = report.totals.video_s
         seconds = _receiver_seconds(report)
-        receiver_s = sum(seconds[name] for name in ("decode", "prompt", "generate"))
+        receiver_s = sum(seconds[name] for name in RTF_STAGES)
         styles = []
         for style in config.styles:
             for codec in config.style_codecs:

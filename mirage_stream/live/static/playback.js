@@ -73,7 +73,7 @@ async function poll() {
       // Only a diffusion generator has a rate adapter: its setting and cost, once known.
       ...(call.generation_setting ? [["generation (rate adapter)", call.generation_setting + ", "
         + (withUnit(call.generation_s_per_s, " s per generated s") || "cost not measured yet") + ", "
-        + call.generation_changes + " changes"]] : []),
+        + call.generation_changes + (call.generation_changes === 1 ? " change" : " changes")]] : []),
       ["caption (received)", last.caption], ["prompt (personalised)", last.prompt],
       ["receiver notes", (last.notes || []).join("; ")],
       ...(call.error ? [["error", call.error]] : []),
