@@ -13,21 +13,9 @@ WORDS = "a an the one two person people talks walks in car street camera is stil
 
 def word_tokenizer() -> Any:
     """A word-level tokenizer over the words our captions use (unknown words map to <unk>)."""
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
+    from mirage_stream.bench.generator import word_tokenizer as over
 
-    words = Tokenizer(models.WordLevel(unk_token="<unk>"))
-    words.pre_tokenizer = pre_tokenizers.Whitespace()
-    words.train_from_iterator(
-        [WORDS], trainers.WordLevelTrainer(special_tokens=["<pad>", "</s>", "<unk>", "<bos>"])
-    )
-    return PreTrainedTokenizerFast(
-        tokenizer_object=words,
-        pad_token="<pad>",
-        eos_token="</s>",
-        unk_token="<unk>",
-        bos_token="<bos>",
-    )
+    return over(WORDS.split())
 
 
 def _t5(width: int = 32) -> Any:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 import resource
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,17 +79,22 @@ class GeneratorBenchConfig:
             raise InputError("--steps must be in [1, 200], --repeats in [0, 20]")
 
 
-def _word_tokenizer(vocabulary: int) -> Any:
-    """Random weights need no real vocabulary: a word-level tokenizer over a few words, its ids
-    inside the encoder's table (the token count, not the words, sets the cost)."""
+def word_tokenizer(words: Sequence[str]) -> Any:
+    """A word-level tokenizer over ``words`` (others map to <unk>), for random-weight text
+    encoders: no real vocabulary is needed, the token count sets the cost. Shared with the
+    tests' tiny pipelines."""
     tokenizers: Any = importlib.import_module("tokenizers")
     transformers: Any = importlib.import_module("transformers")
-    words = [f"w{i}" for i in range(min(vocabulary, 512) - 3)]
-    vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2} | {word: i + 3 for i, word in enumerate(words)}
+    specials = ["<pad>", "</s>", "<unk>", "<bos>"]
+    vocab = {word: i for i, word in enumerate(dict.fromkeys([*specials, *words]))}
     model = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab, unk_token="<unk>"))
     model.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
     return transformers.PreTrainedTokenizerFast(
-        tokenizer_object=model, pad_token="<pad>", eos_token="</s>", unk_token="<unk>"
+        tokenizer_object=model,
+        pad_token="<pad>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        bos_token="<bos>",
     )
 
 
@@ -141,7 +146,7 @@ def _ltx(size: str, pipeline_class: str) -> Callable[[Any, Any, bool], tuple[Any
             scheduler=scheduler,
             vae=vae,
             text_encoder=encoder,
-            tokenizer=_word_tokenizer(32128),
+            tokenizer=word_tokenizer([f"w{i}" for i in range(500)]),
             transformer=transformer,
         )
         return pipeline.to(dtype=dtype), notes

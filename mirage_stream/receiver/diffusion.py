@@ -211,10 +211,9 @@ class DiffusersVideoGenerator:
         encoder = getattr(self.pipeline, "text_encoder", None)
         on_cpu = self.options.text_encoder_on_cpu and encoder is not None
         # The call's own token length (encode_prompt's default may differ from it).
+        length = self._max_sequence_length
         takes_length = "max_sequence_length" in inspect.signature(encode).parameters
-        extra = {"max_sequence_length": self._max_sequence_length}
-        if not takes_length or self._max_sequence_length is None:
-            extra = {}
+        extra = {"max_sequence_length": length} if takes_length and length else {}
         with torch.inference_mode():
             found = encode(
                 prompt=text,
