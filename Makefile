@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench-table1 clean
+.PHONY: demo test test-fast stress lint bench-table1 clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+
+# The whole suite RUNS times beside CPU hogs that leave one core free (a shared machine).
+RUNS ?= 5
+stress: $(STAMP)
+	PYTHON=$(BIN)/python tests/stress.sh $(RUNS)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import faulthandler
+import os
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -11,6 +14,22 @@ import pytest
 
 from mirage_stream.sources import FileSource, SourceConfig, sample_path
 from mirage_stream.types import VideoSegment
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A native crash (a segmentation fault in FFmpeg, OpenCV, torch) prints every thread's
+    Python stack to the terminal, not into a capture file lost with the process."""
+    config.stash[_CRASH_FD] = os.dup(sys.__stderr__.fileno() if sys.__stderr__ else 2)
+    faulthandler.enable(file=config.stash[_CRASH_FD], all_threads=True)
+
+
+_CRASH_FD = pytest.StashKey[int]()
+
+
+@pytest.fixture(autouse=True)
+def _crash_stacks_stay_on(request: pytest.FixtureRequest) -> None:
+    """A library may put its own SIGSEGV handler in place of ours: ours again for each test."""
+    faulthandler.enable(file=request.config.stash[_CRASH_FD], all_threads=True)
 
 
 def textured_image(

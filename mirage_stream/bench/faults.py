@@ -1,8 +1,9 @@
 """``bench faults``: each fault provoked for real, with how long the system took to recover (or
 to stop with a one-line error) and what was lost. Target: every row within 2 s, no hang.
 
-A row: ``fault``, ``outcome`` (what a person sees), ``recovered`` (the system went on, or
-stopped cleanly with a one-line error), ``seconds`` (fault -> recovery or the error), ``lost``.
+A row: ``fault``, ``outcome`` (what a person sees), ``handled`` (the system went on, or
+stopped cleanly with a one-line error), ``recovered`` (handled within 2 s), ``seconds`` (fault ->
+recovery or the error), ``lost``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ def _row(fault: str, outcome: str, seconds: float | None, lost: int | str = 0) -
     return {
         "fault": fault,
         "outcome": outcome,
+        # Went on, or stopped with a one-line error (at whatever speed) ...
+        "handled": seconds is not None,
+        # ... and within LIMIT_S, the target: a figure of the machine as much as of the code.
         "recovered": seconds is not None and seconds <= LIMIT_S,
         "seconds": None if seconds is None else round(seconds, 3),
         "lost": lost,

@@ -47,9 +47,17 @@ class FrameFeed:
     More than ``max_seconds`` scheduled ahead means the receiver is behind: the oldest frames go.
     """
 
-    def __init__(self, width: int, height: int, fps: float = 25.0, max_seconds: float = 4.0):
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        fps: float = 25.0,
+        max_seconds: float = 4.0,
+        clock: Callable[[], float] = time.monotonic,  # show times; tests pass their own
+    ):
         self.width, self.height, self.fps = width, height, fps
         self.max_seconds = max_seconds
+        self._clock = clock
         # (show time, frame, the segment it starts or None)
         self._scheduled: collections.deque[tuple[float, FrameArray, SegmentStart | None]] = (
             collections.deque()
@@ -73,7 +81,7 @@ class FrameFeed:
         dropped and the rest rescheduled from now: the newest segment is never delayed by a
         backlog longer than the bound.
         """
-        now = time.monotonic()
+        now = self._clock()
         self._advance(now)  # with no page watching, nothing else lets shown frames go
         self.fps = fps
         start = max(now, self._end)
@@ -106,7 +114,7 @@ class FrameFeed:
     def next_marked(self) -> tuple[FrameArray, SegmentStart | None]:
         """The frame due now, and the segment whose first frame became due since the last
         call (recorded in ``starts`` with the time it went out)."""
-        started = self._advance(time.monotonic())  # before reading ``last``: it moves it
+        started = self._advance(self._clock())  # before reading ``last``: it moves it
         return self.last, started
 
     def _advance(self, now: float) -> SegmentStart | None:
@@ -130,7 +138,7 @@ class FrameFeed:
 
     @property
     def queued_s(self) -> float:
-        return max(0.0, self._end - time.monotonic())
+        return max(0.0, self._end - self._clock())
 
 
 class FeedTrack(MediaStreamTrack):
@@ -145,11 +153,12 @@ class FeedTrack(MediaStreamTrack):
         self._count = 0
 
     async def recv(self) -> VideoFrame:
+        clock = asyncio.get_running_loop().time  # the loop's monotonic clock (virtual in tests)
         if self._start is None:
-            self._start = time.monotonic()
+            self._start = clock()
         # A fixed output rate; the feed picks the frame due at each tick.
         due = self._start + self._count / _OUTPUT_FPS
-        delay = due - time.monotonic()
+        delay = due - clock()
         if delay > 0:
             await asyncio.sleep(delay)
         image, started = self.feed_of().next_marked()

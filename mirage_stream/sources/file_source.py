@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from mirage_stream.errors import InputError
+from mirage_stream.sources.worker_owned import ClosedError, WorkerOwned
 from mirage_stream.types import DetailFrame, FrameArray, VideoSegment
 
 log = logging.getLogger(__name__)
@@ -104,8 +105,25 @@ def detail_frames(crops: list[FrameArray], working_width: int) -> tuple[DetailFr
     return tuple(detail_frame(index, crops[index]) for index in detail_indices(len(crops)))
 
 
+@dataclass
+class _Decoding:
+    """An open container and the frame generator decoding it: native state that only the
+    thread reading frames may touch (see ``WorkerOwned``)."""
+
+    container: av.container.InputContainer
+    frames: Generator[FrameArray, None, None]
+
+    def close(self) -> None:
+        self.frames.close()  # leaves PyAV's decode loop before its container goes
+        self.container.close()
+
+
 class FileSource:
-    """Frames of one video file at the working resolution, segment by segment."""
+    """Frames of one video file at the working resolution, segment by segment.
+
+    Frames are read on whichever thread calls (``segments`` uses worker threads); ``close`` may
+    come from any thread at any time and frees the container only once no read is in progress.
+    """
 
     def __init__(
         self,
@@ -124,7 +142,6 @@ class FileSource:
         if not container.streams.video:
             container.close()
             raise InputError(f"{path} has no video stream")
-        self._container = container
         stream = container.streams.video[0]
         rate = stream.average_rate or stream.guessed_rate
         if rate is None or float(rate) <= 0:
@@ -134,7 +151,7 @@ class FileSource:
             self.fps = float(rate)
         self.source_size = (stream.codec_context.width, stream.codec_context.height)
         stream.thread_type = "AUTO"
-        self._frames = self._decode()
+        self._decoding = WorkerOwned(_Decoding(container, self._decode(container)), _Decoding.close)
 
     @classmethod
     def camera(
@@ -162,13 +179,13 @@ class FileSource:
                 ) from None
             raise
 
-    def _decode(self) -> Iterator[FrameArray]:
+    def _decode(self, container: av.container.InputContainer) -> Generator[FrameArray, None, None]:
         limit = (
             None if self.config.max_seconds is None else round(self.config.max_seconds * self.fps)
         )
         produced = 0
         try:
-            for frame in self._container.decode(video=0):
+            for frame in container.decode(video=0):
                 if limit is not None and produced >= limit:
                     return
                 rgb = np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
@@ -179,11 +196,16 @@ class FileSource:
             log.warning("%s: decoding stopped after %d frames (%s)", self.path, produced, error)
 
     def _read_crops(self, count: int) -> list[FrameArray]:
+        """Up to ``count`` next frames, cropped; none once the source is closed."""
         crops: list[FrameArray] = []
-        for crop in self._frames:
-            crops.append(crop)
-            if len(crops) == count:
-                break
+        try:
+            with self._decoding.use() as decoding:
+                for crop in decoding.frames:
+                    crops.append(crop)
+                    if len(crops) == count:
+                        break
+        except ClosedError:
+            return []
         return crops
 
     def _fit(self, crop: FrameArray) -> FrameArray:
@@ -197,7 +219,8 @@ class FileSource:
         return detail_frames(crops, self.config.width)
 
     def close(self) -> None:
-        self._container.close()
+        """Free the container: now, or when the read in progress on another thread ends."""
+        self._decoding.close()
 
     def _frames_per_segment(self, segment_s: float) -> int:
         if not segment_s > 0:
@@ -207,7 +230,7 @@ class FileSource:
     def _next_segment(self, index: int, frames_per_segment: int) -> VideoSegment | None:
         crops = self._read_crops(frames_per_segment)
         if not crops:
-            if index == 0:
+            if index == 0 and not self._decoding.closed:
                 raise InputError(f"{self.path} holds no decodable video frames")
             return None
         return VideoSegment(
