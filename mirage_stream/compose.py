@@ -76,12 +76,12 @@ def build_receiver_chain(
     generator: Generator | None = None,
 ) -> ReceiverChain:
     """Decode, the generation queue and generate. ``live``: the queue drops its oldest segment
-    when generation falls behind (a file run waits instead), and a diffusion generator's steps
-    and size follow the rate adapter. ``generator``: one already loaded (a server shares one
-    model among its calls); else built from the config."""
+    when generation falls behind (a file run waits instead), and a generator that adapts its
+    rate (diffusion) has its steps and size set by the rate adapter. ``generator``: one
+    already loaded (a server shares one model among its calls); else built from the config."""
     generator = generator or build_generator(config)
     adapter = None
-    if live and config.rate_adapter and generator.name == "diffusion":
+    if live and config.rate_adapter and generator.adapts_rate:
         adapter = GenerationRateAdapter()
     return ReceiverChain(
         decode=DecodeStage(

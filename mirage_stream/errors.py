@@ -15,3 +15,13 @@ class PayloadError(MirageError, ValueError):
 
 class OutputError(MirageError, OSError):
     """Results cannot be written where they were asked for (read-only folder, disk full)."""
+
+
+class FieldValueError(ValueError):
+    """A setting's value is out of its range; ``field`` names the setting (a dataclass field),
+    so a config can report it as the flag that set it."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field} {problem}")
+        self.field = field
+        self.problem = problem

@@ -605,9 +605,13 @@ def test_sender_app_builds_every_snr_process(process, tmp_path):
 def test_a_failing_call_is_shown_as_failed_and_the_server_serves_the_next():
     class Broken:
         name = "broken"
+        adapts_rate = False
 
         def generate(self, request):
             raise RuntimeError("generator out of memory")
+
+        def warm_up(self, config):
+            return None
 
     async def call(port):
         config = LiveSenderConfig(

@@ -131,7 +131,9 @@ def test_privacy_removes_identity_words():
 
 def test_sender_builds_a_payload_and_times_its_steps():
     segment = panning_segment(1, 0)
-    sender = SenderStage(MeasuredFactsCaptioner(), ScoredKeyframeSelector(), SenderSettings())
+    sender = SenderStage(
+        MeasuredFactsCaptioner(), ScoredKeyframeSelector(), SenderSettings("vq", max_keyframes=1)
+    )
     trace = SegmentTrace(index=0)
     payload = sender.describe(segment, trace)
     assert payload is not None and payload.num_frames == segment.num_frames and payload.caption
@@ -143,7 +145,9 @@ def test_sender_builds_a_payload_and_times_its_steps():
 def test_empty_segment_is_dropped_with_a_reason():
     empty = VideoSegment(index=0, frames=np.zeros((0, 240, 320, 3), np.uint8), fps=25.0, t0=0.0)
     trace = SegmentTrace(index=0)
-    sender = SenderStage(MeasuredFactsCaptioner(), ScoredKeyframeSelector())
+    sender = SenderStage(
+        MeasuredFactsCaptioner(), ScoredKeyframeSelector(), SenderSettings("vq", max_keyframes=1)
+    )
     assert sender.describe(empty, trace) is None
     assert trace.dropped == "segment holds no frames"
 

@@ -110,9 +110,13 @@ class _Broken:
     """A generator that raises, as a model running out of memory would."""
 
     name = "broken"
+    adapts_rate = False
 
     def generate(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("generator failed (provoked)")
+
+    def warm_up(self, config: Any) -> None:
+        return None
 
 
 async def generator_raises() -> dict[str, Any]:

@@ -156,7 +156,9 @@ def table1(config: Table1Config) -> dict[str, Any]:
     for setting in codec_settings(config.codecs):
         codec = make_codec(setting)
         sender = SenderStage(
-            _FixedCaption(caption), ScoredKeyframeSelector(), SenderSettings(codec=setting)
+            _FixedCaption(caption),
+            ScoredKeyframeSelector(),
+            SenderSettings(codec=setting, max_keyframes=1),  # the paper's one keyframe
         )
         payload = sender.describe(clip, SegmentTrace(index=0))
         assert payload is not None  # the clip has frames

@@ -36,9 +36,8 @@ def register(commands: Subcommands) -> None:
 
 def backends() -> dict[str, dict[str, str]]:
     """Every backend family and what each name does: what the flags accept."""
-    from channel_sim import BER_MODELS
     from mirage_stream.codecs import describe_codecs
-    from mirage_stream.link.config import SNR_PROCESSES
+    from mirage_stream.link.config import BER_MODEL_CHOICES, SNR_PROCESSES
     from mirage_stream.receiver.backends import GENERATORS
     from mirage_stream.sender.captioners import CAPTIONERS
 
@@ -47,10 +46,7 @@ def backends() -> dict[str, dict[str, str]]:
         "captioner": CAPTIONERS.summaries(),
         "generator": GENERATORS.summaries(),
         "snr_process": SNR_PROCESSES.summaries(),
-        "ber_model": {
-            name: (model.__doc__ or name).strip().splitlines()[0]
-            for name, model in BER_MODELS.items()
-        },
+        "ber_model": BER_MODEL_CHOICES.summaries(),
     }
 
 

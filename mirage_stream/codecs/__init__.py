@@ -12,10 +12,20 @@ The learned codecs load their shipped weights lazily (torch is imported only whe
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from mirage_stream.codecs.base import CodecError, KeyframeCodec
 from mirage_stream.codecs.thumbnail import ThumbnailCodec
+from mirage_stream.registry import Registry
 from mirage_stream.types import EncodedKeyframe
+
+
+@dataclass(frozen=True)
+class CodecBackend:
+    """How to make one codec: its default variant and a factory from a variant string."""
+
+    default_variant: str
+    from_variant: Callable[[str], KeyframeCodec]
 
 
 def _vq(variant: str) -> KeyframeCodec:
@@ -30,31 +40,32 @@ def _ae(variant: str) -> KeyframeCodec:
     return ae_from_variant(variant)
 
 
-# name -> (default variant, factory from a variant string, one line on what it is)
-_REGISTRY: dict[str, tuple[str, Callable[[str], KeyframeCodec], str]] = {
-    "vq": (
-        "K1024@128x96",
-        _vq,
-        "trained FSQ-VAE: a 128x96 keyframe as 16x12 indices of K=1024 (240 B), or the 64x64 "
-        "codecs K256..K2048 (16x16 indices)",
-    ),
-    "ae": ("q8", _ae, "trained autoencoder, latent quantised to q bits (q2..q8)"),
-    "thumbnail": (
-        ThumbnailCodec().variant,
-        ThumbnailCodec.from_variant,
-        "baseline: a 24x18 YCrCb thumbnail with few-bit samples",
-    ),
-}
+CODECS: Registry[CodecBackend] = Registry("codec", "--codec")
+CODECS.add(
+    "vq",
+    "trained FSQ-VAE: a 128x96 keyframe as 16x12 indices of K=1024 (240 B), or the 64x64 "
+    "codecs K256..K2048 (16x16 indices)",
+    CodecBackend("K1024@128x96", _vq),
+)
+CODECS.add(
+    "ae", "trained autoencoder, latent quantised to q bits (q2..q8)", CodecBackend("q8", _ae)
+)
+CODECS.add(
+    "thumbnail",
+    "baseline: a 24x18 YCrCb thumbnail with few-bit samples",
+    CodecBackend(ThumbnailCodec().variant, ThumbnailCodec.from_variant),
+)
 
 
 def available_codecs() -> list[str]:
-    return sorted(_REGISTRY)
+    return sorted(CODECS.names())
 
 
 def describe_codecs() -> dict[str, str]:
     """Each codec name with its default variant and a line on what it is."""
     return {
-        name: f"{summary}; default {default}" for name, (default, _, summary) in _REGISTRY.items()
+        name: f"{summary}; default {CODECS.factory(name).default_variant}"
+        for name, summary in CODECS.summaries().items()
     }
 
 
@@ -62,21 +73,22 @@ def make_codec(name: str, variant: str | None = None) -> KeyframeCodec:
     """The named codec, at ``variant`` or its default. ``name`` may also be ``name:variant``."""
     if variant is None and ":" in name:
         name, variant = name.split(":", 1)
-    try:
-        default, factory, _ = _REGISTRY[name]
-    except KeyError:
-        raise CodecError(f"codec must be one of {available_codecs()}, got {name!r}") from None
-    return factory(variant or default)
+    if name not in CODECS.names():
+        raise CodecError(f"codec must be one of {available_codecs()}, got {name!r}")
+    backend = CODECS.factory(name)
+    return backend.from_variant(variant or backend.default_variant)
 
 
 def codec_for(encoded: EncodedKeyframe) -> KeyframeCodec:
     """The codec that can decode ``encoded``, from its wire codec name and variant."""
-    if encoded.codec not in _REGISTRY:
+    if encoded.codec not in CODECS.names():
         raise CodecError(f"unknown keyframe codec {encoded.codec!r}")
     return make_codec(encoded.codec, encoded.variant)
 
 
 __all__ = [
+    "CODECS",
+    "CodecBackend",
     "CodecError",
     "KeyframeCodec",
     "ThumbnailCodec",

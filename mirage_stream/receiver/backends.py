@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from mirage_stream.errors import InputError
 from mirage_stream.receiver.generators import Generator, GeneratorConfig, KeyframeMotionGenerator
 from mirage_stream.registry import Registry
 
@@ -16,8 +15,7 @@ if TYPE_CHECKING:
 
 
 def _diffusion(config: ReceiverConfig) -> Generator:
-    if not config.diffusion_model:
-        raise InputError("--generator diffusion needs --diffusion-model PATH_OR_HUB_ID")
+    assert config.diffusion_model  # ReceiverConfig checks it, where the option is defined
     from mirage_stream.receiver.diffusion import DiffusersVideoGenerator
 
     return DiffusersVideoGenerator.from_pretrained(
@@ -44,9 +42,6 @@ def warm_up(generator: Generator, config: ReceiverConfig, seconds: float = 2.0) 
     """One generation of a typical segment at the receiver's size before the first call, for
     generators that need one (a diffusion model's first call chooses kernels and reserves
     memory: seconds a first segment would otherwise be late); returns its seconds."""
-    method = getattr(generator, "warm_up", None)
-    if method is None:
-        return None
     fps = 25.0
     segment = GeneratorConfig(
         num_frames=round(seconds * fps),
@@ -56,5 +51,4 @@ def warm_up(generator: Generator, config: ReceiverConfig, seconds: float = 2.0) 
         steps=config.steps,
         guidance=config.guidance,
     )
-    spent: float = method(segment)
-    return spent
+    return generator.warm_up(segment)

@@ -6,13 +6,13 @@ import argparse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mirage_stream.errors import InputError
+from mirage_stream.errors import FieldValueError, InputError
 from mirage_stream.options import add_seed_argument, add_size_arguments
 from mirage_stream.receiver.backends import GENERATORS
 from mirage_stream.receiver.diffusion import DiffusionOptions
 from mirage_stream.receiver.generators import GeneratorConfig
 from mirage_stream.receiver.profile import ReceiverProfile, load_profile
-from mirage_stream.receiver.receiver import DAMAGED_KEYFRAME_POLICIES
+from mirage_stream.receiver.receiver import DamagedKeyframes
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class ReceiverConfig:
     keyframe_strength: float = 1.0  # lambda of eq. 17
     steps: int = 25  # denoising steps of eq. 17 (diffusion only)
     guidance: float = 3.0  # classifier-free guidance of eq. 17 (diffusion only)
-    damaged_keyframes: str = "best-effort"  # or last-good
+    damaged_keyframes: str = DamagedKeyframes.BEST_EFFORT.value
     generation_queue: int = 2
     seed: int = 0
     diffusion: DiffusionOptions = field(default_factory=DiffusionOptions)
@@ -53,12 +53,12 @@ class ReceiverConfig:
                 steps=self.steps,
                 guidance=self.guidance,
             )
-        except ValueError as error:
-            name, rest = str(error).split(" ", 1)
-            raise InputError(f"--{name.replace('_', '-')} {rest}") from None
-        if self.damaged_keyframes not in DAMAGED_KEYFRAME_POLICIES:
+        except FieldValueError as error:
+            raise InputError(f"--{error.field.replace('_', '-')} {error.problem}") from None
+        policies = [policy.value for policy in DamagedKeyframes]
+        if self.damaged_keyframes not in policies:
             raise InputError(
-                f"--damaged-keyframes must be one of {', '.join(DAMAGED_KEYFRAME_POLICIES)}, "
+                f"--damaged-keyframes must be one of {', '.join(policies)}, "
                 f"got {self.damaged_keyframes!r}"
             )
         if self.generation_queue < 1:
@@ -66,6 +66,7 @@ class ReceiverConfig:
 
     @staticmethod
     def add_arguments(parser: argparse.ArgumentParser) -> None:
+        defaults = ReceiverConfig  # each default lives in its field, once
         group = parser.add_argument_group("receiver")
         group.add_argument(
             "--profile",
@@ -76,7 +77,9 @@ class ReceiverConfig:
             "blocked_words, negative_prompt (see README)",
         )
         group.add_argument(
-            "--generator", default="offline", help=f"{GENERATORS.help()}; default offline"
+            "--generator",
+            default=defaults.generator,
+            help=f"{GENERATORS.help()}; default %(default)s",
         )
         group.add_argument(
             "--diffusion-model",
@@ -92,29 +95,33 @@ class ReceiverConfig:
         group.add_argument(
             "--keyframe-strength",
             type=float,
-            default=1.0,
-            help="lambda in [0, 1]: how closely generation follows the keyframe; default 1",
+            default=defaults.keyframe_strength,
+            help="lambda in [0, 1]: how closely generation follows the keyframe; "
+            "default %(default)s",
         )
         group.add_argument(
-            "--steps", type=int, default=25, help="denoising steps (diffusion); default 25"
+            "--steps",
+            type=int,
+            default=defaults.steps,
+            help="denoising steps (diffusion); default %(default)s",
         )
         group.add_argument(
             "--guidance",
             type=float,
-            default=3.0,
-            help="classifier-free guidance scale (diffusion; 1 turns it off); default 3",
+            default=defaults.guidance,
+            help="classifier-free guidance scale (diffusion; 1 turns it off); default %(default)s",
         )
         group.add_argument(
             "--damaged-keyframes",
-            default="best-effort",
+            default=defaults.damaged_keyframes,
             help="a keyframe whose CRC failed: best-effort (decode it anyway) or last-good "
-            "(generate from the caption and the last intact keyframe); default best-effort",
+            "(generate from the caption and the last intact keyframe); default %(default)s",
         )
         group.add_argument(
             "--generation-queue",
             type=int,
-            default=2,
-            help="segments waiting for generation at most; default 2",
+            default=defaults.generation_queue,
+            help="segments waiting for generation at most; default %(default)s",
         )
         add_size_arguments(parser)
         add_seed_argument(parser)

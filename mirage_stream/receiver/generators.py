@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from mirage_stream.errors import FieldValueError
 from mirage_stream.receiver.profile import GenerationPrompt, ReceiverProfile
 from mirage_stream.receiver.style import treat_keyframe
 from mirage_stream.types import FaceFact, FrameArray, SceneFacts
@@ -45,22 +46,26 @@ class GeneratorConfig:
 
     def __post_init__(self) -> None:
         if not 1 <= self.num_frames <= MAX_FRAMES:
-            raise ValueError(f"num_frames must be in [1, {MAX_FRAMES}], got {self.num_frames}")
+            raise FieldValueError(
+                "num_frames", f"must be in [1, {MAX_FRAMES}], got {self.num_frames}"
+            )
         if not (math.isfinite(self.fps) and 0 < self.fps <= 240):
-            raise ValueError(f"fps must be in (0, 240], got {self.fps}")
+            raise FieldValueError("fps", f"must be in (0, 240], got {self.fps}")
         if not (2 <= self.width <= MAX_SIDE and 2 <= self.height <= MAX_SIDE):
-            raise ValueError(
-                f"size must be within 2..{MAX_SIDE} per side, got {self.width}x{self.height}"
+            raise FieldValueError(
+                "size", f"must be within 2..{MAX_SIDE} per side, got {self.width}x{self.height}"
             )
         if not (math.isfinite(self.keyframe_strength) and 0 <= self.keyframe_strength <= 1):
-            raise ValueError(f"keyframe_strength must be in [0, 1], got {self.keyframe_strength}")
+            raise FieldValueError(
+                "keyframe_strength", f"must be in [0, 1], got {self.keyframe_strength}"
+            )
         if not 1 <= self.steps <= 500:
-            raise ValueError(f"steps must be in [1, 500], got {self.steps}")
+            raise FieldValueError("steps", f"must be in [1, 500], got {self.steps}")
         if not (math.isfinite(self.guidance) and 0 <= self.guidance <= 50):
-            raise ValueError(f"guidance must be in [0, 50], got {self.guidance}")
+            raise FieldValueError("guidance", f"must be in [0, 50], got {self.guidance}")
         for name, scale in (("model_scale", self.model_scale), ("steps_scale", self.steps_scale)):
             if not (math.isfinite(scale) and 0.1 <= scale <= 1):
-                raise ValueError(f"{name} must be in [0.1, 1], got {scale}")
+                raise FieldValueError(name, f"must be in [0.1, 1], got {scale}")
 
 
 @dataclass(frozen=True)
@@ -78,10 +83,23 @@ class GenerationRequest:
 
 
 class Generator(Protocol):
+    """A video generator backend. What the receiver may do with it is said by its
+    capabilities, never by its name."""
+
     @property
     def name(self) -> str: ...
 
+    @property
+    def adapts_rate(self) -> bool:
+        """Whether a live call's rate adapter may trade its steps and size for speed."""
+        ...
+
     def generate(self, request: GenerationRequest) -> npt.NDArray[np.uint8]: ...
+
+    def warm_up(self, config: GeneratorConfig) -> float | None:
+        """One generation before the first call where the backend needs one (kernels chosen,
+        memory reserved); its seconds, or None when the backend needs no warm-up."""
+        ...
 
 
 def _resized(image: FrameArray, width: int, height: int) -> FrameArray:
@@ -160,6 +178,7 @@ class KeyframeMotionGenerator:
     transition_frames: int = 6
     max_drift: float = 0.25
     name: str = "keyframe-motion"
+    adapts_rate: bool = False  # steps and guidance do not apply; it is fast at any size
 
     def _prepared(self, image: FrameArray, request: GenerationRequest) -> FrameArray:
         config, profile = request.config, request.profile
@@ -205,6 +224,9 @@ class KeyframeMotionGenerator:
             ),
             dtype=np.uint8,
         )
+
+    def warm_up(self, config: GeneratorConfig) -> None:
+        return None  # nothing to load or compile: its first segment is as fast as any
 
     def generate(self, request: GenerationRequest) -> npt.NDArray[np.uint8]:
         config = request.config

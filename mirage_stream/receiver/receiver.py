@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 
 import numpy as np
 
@@ -42,7 +43,16 @@ from mirage_stream.wire import decode_payload
 log = logging.getLogger(__name__)
 
 _NEUTRAL_GREY = 128
-DAMAGED_KEYFRAME_POLICIES = ("best-effort", "last-good")
+
+
+class DamagedKeyframes(StrEnum):
+    """What to do with a keyframe whose CRC failed."""
+
+    # Decode it anyway: at -10 dB every keyframe takes some bit errors, and the lattice index
+    # order keeps them mild.
+    BEST_EFFORT = "best-effort"
+    # Generate from the last intact keyframe, when there is one.
+    LAST_GOOD = "last-good"
 
 
 @dataclass(frozen=True)
@@ -68,10 +78,7 @@ class DecodeStage:
     width: int = 320
     height: int = 240
     feedback: FeedbackInbox | None = None  # reports to the sender's rate adapter
-    # A keyframe whose CRC failed: decode it anyway ("best-effort": at -10 dB every keyframe
-    # takes some bit errors and the lattice index order keeps them mild) or generate from the
-    # last intact one ("last-good", when there is one).
-    damaged_keyframes: str = "best-effort"
+    damaged_keyframes: str = DamagedKeyframes.BEST_EFFORT  # a DamagedKeyframes value
     name: str = "decode"
     captions_intact: int = field(default=0, init=False)  # payloads whose caption CRC held
     _last_keyframe: FrameArray | None = field(default=None, init=False)
@@ -94,7 +101,9 @@ class DecodeStage:
                 continue
             if intact:
                 self._last_good = image
-            elif self.damaged_keyframes == "last-good" and self._last_good is not None:
+            elif (
+                self.damaged_keyframes == DamagedKeyframes.LAST_GOOD and self._last_good is not None
+            ):
                 notes.append(
                     "keyframe symbols damaged (CRC mismatch); generating from the caption and "
                     "the last intact keyframe"

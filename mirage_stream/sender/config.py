@@ -6,7 +6,7 @@ import argparse
 import math
 from dataclasses import dataclass
 
-from mirage_stream.codecs import available_codecs
+from mirage_stream.codecs import CODECS, available_codecs
 from mirage_stream.errors import InputError
 from mirage_stream.options import positive_float
 from mirage_stream.sender.captioners import CAPTIONERS
@@ -70,11 +70,12 @@ class SenderConfig:
 
     @staticmethod
     def add_arguments(parser: argparse.ArgumentParser) -> None:
+        defaults = SenderConfig()  # each default lives in its field, once
         group = parser.add_argument_group("sender")
         group.add_argument(
             "--captioner",
-            default=DEFAULT_CAPTIONER,
-            help=f"{CAPTIONERS.help()}; default {DEFAULT_CAPTIONER}",
+            default=defaults.captioner,
+            help=f"{CAPTIONERS.help()}; default %(default)s",
         )
         group.add_argument(
             "--vlm-model",
@@ -96,8 +97,8 @@ class SenderConfig:
         )
         group.add_argument(
             "--granularity",
-            default="normal",
-            help="caption detail: short, normal or detailed; default normal",
+            default=defaults.granularity,
+            help="caption detail: short, normal or detailed; default %(default)s",
         )
         group.add_argument(
             "--privacy",
@@ -106,52 +107,52 @@ class SenderConfig:
         )
         group.add_argument(
             "--faces",
-            default="keep",
-            help="faces in keyframes before encoding: keep, blur or mask; default keep",
+            default=defaults.face_policy,
+            help="faces in keyframes before encoding: keep, blur or mask; default %(default)s",
         )
         group.add_argument(
             "--codec",
-            default="vq",
-            help="keyframe codec, name or name:variant: vq (trained FSQ-VAE, K1024@128x96; or "
-            "K256, K512, K1024, K2048 at 64x64), ae "
-            "(q-bit autoencoder, q8) or thumbnail (baseline); default vq",
+            default=defaults.codec,
+            help=f"keyframe codec, name or name:variant: {CODECS.help()}; default %(default)s",
         )
         group.add_argument(
             "--max-keyframes",
             type=int,
-            default=2,
+            default=defaults.max_keyframes,
             help="keyframes per segment, 0-4 (fewer when the scene has not changed or one "
-            "shows it all); default 2",
+            "shows it all); default %(default)s",
         )
         group.add_argument(
             "--face-detail",
             action=argparse.BooleanOptionalAction,
-            default=False,
+            default=defaults.face_detail,
             help="when the first keyframe shows a face, code the face's square again at the "
             "codec's full size (one more keyframe's bytes; with --max-keyframes 1 it keeps a "
-            "payload of two keyframes' size); the receiver lays it over the frame; default off",
+            "payload of two keyframes' size); the receiver lays it over the frame; "
+            "default %(default)s",
         )
         group.add_argument(
             "--keyframe-protection",
-            default="auto",
+            default=defaults.keyframe_protection,
             help="how keyframe symbols travel: auto (per segment, the least time on air that "
             "keeps the decoded keyframe within 1 dB of clean at the SNR the receiver reports: "
             "best effort, light FEC or the caption's reliable path), best-effort (the paper's "
-            "unprotected keyframe, for its tables; see --keyframe-fec) or reliable; default auto",
+            "unprotected keyframe, for its tables; see --keyframe-fec) or reliable; "
+            "default %(default)s",
         )
         group.add_argument(
             "--keyframe-fec",
             type=int,
-            default=0,
+            default=defaults.keyframe_fec_parity,
             metavar="PARITY",
             help="with --keyframe-protection best-effort: light FEC on keyframe symbols, "
             "Reed-Solomon parity bytes per 255-byte block (even, 0-64; helps at BER around "
-            "1e-3, useless at -10 dB); default 0",
+            "1e-3, useless at -10 dB); default %(default)s",
         )
         group.add_argument(
             "--latency-budget-ms",
             type=positive_float,
-            default=None,
+            default=defaults.latency_budget_ms,
             help="turn the rate adapter on: per segment it picks codec, keyframe count, caption "
             "detail and FEC to fit this time on air at the SNR the receiver reports",
         )

@@ -38,10 +38,12 @@ from mirage_stream.types import (
 
 @dataclass(frozen=True)
 class SenderSettings:
-    """What the sender sends when no rate adapter decides per segment."""
+    """What the sender sends when no rate adapter decides per segment. Codec and keyframe
+    count have no default here: the sender's config holds them (``SenderConfig``), and the
+    paper's tables say their own (one keyframe)."""
 
-    codec: str = "vq"
-    max_keyframes: int = 1
+    codec: str
+    max_keyframes: int
     granularity: Granularity = Granularity.NORMAL
     privacy: bool = False
     keyframe_fec_parity: int = 0
@@ -69,7 +71,7 @@ class SenderStage:
 
     captioner: Captioner
     selector: KeyframeSelector
-    settings: SenderSettings = field(default_factory=SenderSettings)
+    settings: SenderSettings
     analyser: SceneAnalyser = field(default_factory=SceneAnalyser)
     hider: FaceHider = field(default_factory=FaceHider)
     rate: RateAdapter | None = None
