@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -183,8 +182,3 @@ class TraceSnr:
 
     def snr_db(self, index: int) -> float:
         return float(self.values_db[min(_check_index(index), len(self.values_db) - 1)])
-
-
-def snr_series(process: SnrProcess, count: int) -> Sequence[float]:
-    """The first ``count`` values of ``process``."""
-    return [process.snr_db(index) for index in range(count)]

@@ -98,7 +98,7 @@ def test_frame_feed_plays_on_its_clock_and_bounds_its_backlog():
     for start in range(0, 40, 8):  # five 0.8 s segments at once: far over the 1 s bound
         feed.push(frames[start : start + 8], 10.0)
     assert feed.frames_dropped > 0 and feed.queued_s == pytest.approx(1.0)
-    assert feed.next_frame()[0, 0, 0] == 30  # the newest segment's frames, oldest dropped
+    assert feed.next_marked()[0][0, 0, 0] == 30  # the newest segment's frames, oldest dropped
 
 
 def test_a_call_survives_garbage_and_chunks_without_a_segment():

@@ -15,7 +15,7 @@ from mirage_stream.receiver import (
     build_prompt,
 )
 from mirage_stream.receiver.config import ReceiverConfig
-from mirage_stream.sender.measure import measure_motion
+from mirage_stream.sender.measure import camera_motion, measure_flow
 from mirage_stream.types import LinkReport, MotionHints, SceneFacts, SemanticPayload
 from mirage_stream.wire import encode_payload, encode_payload_image
 from tests.conftest import textured_image
@@ -39,7 +39,7 @@ def test_generated_motion_matches_the_hint():
     facts = SceneFacts(motion=MotionHints(dx=2.0, dy=-1.0))
     frames = KeyframeMotionGenerator().generate(_request([(0, textured_image())], facts))
     assert frames.shape == (10, 240, 320, 3)
-    motion = measure_motion(frames)
+    motion = camera_motion(measure_flow(frames))
     assert motion.dx == pytest.approx(2.0, abs=0.3)
     assert motion.dy == pytest.approx(-1.0, abs=0.3)
 

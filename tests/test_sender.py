@@ -21,7 +21,7 @@ from mirage_stream.sender.colours import dominant_colours
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sender.factory import build_sender
 from mirage_stream.sender.keyframes import ScoreWeights
-from mirage_stream.sender.measure import detect_faces, measure_motion
+from mirage_stream.sender.measure import camera_motion, detect_faces, measure_flow
 from mirage_stream.types import MotionHints, SceneFacts, VideoSegment
 from tests.conftest import panning_segment, textured_image
 
@@ -46,7 +46,7 @@ def _caption(segment, settings=None):
 )
 def test_global_motion_is_measured_and_told_as_camera_motion(dx, dy, words):
     segment = panning_segment(dx, dy)
-    motion = measure_motion(segment.frames)
+    motion = camera_motion(measure_flow(segment.frames))
     assert motion.dx == pytest.approx(dx, abs=0.35)
     assert motion.dy == pytest.approx(dy, abs=0.35)
     # Content drifting right means the camera turns left.

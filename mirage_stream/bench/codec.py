@@ -271,13 +271,7 @@ def bench_codec(
         say(f"vq K={codec.codebook_size}")
         usage = {"codebook_usage": codebook_usage(codec, images)}
         setting = {"K": codec.codebook_size, "variant": codec.variant}
-        refined = {"upsampler": "learned" if codec.refiner is not None else "bicubic"}
-        rows.append(_row("vq", setting | refined, images, _codec_runner(codec)) | usage)
-        if codec.refiner is not None:
-            say(f"vq K={codec.codebook_size} without its learned up-sampler")
-            plain = replace(codec, refiner=None)
-            bicubic = {"upsampler": "bicubic"}
-            rows.append(_row("vq", setting | bicubic, images, _codec_runner(plain)) | usage)
+        rows.append(_row("vq", setting, images, _codec_runner(codec)) | usage)
         if codec.variant == "K256":
             say("vq K=256 with the face detail")
             rows.append(_row("vq+face", setting, images, _face_detail_runner(codec)) | usage)

@@ -70,22 +70,6 @@ def register(commands: Subcommands) -> None:
     )
     trainer.set_defaults(handler=_train)
 
-    refiner = commands.add_parser(
-        "train-refiner",
-        help="train the learned up-sampler that enlarges a vq codec's picture to 320x240",
-        description="Train the refiner behind a frozen vq codec (--codec: a weights folder) on "
-        "the same training images as the codecs (never bikes): the codec's reconstruction, "
-        "bicubic-enlarged to 320x240, plus a predicted residual. Saves into --out "
-        "(ship it as <codec folder>/refiner to have the codec use it).",
-    )
-    refiner.add_argument("--codec", required=True, help="the vq codec's weights folder")
-    refiner.add_argument("--steps", type=int, default=3000, help="default 3000")
-    refiner.add_argument("--batch-size", type=int, default=16, help="default 16")
-    add_seed_argument(refiner)
-    refiner.add_argument("--threads", type=int, default=2, help="CPU threads; default 2")
-    refiner.add_argument("--out", required=True, help="folder for the refiner's weights")
-    refiner.set_defaults(handler=_train_refiner)
-
 
 def _calibrate(args: argparse.Namespace) -> int:
     from mirage_stream.bench.codec import held_out_frames
@@ -157,37 +141,4 @@ def _train(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise InputError(str(error)) from None
     print(f"saved {args.kind} weights to {out}", file=sys.stderr)
-    return 0
-
-
-def _train_refiner(args: argparse.Namespace) -> int:
-    import torch
-
-    from mirage_stream.codecs.learned.model import CheckpointError, KeyframeAutoencoder
-    from mirage_stream.codecs.learned.refiner import (
-        RefinerConfig,
-        RefinerTrainConfig,
-        train_refiner,
-    )
-
-    torch.set_num_threads(max(1, args.threads))
-    try:
-        codec_model = KeyframeAutoencoder.from_pretrained(Path(args.codec))
-    except CheckpointError as error:
-        raise InputError(f"--codec: {error}") from None
-    if codec_model.fsq is None:
-        raise InputError("--codec must hold a vq (FSQ) model")
-    settings = RefinerTrainConfig(steps=args.steps, batch_size=args.batch_size, seed=args.seed)
-    start = time.perf_counter()
-
-    def progress(step: int, bicubic: float, refined: float) -> None:
-        print(
-            f"step {step:>6}/{args.steps}  bicubic {bicubic:5.2f} dB  refined {refined:5.2f} dB"
-            f"  {time.perf_counter() - start:7.1f} s",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    train_refiner(codec_model, RefinerConfig(), settings, Path(args.out), progress=progress)
-    print(f"saved the refiner to {args.out}", file=sys.stderr)
     return 0

@@ -107,10 +107,6 @@ class FrameFeed:
         self._end = start + len(frames) / fps
         return start - now
 
-    def next_frame(self) -> FrameArray:
-        """The frame due now (the last one shown while nothing new is due)."""
-        return self.next_marked()[0]
-
     def next_marked(self) -> tuple[FrameArray, SegmentStart | None]:
         """The frame due now, and the segment whose first frame became due since the last
         call (recorded in ``starts`` with the time it went out)."""

@@ -196,11 +196,6 @@ def camera_shake(estimates: list[FlowPair]) -> float:
     return float(np.sqrt(np.mean(np.sum(spread * spread, axis=1))))
 
 
-def measure_motion(frames: npt.NDArray[np.uint8]) -> MotionHints:
-    """Camera motion of a segment: see ``measure_flow``."""
-    return camera_motion(measure_flow(frames))
-
-
 def mean_brightness(frames: npt.NDArray[np.uint8]) -> float:
     """Mean Rec.601 luma over the segment, in [0, 1]."""
     weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)

@@ -16,8 +16,11 @@ import torch
 
 from mirage_stream.codecs.base import CodecError
 from mirage_stream.codecs.bitpack import pack_symbols, packed_size, unpack_symbols
-from mirage_stream.codecs.learned.model import CheckpointError, KeyframeAutoencoder
-from mirage_stream.codecs.learned.refiner import REFINER_FOLDER, KeyframeRefiner, enlarge
+from mirage_stream.codecs.learned.model import (
+    CheckpointError,
+    KeyframeAutoencoder,
+    UniformQuantiser,
+)
 from mirage_stream.types import EncodedKeyframe, FrameArray
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -47,16 +50,6 @@ def _to_image(tensor: torch.Tensor, size: tuple[int, int]) -> FrameArray:
 def load_model(folder: Path) -> KeyframeAutoencoder:
     """A checkpoint from a local folder, loaded once per process."""
     return KeyframeAutoencoder.from_pretrained(folder)
-
-
-def load_refiner(folder: Path) -> KeyframeRefiner | None:
-    """The refiner in ``folder``, loaded once per process; None when there is none."""
-    return _refiner_in(folder) if folder.is_dir() else None
-
-
-@cache
-def _refiner_in(folder: Path) -> KeyframeRefiner:
-    return KeyframeRefiner.from_pretrained(folder)
 
 
 def shipped_vq_variants() -> list[str]:
@@ -92,9 +85,6 @@ class VqKeyframeCodec:
     model: KeyframeAutoencoder
     index_order: str = "lattice"
     name: str = "vq"
-    # The learned up-sampler trained with this codec (``refiner.py``), when one ships beside
-    # its weights; a receiver-side choice, so not part of the variant on the wire.
-    refiner: KeyframeRefiner | None = None
     _permutation: npt.NDArray[np.int64] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -165,10 +155,7 @@ class VqKeyframeCodec:
             received = np.argsort(self._permutation)[received]
         indices = torch.from_numpy(received.reshape(1, rows, cols))
         levels = self.model.fsq.from_indices(indices)
-        picture = self.model.decode(self.model.decoder_input(levels))
-        if self.refiner is not None and size[0] > picture.shape[-1]:
-            picture = self.refiner(enlarge(picture, size))
-        return _to_image(picture, size)
+        return _to_image(self.model.decode(self.model.decoder_input(levels)), size)
 
 
 @dataclass
@@ -206,7 +193,7 @@ class AeKeyframeCodec:
     @torch.no_grad()
     def encode(self, image: FrameArray, frame_index: int = 0) -> EncodedKeyframe:
         latent = self.model.encode(_to_tensor(image, self.model.config.input_size))
-        symbols = torch.round(torch.sigmoid(latent) * (2**self.bits - 1)).long()
+        symbols = UniformQuantiser.to_symbols(torch.sigmoid(latent), self.bits)
         _, rows, cols = self.latent_shape
         return EncodedKeyframe(
             codec=self.name,
@@ -222,17 +209,14 @@ class AeKeyframeCodec:
     ) -> FrameArray:
         channels, rows, cols = self.latent_shape
         symbols = unpack_symbols(encoded.data, self.bits, channels * rows * cols)
-        latent = torch.from_numpy(symbols.reshape(1, channels, rows, cols)).float()
-        latent = latent / (2**self.bits - 1)
+        grid = torch.from_numpy(symbols.reshape(1, channels, rows, cols))
+        latent = UniformQuantiser.from_symbols(grid, self.bits)
         return _to_image(self.model.decode(self.model.decoder_input(latent)), size)
 
 
-def vq_from_variant(
-    variant: str, folder: Path | None = None, refine: bool = True
-) -> VqKeyframeCodec:
+def vq_from_variant(variant: str, folder: Path | None = None) -> VqKeyframeCodec:
     """``K256`` (or ``K256-random``, or ``K1024@128x96`` for a codec coding at another size)
-    from the shipped weights or ``folder``, with the refiner beside them unless ``refine`` is
-    False."""
+    from the shipped weights or ``folder``."""
     named, _, order = variant.partition("-")
     base, _, size = named.partition("@")
     width, _, height = size.partition("x")
@@ -243,12 +227,11 @@ def vq_from_variant(
     weights = folder or shipped_folder(f"vq-{base}" + (f"-{size}" if size else ""))
     try:
         model = load_model(weights)
-        refiner = load_refiner(weights / REFINER_FOLDER) if refine else None
     except CheckpointError as error:
         raise CodecError(str(error)) from None
     if model.config.codebook_size != int(base[1:]):
         raise CodecError(f"weights hold K={model.config.codebook_size}, variant asks {base}")
-    return VqKeyframeCodec(model, index_order=order or "lattice", refiner=refiner)
+    return VqKeyframeCodec(model, index_order=order or "lattice")
 
 
 def ae_from_variant(variant: str, folder: Path | None = None) -> AeKeyframeCodec:
