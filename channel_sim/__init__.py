@@ -28,7 +28,6 @@ from channel_sim.corrupt import flip_bits, flip_bits_in_spans, flip_in_place
 from channel_sim.modem import MODEMS, add_awgn, simulate_ber
 from channel_sim.packets import PacketConfig, fragment, reassemble, send_packets
 from channel_sim.reliable import CodePlan, plan_code
-from channel_sim.snr import db_to_linear, linear_to_db
 from channel_sim.snr_process import (
     ConstantSnr,
     GaussMarkovSnr,
@@ -37,6 +36,7 @@ from channel_sim.snr_process import (
     SnrProcess,
     TraceSnr,
 )
+from channel_sim.snr_units import db_to_linear, linear_to_db
 
 __all__ = [
     "BER_MODELS",

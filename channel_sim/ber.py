@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from channel_sim.snr import check_finite, db_to_linear
+from channel_sim.snr_units import check_finite, db_to_linear
 
 
 def q_function(x: float) -> float:

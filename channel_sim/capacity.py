@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from channel_sim.snr import check_finite, db_to_linear
+from channel_sim.snr_units import check_finite, db_to_linear
 
 
 def shannon_throughput_bps(bandwidth_hz: float, snr_db: float) -> float:

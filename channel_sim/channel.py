@@ -21,7 +21,7 @@ from channel_sim.arq import send_reliably
 from channel_sim.ber import BER_MODELS, bit_error_rate
 from channel_sim.capacity import shannon_throughput_bps
 from channel_sim.packets import PacketConfig, reassemble, send_packets
-from channel_sim.snr import check_finite
+from channel_sim.snr_units import check_finite
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from channel_sim.snr import check_finite, db_to_linear
+from channel_sim.snr_units import check_finite, db_to_linear
 
 Bits = npt.NDArray[np.uint8]
 Symbols = npt.NDArray[np.complex128]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from channel_sim.corrupt import flip_bits
-from channel_sim.snr import check_finite
+from channel_sim.snr_units import check_finite
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from channel_sim.snr import check_finite
+from channel_sim.snr_units import check_finite
 
 
 class SnrProcess(Protocol):

@@ -19,13 +19,13 @@ from mirage_stream.link import SimulatedLinkStage
 from mirage_stream.link.config import ChannelConfig
 from mirage_stream.pipeline import LIVE_TRACE_HISTORY, BoundedQueue, DropPolicy, Stage
 from mirage_stream.receiver import DecodeStage, GenerateStage
-from mirage_stream.receiver.backends import build_generator
 from mirage_stream.receiver.config import ReceiverConfig
+from mirage_stream.receiver.generation_rate import GenerationRateAdapter
+from mirage_stream.receiver.generator_backends import build_generator
 from mirage_stream.receiver.generators import Generator
-from mirage_stream.receiver.rate_adapter import GenerationRateAdapter
+from mirage_stream.sender.airtime_adapter import LinkModel
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sender.factory import build_sender
-from mirage_stream.sender.rate import LinkModel
 from mirage_stream.sender.sender import SenderStage
 
 GENERATION_SKIP_REASON = "skipped: generation fell behind and a newer segment was waiting"

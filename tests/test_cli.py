@@ -95,8 +95,8 @@ def test_bench_table1_json(capsys):
 def test_info_lists_every_registered_backend(capsys):
     from mirage_stream.codecs import available_codecs
     from mirage_stream.link.config import SNR_PROCESSES
-    from mirage_stream.receiver.backends import GENERATORS
-    from mirage_stream.sender.captioners import CAPTIONERS
+    from mirage_stream.receiver.generator_backends import GENERATORS
+    from mirage_stream.sender.caption_backends import CAPTIONERS
 
     code, out, _ = run_cli(capsys, "info")
     backends = json.loads(out)["backends"]

@@ -13,8 +13,8 @@ import pytest
 from mirage_stream.receiver import GenerationRequest, GeneratorConfig, ReceiverProfile
 from mirage_stream.receiver.config import ReceiverConfig
 from mirage_stream.receiver.diffusion import DiffusersVideoGenerator, DiffusionOptions
+from mirage_stream.receiver.generation_rate import LADDER, GenerationRateAdapter
 from mirage_stream.receiver.profile import build_prompt
-from mirage_stream.receiver.rate_adapter import LADDER, GenerationRateAdapter
 from mirage_stream.types import SceneFacts
 from tests.conftest import textured_image
 from tests.tiny_pipelines import TINY_FAMILIES, build
@@ -240,7 +240,7 @@ def test_a_live_receiver_gives_freed_frames_back_to_the_os():
 
 
 def test_a_diffusion_generator_warms_up_and_the_offline_one_needs_none():
-    from mirage_stream.receiver.backends import build_generator, warm_up
+    from mirage_stream.receiver.generator_backends import build_generator, warm_up
 
     config = ReceiverConfig(width=64, height=48, steps=1)
     assert warm_up(DiffusersVideoGenerator(build("ltx")), config) > 0

@@ -19,8 +19,8 @@ from mirage_stream.receiver import (
     ReceiverProfile,
     build_prompt,
 )
-from mirage_stream.receiver.backends import build_generator
 from mirage_stream.receiver.config import ReceiverConfig
+from mirage_stream.receiver.generator_backends import build_generator
 from mirage_stream.receiver.profile import IdentityMode, Lighting, StylePreset
 from mirage_stream.receiver.style import STYLES, anonymise_faces, relight
 from mirage_stream.sender.measure import detect_faces

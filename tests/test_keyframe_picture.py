@@ -8,20 +8,20 @@ import pytest
 
 from channel_sim import AwgnBitChannel, ConstantSnr
 from mirage_stream.codecs import make_codec
-from mirage_stream.codecs.quality import load_quality
+from mirage_stream.codecs.distortion_model import load_quality
 from mirage_stream.compose import build_receiver_chain
 from mirage_stream.errors import InputError, PayloadError
 from mirage_stream.link import SimulatedLinkStage
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.receiver.config import ReceiverConfig
 from mirage_stream.receiver.regions import paste_region
+from mirage_stream.sender.airtime_adapter import LinkModel
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sender.factory import build_sender
 from mirage_stream.sender.measure import Box, detect_faces
 from mirage_stream.sender.protection import ProtectionPolicy
-from mirage_stream.sender.rate import LinkModel
 from mirage_stream.sender.regions import face_region
-from mirage_stream.sender.snr import SnrTracker
+from mirage_stream.sender.snr_tracker import SnrTracker
 from mirage_stream.types import Region, VideoSegment
 from mirage_stream.wire import decode_payload, encode_payload
 from tests.test_wire import make_payload

@@ -8,25 +8,25 @@ import pytest
 
 from channel_sim import AwgnBitChannel, GaussMarkovSnr
 from mirage_stream.bench.rate import RateBenchConfig, run_process, snr_processes
-from mirage_stream.codecs.quality import load_quality
+from mirage_stream.codecs.distortion_model import load_quality
 from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.sender import Granularity, SceneAnalyser
-from mirage_stream.sender.config import SenderConfig
-from mirage_stream.sender.factory import build_sender
-from mirage_stream.sender.rate import (
+from mirage_stream.sender.airtime_adapter import (
+    AirtimeRateAdapter,
     LinkModel,
-    RateAdapter,
     light_fec_residual_ber,
     time_on_air_s,
 )
+from mirage_stream.sender.config import SenderConfig
+from mirage_stream.sender.factory import build_sender
 from mirage_stream.types import ChannelFeedback, EncodedKeyframe, SceneFacts, SemanticPayload
 from mirage_stream.wire import encode_payload_image
 from tests.conftest import panning_segment
 
 
 def _adapter(budget_ms, snr_db, **kwargs):
-    adapter = RateAdapter(load_quality(), budget_s=budget_ms / 1000, **kwargs)
+    adapter = AirtimeRateAdapter(load_quality(), budget_s=budget_ms / 1000, **kwargs)
     for index in range(5):  # a steady channel, reported by the receiver
         adapter.observe(ChannelFeedback(index, snr_db))
     return adapter
@@ -109,7 +109,7 @@ def test_the_plan_follows_the_reported_snr():
 
 
 def test_before_feedback_the_prior_is_used_with_a_margin():
-    adapter = RateAdapter(load_quality(), budget_s=0.02, initial_snr_db=-10.0)
+    adapter = AirtimeRateAdapter(load_quality(), budget_s=0.02, initial_snr_db=-10.0)
     assert adapter.planned_snr_db() == pytest.approx(-13.0)
 
 

@@ -34,7 +34,7 @@ from mirage_stream.bench.codec import (
     scheduling_policy_kept,
 )
 from mirage_stream.link.config import ChannelConfig
-from mirage_stream.metrics.quality import psnr_db, ssim
+from mirage_stream.metrics.fidelity import psnr_db, ssim
 from mirage_stream.types import FrameArray
 
 _GREY = 128

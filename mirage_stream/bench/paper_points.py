@@ -22,7 +22,7 @@ from channel_sim import bit_error_rate, flip_bits
 from mirage_stream.bench import conventional
 from mirage_stream.bench.sweep import Point
 from mirage_stream.link.config import ChannelConfig
-from mirage_stream.metrics.quality import mse, psnr_db, ssim
+from mirage_stream.metrics.fidelity import mse, psnr_db, ssim
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.run import RunConfig, run_file
 from mirage_stream.sources import FileSource, SourceConfig, resolve_input

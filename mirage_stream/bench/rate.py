@@ -22,11 +22,11 @@ from channel_sim import (
     AwgnBitChannel,
     SnrProcess,
 )
-from mirage_stream.codecs.quality import load_quality
+from mirage_stream.codecs.distortion_model import load_quality
 from mirage_stream.link.config import ChannelConfig
+from mirage_stream.sender.airtime_adapter import AirtimeRateAdapter, LinkModel
 from mirage_stream.sender.analysis import SceneAnalyser, SegmentAnalysis
 from mirage_stream.sender.captioner import CaptionSettings, describe
-from mirage_stream.sender.rate import LinkModel, RateAdapter
 from mirage_stream.sources import FileSource, SourceConfig, resolve_input
 from mirage_stream.types import (
     ChannelFeedback,
@@ -112,7 +112,7 @@ def run_process(
 ) -> dict[str, Any]:
     qualities = load_quality()
     link = LinkModel(bandwidth_hz=config.bandwidth_hz)
-    adapter = RateAdapter(
+    adapter = AirtimeRateAdapter(
         qualities, budget_s=config.budget_ms / 1000.0, link=link, initial_snr_db=config.snr_db
     )
     channel = AwgnBitChannel(bandwidth_hz=config.bandwidth_hz)

@@ -73,7 +73,12 @@ def register(commands: Subcommands) -> None:
 
 def _calibrate(args: argparse.Namespace) -> int:
     from mirage_stream.bench.codec import held_out_frames
-    from mirage_stream.codecs.quality import QUALITY_FILE, SHIPPED_SETTINGS, calibrate, save_quality
+    from mirage_stream.codecs.distortion_model import (
+        QUALITY_FILE,
+        SHIPPED_SETTINGS,
+        calibrate,
+        save_quality,
+    )
 
     say = stderr_progress("calibrate-codecs")
     frames = held_out_frames(args.input, args.frames)

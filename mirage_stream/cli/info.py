@@ -38,8 +38,8 @@ def backends() -> dict[str, dict[str, str]]:
     """Every backend family and what each name does: what the flags accept."""
     from mirage_stream.codecs import describe_codecs
     from mirage_stream.link.config import BER_MODEL_CHOICES, SNR_PROCESSES
-    from mirage_stream.receiver.backends import GENERATORS
-    from mirage_stream.sender.captioners import CAPTIONERS
+    from mirage_stream.receiver.generator_backends import GENERATORS
+    from mirage_stream.sender.caption_backends import CAPTIONERS
 
     return {
         "codec": describe_codecs(),

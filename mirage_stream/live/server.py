@@ -42,8 +42,8 @@ from mirage_stream.live.signaling import (
 )
 from mirage_stream.live.stats import CallStats, server_state
 from mirage_stream.live.video import FeedTrack, FrameFeed, encode_jpeg
-from mirage_stream.receiver.backends import build_generator, warm_up
 from mirage_stream.receiver.config import ReceiverConfig
+from mirage_stream.receiver.generator_backends import build_generator, warm_up
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """Quality metrics: pixels (MSE, PSNR, SSIM) and captions (sentence similarity)."""
 
-from mirage_stream.metrics.quality import mse, psnr_db, ssim
+from mirage_stream.metrics.fidelity import mse, psnr_db, ssim
 
 __all__ = ["mse", "psnr_db", "ssim"]

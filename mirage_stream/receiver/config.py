@@ -8,8 +8,8 @@ from pathlib import Path
 
 from mirage_stream.errors import FieldValueError, InputError
 from mirage_stream.options import add_seed_argument, add_size_arguments
-from mirage_stream.receiver.backends import GENERATORS
 from mirage_stream.receiver.diffusion import DiffusionOptions
+from mirage_stream.receiver.generator_backends import GENERATORS
 from mirage_stream.receiver.generators import GeneratorConfig
 from mirage_stream.receiver.profile import ReceiverProfile, load_profile
 from mirage_stream.receiver.receiver import DamagedKeyframes

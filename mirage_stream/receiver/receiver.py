@@ -21,6 +21,7 @@ from mirage_stream.errors import PayloadError
 from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.link import Delivery
 from mirage_stream.pipeline import SegmentTrace
+from mirage_stream.receiver.generation_rate import GenerationRateAdapter
 from mirage_stream.receiver.generators import (
     TAIL_FRAMES,
     GenerationRequest,
@@ -28,7 +29,6 @@ from mirage_stream.receiver.generators import (
     GeneratorConfig,
 )
 from mirage_stream.receiver.profile import ReceiverProfile, build_prompt
-from mirage_stream.receiver.rate_adapter import GenerationRateAdapter
 from mirage_stream.receiver.regions import paste_region
 from mirage_stream.types import (
     ChannelFeedback,

@@ -1,14 +1,15 @@
 """Sender: video understanding (eq. 1-4), privacy and rate control."""
 
+from mirage_stream.sender.airtime_adapter import AirtimeRateAdapter, LinkModel
 from mirage_stream.sender.analysis import SceneAnalyser, SegmentAnalysis
 from mirage_stream.sender.captioner import Captioner, CaptionSettings, MeasuredFactsCaptioner
 from mirage_stream.sender.keyframes import KeyframeChoice, KeyframeSelector, ScoredKeyframeSelector
 from mirage_stream.sender.privacy import FaceHider, FacePolicy
-from mirage_stream.sender.rate import LinkModel, RateAdapter
 from mirage_stream.sender.sender import SenderSettings, SenderStage
 from mirage_stream.types import Granularity, SegmentPlan
 
 __all__ = [
+    "AirtimeRateAdapter",
     "CaptionSettings",
     "Captioner",
     "FaceHider",
@@ -18,7 +19,6 @@ __all__ = [
     "KeyframeSelector",
     "LinkModel",
     "MeasuredFactsCaptioner",
-    "RateAdapter",
     "SceneAnalyser",
     "ScoredKeyframeSelector",
     "SegmentAnalysis",

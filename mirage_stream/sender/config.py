@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from mirage_stream.codecs import CODECS, available_codecs
 from mirage_stream.errors import InputError
 from mirage_stream.options import positive_float
-from mirage_stream.sender.captioners import CAPTIONERS
+from mirage_stream.sender.caption_backends import CAPTIONERS
 from mirage_stream.sender.privacy import FacePolicy
 from mirage_stream.sender.protection import KeyframeProtection
 from mirage_stream.types import Granularity

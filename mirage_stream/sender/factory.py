@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from mirage_stream.codecs import CodecError, make_codec
-from mirage_stream.codecs.quality import load_quality
+from mirage_stream.codecs.distortion_model import load_quality
 from mirage_stream.errors import InputError
 from mirage_stream.feedback import FeedbackInbox
-from mirage_stream.sender.captioners import build_captioner
+from mirage_stream.sender.airtime_adapter import AirtimeRateAdapter, LinkModel
+from mirage_stream.sender.caption_backends import build_captioner
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sender.keyframes import ScoredKeyframeSelector
 from mirage_stream.sender.privacy import FaceHider, FacePolicy
 from mirage_stream.sender.protection import KeyframeProtection, ProtectionPolicy
-from mirage_stream.sender.rate import LinkModel, RateAdapter
 from mirage_stream.sender.sender import SenderSettings, SenderStage
-from mirage_stream.sender.snr import SnrTracker
+from mirage_stream.sender.snr_tracker import SnrTracker
 from mirage_stream.types import Granularity
 
 
@@ -32,7 +32,7 @@ def build_sender(
     protection_mode = KeyframeProtection(config.keyframe_protection)
     rate = protection = None
     if config.latency_budget_ms is not None:
-        rate = RateAdapter(
+        rate = AirtimeRateAdapter(
             load_quality(),
             budget_s=config.latency_budget_ms / 1000.0,
             link=link,

@@ -4,7 +4,7 @@ Three ways, from cheapest at a good SNR: best effort (the paper's: the symbols a
 bit flips), best effort with light Reed-Solomon FEC (parity bytes per 255-byte block), or the
 reliable path the caption takes (CRC, Reed-Solomon, repetition sized to the BER, ARQ).
 ``auto`` picks the one with the least time on air (eq. 7, retries budgeted) whose expected
-keyframe distortion, by the codec's calibrated model (``codecs/quality.py``), stays within
+keyframe distortion, by the codec's calibrated model (``codecs/distortion_model.py``), stays within
 ``max_loss_db`` of the clean keyframe's. At -10 dB (BER 0.11) only the reliable path keeps the
 keyframe clean; at +10 dB (BER 0.008) light FEC does; at higher SNR nothing is needed.
 """
@@ -16,9 +16,9 @@ import math
 from dataclasses import dataclass, field, replace
 
 from channel_sim import bit_error_rate
-from mirage_stream.codecs.quality import CodecQuality
-from mirage_stream.sender.rate import LinkModel, light_fec_residual_ber, time_on_air_s
-from mirage_stream.sender.snr import SnrTracker
+from mirage_stream.codecs.distortion_model import CodecQuality
+from mirage_stream.sender.airtime_adapter import LinkModel, light_fec_residual_ber, time_on_air_s
+from mirage_stream.sender.snr_tracker import SnrTracker
 from mirage_stream.types import SemanticPayload
 from mirage_stream.wire import encode_payload_image
 

@@ -18,13 +18,13 @@ import numpy.typing as npt
 from mirage_stream.codecs import KeyframeCodec, make_codec
 from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.pipeline import SegmentTrace
+from mirage_stream.sender.airtime_adapter import AirtimeRateAdapter
 from mirage_stream.sender.analysis import SceneAnalyser, SegmentAnalysis
 from mirage_stream.sender.captioner import Captioner, CaptionSettings
 from mirage_stream.sender.keyframes import KeyframeChoice, KeyframeSelector
 from mirage_stream.sender.measure import Box, detect_faces, shot_of
 from mirage_stream.sender.privacy import FaceHider, FacePolicy
 from mirage_stream.sender.protection import KeyframeProtection, ProtectionPolicy
-from mirage_stream.sender.rate import RateAdapter
 from mirage_stream.sender.regions import face_region
 from mirage_stream.types import (
     EncodedKeyframe,
@@ -74,7 +74,7 @@ class SenderStage:
     settings: SenderSettings
     analyser: SceneAnalyser = field(default_factory=SceneAnalyser)
     hider: FaceHider = field(default_factory=FaceHider)
-    rate: RateAdapter | None = None
+    rate: AirtimeRateAdapter | None = None
     protection: ProtectionPolicy | None = None  # keyframe protection "auto" without rate
     feedback: FeedbackInbox | None = None
     name: str = "sender"

@@ -10,11 +10,12 @@ parity, at the eq. 7 rate, plus the per-try overhead.
 
 Expected distortion of a segment (MSE, 8-bit units):
     D = D_codec(setting, p_eff) + D_cover(n) + D_caption(granularity)
-D_codec is the calibrated codec model (``mirage_stream.codecs.quality``) at the bit error rate
-left after the light FEC; D_cover(n) is how far the segment's frames are from the nearest of
-n keyframes (Lab thumbnails; with n = 0 the receiver's last keyframe); D_caption is the price
-the sender puts on a less detailed caption. The SNR estimate comes from the receiver's
-feedback; the plan uses estimate - z * sigma, sigma the spread of recent SNR changes.
+D_codec is the calibrated codec model (``mirage_stream.codecs.distortion_model``) at the bit
+error rate left after the light FEC; D_cover(n) is how far the segment's frames are from the
+nearest of n keyframes (Lab thumbnails; with n = 0 the receiver's last keyframe); D_caption is
+the price the sender puts on a less detailed caption. The SNR estimate comes from the
+receiver's feedback; the plan uses estimate - z * sigma, sigma the spread of recent SNR
+changes.
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ import numpy as np
 from scipy import stats
 
 from channel_sim import bit_error_rate, plan_code, shannon_throughput_bps
-from mirage_stream.codecs.quality import CodecQuality
+from mirage_stream.codecs.distortion_model import CodecQuality
 from mirage_stream.sender.keyframes import thumbnail_distance
-from mirage_stream.sender.snr import SnrTracker
+from mirage_stream.sender.snr_tracker import SnrTracker
 from mirage_stream.types import ChannelFeedback, Granularity, SegmentPlan
 
 RS_BLOCK = 255
@@ -127,7 +128,7 @@ def coverage_mse(
 
 
 @dataclass
-class RateAdapter:
+class AirtimeRateAdapter:
     """Chooses a ``SegmentPlan`` per segment and learns the channel from feedback."""
 
     qualities: dict[str, CodecQuality]
