@@ -79,7 +79,7 @@ def build_receiver_chain(
     when generation falls behind (a file run waits instead), and a generator that adapts its
     rate (diffusion) has its steps and size set by the rate adapter. ``generator``: one
     already loaded (a server shares one model among its calls); else built from the config."""
-    generator = generator or build_generator(config)
+    generator = generator or build_generator(config.generator, config.generator_options())
     adapter = None
     if live and config.rate_adapter and generator.adapts_rate:
         adapter = GenerationRateAdapter()

@@ -13,7 +13,7 @@ from channel_sim import time_on_air_s
 from mirage_stream.pipeline import PipelineResult, SegmentTrace
 
 if TYPE_CHECKING:
-    from mirage_stream.run import RunConfig
+    from mirage_stream.link.config import ChannelConfig
     from mirage_stream.sources.stream import SegmentStream
 
 
@@ -87,7 +87,7 @@ class RunReport:
         return values
 
 
-def segment_row(trace: SegmentTrace, config: RunConfig) -> dict[str, Any]:
+def segment_row(trace: SegmentTrace, channel: ChannelConfig) -> dict[str, Any]:
     source, link = trace.source, trace.link
     row: dict[str, Any] = {
         "index": trace.index,
@@ -117,7 +117,6 @@ def segment_row(trace: SegmentTrace, config: RunConfig) -> dict[str, Any]:
         }
     if source is not None:
         # Raw video goes uncoded, as in the paper's Table 1, at this segment's SNR.
-        channel = config.channel
         snr_db = channel.snr_db if link is None else link.snr_db
         row["raw_time_on_air_ms"] = 1000.0 * time_on_air_s(
             source.raw_bytes * 8, channel.bandwidth_hz, snr_db, channel.overhead_ms / 1000.0
@@ -186,17 +185,18 @@ def _totals(
 
 
 def build_report(
-    config: RunConfig,
+    config: dict[str, Any],  # the run's settings, as saved in config.json
+    channel: ChannelConfig,
     stream: SegmentStream,
     result: PipelineResult,
     wall_s: float,
     generation_queue_max: int,
 ) -> RunReport:
     completed = sorted(result.completed, key=lambda t: t.index)
-    rows = [segment_row(trace, config) for trace in completed]
-    dropped = [segment_row(trace, config) for trace in result.dropped]
+    rows = [segment_row(trace, channel) for trace in completed]
+    dropped = [segment_row(trace, channel) for trace in result.dropped]
     return RunReport(
-        config=config.to_json(),
+        config=config,
         input={
             "path": str(stream.path),
             "source_size": list(stream.source_size),

@@ -114,7 +114,14 @@ async def run_file(
             policy=DropPolicy.BLOCK,
         )
         wall_s = time.perf_counter() - start
-        report = build_report(config, stream, result, wall_s, receiver.generation_queue.max_depth)
+        report = build_report(
+            config.to_json(),
+            config.channel,
+            stream,
+            result,
+            wall_s,
+            receiver.generation_queue.max_depth,
+        )
         (config.out / "config.json").write_text(json.dumps(config.to_json(), indent=2) + "\n")
         report_path = config.out / "report.json"
         report_path.write_text(json.dumps(report.to_json(), indent=2, allow_nan=False) + "\n")

@@ -243,5 +243,6 @@ def test_a_diffusion_generator_warms_up_and_the_offline_one_needs_none():
     from mirage_stream.receiver.generator_backends import build_generator, warm_up
 
     config = ReceiverConfig(width=64, height=48, steps=1)
-    assert warm_up(DiffusersVideoGenerator(build("ltx")), config) > 0
-    assert warm_up(build_generator(config), config) is None
+    segment = config.typical_segment()
+    assert warm_up(DiffusersVideoGenerator(build("ltx")), segment) > 0
+    assert warm_up(build_generator(config.generator, config.generator_options()), segment) is None

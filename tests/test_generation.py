@@ -80,13 +80,12 @@ def test_unknown_generator_or_missing_model_fails_at_start_up(tmp_path):
         ReceiverConfig(generator="diffusion")
     absent = ReceiverConfig(generator="diffusion", diffusion_model=str(tmp_path / "absent"))
     with pytest.raises(InputError, match="no model folder"):
-        build_generator(absent)
+        build_generator(absent.generator, absent.generator_options())
 
 
 def test_diffusion_backend_runs_a_real_pipeline_on_tiny_weights(tiny_ltx):
-    generator = build_generator(
-        ReceiverConfig(generator="diffusion", diffusion_model=str(tiny_ltx))
-    )
+    config = ReceiverConfig(generator="diffusion", diffusion_model=str(tiny_ltx))
+    generator = build_generator(config.generator, config.generator_options())
     profile = ReceiverProfile(style=StylePreset.ANIMATION)
     config = GeneratorConfig(num_frames=7, fps=25.0, width=40, height=30, steps=2, guidance=1.0)
     request = GenerationRequest(

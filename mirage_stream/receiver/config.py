@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mirage_stream.errors import FieldValueError, InputError
+from mirage_stream.hub import ModelChoice
 from mirage_stream.options import add_seed_argument, add_size_arguments
 from mirage_stream.receiver.diffusion import DiffusionOptions
-from mirage_stream.receiver.generator_backends import GENERATORS
+from mirage_stream.receiver.generator_backends import GENERATORS, GeneratorOptions
 from mirage_stream.receiver.generators import GeneratorConfig
 from mirage_stream.receiver.profile import ReceiverProfile, load_profile
 from mirage_stream.receiver.receiver import DamagedKeyframes
@@ -63,6 +64,23 @@ class ReceiverConfig:
             )
         if self.generation_queue < 1:
             raise InputError(f"--generation-queue must be at least 1, got {self.generation_queue}")
+
+    def generator_options(self) -> GeneratorOptions:
+        """What the chosen generator's factory takes (and nothing else of this config)."""
+        return GeneratorOptions(
+            ModelChoice(self.diffusion_model, self.allow_download), self.diffusion
+        )
+
+    def typical_segment(self, seconds: float = 2.0, fps: float = 25.0) -> GeneratorConfig:
+        """theta_g of a typical segment at this receiver's size (a warm-up generation)."""
+        return GeneratorConfig(
+            num_frames=round(seconds * fps),
+            fps=fps,
+            width=self.width,
+            height=self.height,
+            steps=self.steps,
+            guidance=self.guidance,
+        )
 
     @staticmethod
     def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -5,50 +5,50 @@ early."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
+from mirage_stream.hub import ModelChoice
+from mirage_stream.receiver.diffusion import DiffusionOptions
 from mirage_stream.receiver.generators import Generator, GeneratorConfig, KeyframeMotionGenerator
 from mirage_stream.registry import Registry
 
-if TYPE_CHECKING:
-    from mirage_stream.receiver.config import ReceiverConfig
+
+@dataclass(frozen=True)
+class GeneratorOptions:
+    """What a generator factory takes: where its model loads from, and how it runs."""
+
+    model: ModelChoice = field(default_factory=ModelChoice)
+    diffusion: DiffusionOptions = field(default_factory=DiffusionOptions)
 
 
-def _diffusion(config: ReceiverConfig) -> Generator:
-    assert config.diffusion_model  # ReceiverConfig checks it, where the option is defined
+def _diffusion(options: GeneratorOptions) -> Generator:
+    assert options.model.path_or_id  # ReceiverConfig checks it, where the option is defined
     from mirage_stream.receiver.diffusion import DiffusersVideoGenerator
 
     return DiffusersVideoGenerator.from_pretrained(
-        config.diffusion_model, allow_download=config.allow_download, options=config.diffusion
+        options.model.path_or_id,
+        allow_download=options.model.allow_download,
+        options=options.diffusion,
     )
 
 
-GENERATORS: Registry[Callable[[ReceiverConfig], Generator]] = Registry("generator", "--generator")
+GENERATORS: Registry[Callable[[GeneratorOptions], Generator]] = Registry("generator", "--generator")
 GENERATORS.add(
     "offline",
     "keyframe motion: keyframes at their times, moved by the measured motion, styles; fast",
-    lambda config: KeyframeMotionGenerator(),
+    lambda options: KeyframeMotionGenerator(),
 )
 GENERATORS.add(
     "diffusion", "a diffusers image-to-video pipeline from --diffusion-model", _diffusion
 )
 
 
-def build_generator(config: ReceiverConfig) -> Generator:
-    return GENERATORS.factory(config.generator)(config)
+def build_generator(name: str, options: GeneratorOptions) -> Generator:
+    return GENERATORS.factory(name)(options)
 
 
-def warm_up(generator: Generator, config: ReceiverConfig, seconds: float = 2.0) -> float | None:
-    """One generation of a typical segment at the receiver's size before the first call, for
-    generators that need one (a diffusion model's first call chooses kernels and reserves
-    memory: seconds a first segment would otherwise be late); returns its seconds."""
-    fps = 25.0
-    segment = GeneratorConfig(
-        num_frames=round(seconds * fps),
-        fps=fps,
-        width=config.width,
-        height=config.height,
-        steps=config.steps,
-        guidance=config.guidance,
-    )
+def warm_up(generator: Generator, segment: GeneratorConfig) -> float | None:
+    """One generation of a typical ``segment`` before the first call, for generators that need
+    one (a diffusion model's first call chooses kernels and reserves memory: seconds a first
+    segment would otherwise be late); returns its seconds."""
     return generator.warm_up(segment)

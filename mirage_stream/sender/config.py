@@ -45,6 +45,8 @@ class SenderConfig:
 
     def __post_init__(self) -> None:
         CAPTIONERS.check(self.captioner)
+        if self.captioner == "vlm" and not self.vlm_model:
+            raise InputError("--captioner vlm needs --vlm-model PATH_OR_HUB_ID")
         _choice(self.granularity, [g.value for g in Granularity], "--granularity")
         _choice(self.face_policy, [p.value for p in FacePolicy], "--faces")
         _choice(self.codec.split(":", 1)[0], available_codecs(), "--codec")

@@ -6,6 +6,7 @@ from mirage_stream.codecs import CodecError, make_codec
 from mirage_stream.codecs.distortion_model import load_quality
 from mirage_stream.errors import InputError
 from mirage_stream.feedback import FeedbackInbox
+from mirage_stream.hub import ModelChoice
 from mirage_stream.sender.airtime_adapter import AirtimeRateAdapter, LinkModel
 from mirage_stream.sender.caption_backends import build_captioner
 from mirage_stream.sender.config import SenderConfig
@@ -49,7 +50,9 @@ def build_sender(
             config.clip_model, allow_download=config.allow_download
         )
     return SenderStage(
-        captioner=build_captioner(config),
+        captioner=build_captioner(
+            config.captioner, ModelChoice(config.vlm_model, config.allow_download)
+        ),
         selector=ScoredKeyframeSelector(relevance=relevance),
         settings=SenderSettings(
             codec=config.codec,
