@@ -1,0 +1,128 @@
+"""The docs say what the code does: every command they show parses with the flags they show, the
+wire version they state is the code's, and the layout table names every module."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from mirage_stream.cli import main
+from mirage_stream.wire.payload import VERSION
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+# The apps are the same parsers as two subcommands.
+PROGRAMS = {
+    "mirage-stream": [],
+    "python receiver_app.py": ["receive"],
+    "python sender_app.py": ["send"],
+}
+_START = re.compile(r"^(mirage-stream|python receiver_app\.py|python sender_app\.py)(\s|$)")
+_FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
+_WORD = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+def shown_commands(text: str) -> list[str]:
+    """Commands in ``text``: inline code spans, and indented block lines with the lines that
+    continue them (indented further, or after a trailing backslash)."""
+    commands = [span for span in re.findall(r"`([^`\n]+)`", text) if _START.match(span)]
+    current: list[str] | None = None
+    for line in text.splitlines():
+        code = line[4:] if line.startswith("    ") else None
+        stripped = re.split(r"\s#(\s|$)", code or "", maxsplit=1)[0].strip()
+        if code is not None and _START.match(stripped):
+            if current:
+                commands.append(" ".join(current))
+            current = [stripped.rstrip("\\").strip()]
+        elif code is not None and current and code.startswith(" ") and stripped:
+            current.append(stripped.rstrip("\\").strip())
+        else:
+            if current:
+                commands.append(" ".join(current))
+            current = None
+    if current:
+        commands.append(" ".join(current))
+    return commands
+
+
+def parser_words(command: str) -> list[str]:
+    """The subcommand path of ``command`` (``bench table1``), before its first flag or value."""
+    program = _START.match(command)
+    assert program is not None
+    words = list(PROGRAMS[program.group(1)])
+    for token in command[program.end() :].split():
+        if not _WORD.match(token):
+            break
+        words.append(token)
+    return words
+
+
+def _all_commands() -> list[tuple[str, str]]:
+    return [
+        (page.name, command)
+        for page in PAGES
+        for command in shown_commands(page.read_text(encoding="utf-8"))
+    ]
+
+
+def test_commands_are_found_in_blocks_inline_and_across_lines():
+    text = (
+        "Run `mirage-stream bench table1 --json` or:\n\n"
+        "    mirage-stream run --input X [--snr-db -10]   # a comment --not-a-flag\n"
+        "                      [--codec vq] # channel\n"
+        "    python sender_app.py --receiver URL \\\n"
+        "        --input sample:bikes\n"
+    )
+    assert shown_commands(text) == [
+        "mirage-stream bench table1 --json",
+        "mirage-stream run --input X [--snr-db -10] [--codec vq]",
+        "python sender_app.py --receiver URL --input sample:bikes",
+    ]
+    assert parser_words("mirage-stream bench table1 --json") == ["bench", "table1"]
+    assert parser_words("python sender_app.py --receiver URL") == ["send"]
+    assert parser_words("mirage-stream report DIR") == ["report"]
+
+
+def test_the_docs_show_many_commands():
+    assert len(_all_commands()) > 40
+
+
+@pytest.mark.parametrize(("page", "command"), _all_commands())
+def test_each_command_the_docs_show_has_its_flags(page, command, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    words = parser_words(command)
+    with pytest.raises(SystemExit) as exited:
+        main([*words, "--help"])
+    assert exited.value.code == 0, f"{page}: {command}"
+    help_text = capsys.readouterr().out
+    missing = [flag for flag in _FLAG.findall(command) if flag not in help_text]
+    assert missing == [], f"{page}: `{command}` shows flags that {' '.join(words)} lacks"
+
+
+def test_the_wire_page_states_the_codes_version():
+    text = (ROOT / "docs" / "wire.md").read_text(encoding="utf-8")
+    assert re.findall(r"version (\d+)", text)[0] == str(VERSION)
+
+
+def _layout_paths() -> list[str]:
+    text = (ROOT / "docs" / "layout.md").read_text(encoding="utf-8")
+    rows = [line.split("|")[1] for line in text.splitlines() if line.startswith("| `")]
+    return [path for row in rows for path in re.findall(r"`([^`]+)`", row)]
+
+
+def test_the_layout_table_names_only_what_exists():
+    missing = [path for path in _layout_paths() if not (ROOT / path).exists()]
+    assert missing == []
+
+
+def test_the_layout_table_covers_every_module():
+    listed = [ROOT / path for path in _layout_paths()]
+    uncovered = [
+        str(path.relative_to(ROOT))
+        for package in ("mirage_stream", "channel_sim")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if not any(path == entry or entry in path.parents for entry in listed)
+    ]
+    assert uncovered == []
