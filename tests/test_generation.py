@@ -23,7 +23,7 @@ from mirage_stream.receiver.config import ReceiverConfig
 from mirage_stream.receiver.generator_backends import build_generator
 from mirage_stream.receiver.profile import IdentityMode, Lighting, StylePreset
 from mirage_stream.receiver.style import STYLES, anonymise_faces, relight
-from mirage_stream.sender.measure import detect_faces
+from mirage_stream.sender.detectors import detect_faces
 from mirage_stream.types import FaceFact, SceneFacts
 from tests.conftest import textured_image
 from tests.virtual_time import run_in_virtual_time

@@ -17,8 +17,8 @@ from mirage_stream.receiver.config import ReceiverConfig
 from mirage_stream.receiver.regions import paste_region
 from mirage_stream.sender.airtime_adapter import LinkModel
 from mirage_stream.sender.config import SenderConfig
+from mirage_stream.sender.detectors import Box, detect_faces
 from mirage_stream.sender.factory import build_sender
-from mirage_stream.sender.measure import Box, detect_faces
 from mirage_stream.sender.protection import ProtectionPolicy
 from mirage_stream.sender.regions import face_region
 from mirage_stream.sender.snr_tracker import SnrTracker
@@ -197,8 +197,8 @@ def test_face_detection_is_safe_from_several_threads_at_once(carphone_frames):
 
 def test_a_keyframe_whose_face_does_not_survive_coding_is_swapped_for_a_neighbour():
     from mirage_stream.sender.config import SenderConfig
+    from mirage_stream.sender.detectors import detect_faces
     from mirage_stream.sender.factory import build_sender
-    from mirage_stream.sender.measure import detect_faces
     from mirage_stream.sources import FileSource, SourceConfig, sample_path
 
     source = FileSource(sample_path("carphone"), SourceConfig())

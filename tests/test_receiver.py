@@ -15,7 +15,7 @@ from mirage_stream.receiver import (
     build_prompt,
 )
 from mirage_stream.receiver.config import ReceiverConfig
-from mirage_stream.sender.measure import camera_motion, measure_flow
+from mirage_stream.sender.flow import camera_motion, measure_flow
 from mirage_stream.types import LinkReport, MotionHints, SceneFacts, SemanticPayload
 from mirage_stream.wire import encode_payload, encode_payload_image
 from tests.conftest import textured_image

@@ -19,9 +19,10 @@ from mirage_stream.sender import (
 )
 from mirage_stream.sender.colours import dominant_colours
 from mirage_stream.sender.config import SenderConfig
+from mirage_stream.sender.detectors import detect_faces
 from mirage_stream.sender.factory import build_sender
+from mirage_stream.sender.flow import camera_motion, measure_flow
 from mirage_stream.sender.keyframes import ScoreWeights
-from mirage_stream.sender.measure import camera_motion, detect_faces, measure_flow
 from mirage_stream.types import MotionHints, SceneFacts, VideoSegment
 from tests.conftest import panning_segment, textured_image
 

@@ -39,7 +39,7 @@ from mirage_stream.errors import InputError
 from mirage_stream.metrics import psnr_db, ssim
 from mirage_stream.metrics.fidelity import sharpness_ratio
 from mirage_stream.receiver.regions import paste_region
-from mirage_stream.sender.measure import detect_faces
+from mirage_stream.sender.detectors import detect_faces
 from mirage_stream.sender.regions import face_region
 from mirage_stream.sources import FileSource, SourceConfig, resolve_input
 from mirage_stream.types import FrameArray

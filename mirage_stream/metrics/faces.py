@@ -3,7 +3,7 @@ sender's Haar cascade) finds a face, over segments whose source shows one."""
 
 from __future__ import annotations
 
-from mirage_stream.sender.measure import detect_faces
+from mirage_stream.sender.detectors import detect_faces
 from mirage_stream.types import FacesFound, FrameArray
 
 SAMPLE_EVERY = 4  # frames: a face does not come and go faster, and detection costs ~5 ms

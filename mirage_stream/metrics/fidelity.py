@@ -44,7 +44,7 @@ def sharpness_ratio(reference: npt.NDArray[np.uint8], test: npt.NDArray[np.uint8
     reference's (1 = as sharp as the source, below 1 blurrier, above 1 sharper or noisier).
     Beside PSNR it shows a codec that trades fidelity for crisp edges, or the reverse."""
     _check(reference, test)
-    from mirage_stream.sender.measure import sharpness
+    from mirage_stream.sender.appearance import sharpness
 
     base = sharpness(reference)
     return sharpness(test) / base if base > 0 else math.nan

@@ -9,27 +9,27 @@ from functools import partial
 import numpy as np
 import numpy.typing as npt
 
-from mirage_stream.sender.colours import dominant_colours
-from mirage_stream.sender.measure import (
-    Box,
-    FlowPair,
-    camera_motion,
-    camera_shake,
-    detect_faces,
+from mirage_stream.sender.appearance import (
     exposure,
     flat_area_noise,
     mean_brightness,
-    measure_flow,
-    mouth_motion,
-    scene_cuts,
     sharpness,
-    shot_of,
     sky_share,
     thumbnail,
     vegetation_share,
     vivid_share,
 )
+from mirage_stream.sender.colours import dominant_colours
+from mirage_stream.sender.detectors import Box, detect_faces
+from mirage_stream.sender.flow import (
+    FlowPair,
+    camera_motion,
+    camera_shake,
+    measure_flow,
+    mouth_motion,
+)
 from mirage_stream.sender.people import PeopleFinding, find_people
+from mirage_stream.sender.shots import scene_cuts, shot_of
 from mirage_stream.types import FaceFact, FactConfidence, MotionHints, SceneFacts, VideoSegment
 
 # Thresholds, each checked against the shipped clips (tests/test_scene.py) and synthetic scenes.

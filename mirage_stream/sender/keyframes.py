@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mirage_stream.sender.analysis import FrameFeatures, SegmentAnalysis
-from mirage_stream.sender.measure import shot_spans
+from mirage_stream.sender.shots import shot_spans
 from mirage_stream.types import FrameArray, Keyframe, VideoSegment
 
 # Scores each frame's relevance to the caption in [0, 1] (for example CLIP similarity).

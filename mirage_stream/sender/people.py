@@ -29,7 +29,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from mirage_stream.sender.measure import Box, people_detector, shot_spans
+from mirage_stream.sender.detectors import Box, people_detector
+from mirage_stream.sender.shots import shot_spans
 from mirage_stream.types import DetailFrame, FrameArray
 
 MIN_HEIGHT_WORKING = 10  # pixels at the working height (240): 25 px at 576, 20 px at 480

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mirage_stream.anonymise import pixelate_region
-from mirage_stream.sender.measure import Box, detect_faces
+from mirage_stream.sender.detectors import Box, detect_faces
 from mirage_stream.types import FrameArray
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mirage_stream.sender.measure import Box
+from mirage_stream.sender.detectors import Box
 from mirage_stream.types import Region
 
 # A Haar face box covers brows to mouth; grown by this factor it takes in hair, ears and chin.

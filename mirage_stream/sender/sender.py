@@ -21,11 +21,12 @@ from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.sender.airtime_adapter import AirtimeRateAdapter
 from mirage_stream.sender.analysis import SceneAnalyser, SegmentAnalysis
 from mirage_stream.sender.captioner import Captioner, CaptionSettings
+from mirage_stream.sender.detectors import Box, detect_faces
 from mirage_stream.sender.keyframes import KeyframeChoice, KeyframeSelector
-from mirage_stream.sender.measure import Box, detect_faces, shot_of
 from mirage_stream.sender.privacy import FaceHider, FacePolicy
 from mirage_stream.sender.protection import KeyframeProtection, ProtectionPolicy
 from mirage_stream.sender.regions import face_region
+from mirage_stream.sender.shots import shot_of
 from mirage_stream.types import (
     EncodedKeyframe,
     FrameArray,
