@@ -182,9 +182,9 @@ async def _wait_for(predicate, timeout_s: float = 90.0, step_s: float = 0.5):
 def test_browser_camera_call_survives_camera_stop_and_reload(tmp_path):
     playwright = _browser_or_skip()
     from mirage_stream.bench.browser import launch, write_fake_camera
-    from mirage_stream.live.sender_client import UplinkConfig
     from mirage_stream.live.sender_page import SenderPageConfig, serve_sender_page
     from mirage_stream.live.server import ReceiverServerConfig, serve
+    from mirage_stream.live.uplink import UplinkConfig
 
     y4m = tmp_path / "camera.y4m"
     write_fake_camera("sample:carphone", y4m, seconds=4)
@@ -255,8 +255,8 @@ async def _is(obj, attribute: str, value) -> bool:
 def test_camera_denied_gives_a_clear_state_and_the_sender_keeps_serving():
     playwright = _browser_or_skip()
     from mirage_stream.bench.browser import camera_args, find_chromium
-    from mirage_stream.live.sender_client import UplinkConfig
     from mirage_stream.live.sender_page import SenderPageConfig, serve_sender_page
+    from mirage_stream.live.uplink import UplinkConfig
 
     async def scenario():
         # No receiver at port 9 either: the page still works and says what is wrong.
@@ -398,8 +398,8 @@ def test_fake_camera_is_a_y4m_chromium_reads(tmp_path):
 def test_camera_page_routes_need_the_token():
     import aiohttp
 
-    from mirage_stream.live.sender_client import UplinkConfig
     from mirage_stream.live.sender_page import SenderPageConfig, serve_sender_page
+    from mirage_stream.live.uplink import UplinkConfig
 
     async def scenario():
         config = SenderPageConfig(token="right", uplink=UplinkConfig("http://127.0.0.1:9", "x"))

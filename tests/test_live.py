@@ -23,7 +23,7 @@ from pyee.asyncio import AsyncIOEventEmitter
 from mirage_stream.compose import build_receiver_chain
 from mirage_stream.errors import PayloadError
 from mirage_stream.link.config import ChannelConfig
-from mirage_stream.live.call import MAX_PENDING_SEGMENTS, LiveCall
+from mirage_stream.live.call import LiveCall
 from mirage_stream.live.messages import (
     CHUNK_BYTES,
     FeedbackMessage,
@@ -34,14 +34,10 @@ from mirage_stream.live.messages import (
     join_payload,
     split_payload,
 )
-from mirage_stream.live.sender_client import (
-    MAX_BUFFERED_BYTES,
-    LiveSenderConfig,
-    Uplink,
-    UplinkConfig,
-    run_live_sender,
-)
+from mirage_stream.live.reassembly import MAX_PENDING_SEGMENTS
+from mirage_stream.live.sender_client import LiveSenderConfig, run_live_sender
 from mirage_stream.live.server import ReceiverServerConfig, serve
+from mirage_stream.live.uplink import MAX_BUFFERED_BYTES, Uplink, UplinkConfig
 from mirage_stream.live.video import FrameFeed
 from mirage_stream.pipeline import Envelope, SegmentTrace
 from mirage_stream.receiver.config import ReceiverConfig
@@ -112,7 +108,7 @@ def test_a_call_survives_garbage_and_chunks_without_a_segment():
         return call
 
     call = asyncio.run(scenario())
-    assert call.segments_waiting_for_chunks == MAX_PENDING_SEGMENTS
+    assert call.reassembly.waiting_for_chunks == MAX_PENDING_SEGMENTS
     assert call.stats.segments_received == 0
 
 
@@ -454,7 +450,7 @@ _SEGMENTS_PLAYED = """() => Number([...document.querySelectorAll('#stats tr')].f
   (row) => row.cells[0].textContent === 'segments played')?.cells[1].textContent ?? 0)"""
 
 
-def _played(stats_text: str) -> int:
+def _played_on_page(stats_text: str) -> int:
     return int(re.search(r"segments played\s+(\d+)", stats_text).group(1))
 
 
@@ -505,7 +501,7 @@ def test_headless_browser_sees_frames_change_and_stats_update():
                 )
                 await page.wait_for_function(
                     f"(before) => ({_SEGMENTS_PLAYED})() > before",
-                    arg=_played(first_stats),
+                    arg=_played_on_page(first_stats),
                     timeout=120_000,
                 )
                 state = await page.inner_text("#state")
@@ -518,7 +514,7 @@ def test_headless_browser_sees_frames_change_and_stats_update():
 
     first_stats, state = asyncio.run(scenario())
     assert state.startswith("live")
-    assert _played(first_stats) >= 1
+    assert _played_on_page(first_stats) >= 1
 
 
 @pytest.mark.parametrize(

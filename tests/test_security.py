@@ -10,9 +10,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from mirage_stream.live.sender_client import Uplink, UplinkConfig
 from mirage_stream.live.server import ReceiverServerConfig, serve
 from mirage_stream.live.signaling import OfferRateLimit
+from mirage_stream.live.uplink import Uplink, UplinkConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -33,10 +33,10 @@ from aiohttp import web
 from mirage_stream.bench.browser import descendants_cpu_s, launch, write_fake_camera
 from mirage_stream.errors import InputError
 from mirage_stream.link.config import ChannelConfig
-from mirage_stream.live.sender_client import UplinkConfig
 from mirage_stream.live.sender_page import SenderPage, SenderPageConfig, serve_sender_page
 from mirage_stream.live.server import ReceiverServer, ReceiverServerConfig, serve
 from mirage_stream.live.two_way import serve_call_side
+from mirage_stream.live.uplink import UplinkConfig
 from mirage_stream.receiver.config import ReceiverConfig
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sources.track_source import TrackSegmentsConfig

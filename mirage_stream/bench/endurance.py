@@ -24,8 +24,9 @@ import numpy as np
 
 from mirage_stream.errors import InputError
 from mirage_stream.link.config import ChannelConfig
-from mirage_stream.live.sender_client import LiveSenderConfig, UplinkConfig, run_live_sender
+from mirage_stream.live.sender_client import LiveSenderConfig, run_live_sender
 from mirage_stream.live.server import ReceiverServerConfig, serve
+from mirage_stream.live.uplink import UplinkConfig
 from mirage_stream.sources.config import InputConfig
 
 _TOKEN = "endurance"

@@ -20,8 +20,9 @@ import numpy as np
 
 from mirage_stream.errors import InputError
 from mirage_stream.link.config import ChannelConfig
-from mirage_stream.live.sender_client import LiveSenderConfig, UplinkConfig, run_live_sender
+from mirage_stream.live.sender_client import LiveSenderConfig, run_live_sender
 from mirage_stream.live.server import ReceiverServerConfig, serve
+from mirage_stream.live.uplink import UplinkConfig
 from mirage_stream.receiver.config import ReceiverConfig
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sources.config import InputConfig

@@ -116,7 +116,8 @@ def _on_stop_signals(action: Callable[[], object]) -> None:
 
 
 def _send(args: argparse.Namespace) -> int:
-    from mirage_stream.live.sender_client import LiveSenderConfig, UplinkConfig, run_live_sender
+    from mirage_stream.live.sender_client import LiveSenderConfig, run_live_sender
+    from mirage_stream.live.uplink import UplinkConfig
 
     token = _read_token(args)
     if not token:
@@ -242,10 +243,10 @@ def _add_bind_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _call(args: argparse.Namespace) -> int:
-    from mirage_stream.live.sender_client import UplinkConfig
     from mirage_stream.live.sender_page import SenderPageConfig
     from mirage_stream.live.server import write_token
     from mirage_stream.live.two_way import serve_call_side
+    from mirage_stream.live.uplink import UplinkConfig
     from mirage_stream.sources.track_source import TrackSegmentsConfig
 
     receiver = _receiver_server_config(args)

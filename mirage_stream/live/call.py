@@ -1,9 +1,6 @@
-"""One sender's call at the live receiver: the two data channels put back together into
-segments, the receiver chain (the same one a file run uses), feedback to the sender, and what
-the call shows.
-
-Keyframe chunks travel unreliably and may arrive before or after their segment's message; a
-segment waits ``KEYFRAME_GRACE_S`` for missing chunks, which then count as damage.
+"""One sender's call at the live receiver: its messages reassembled into segments
+(``reassembly.py``), the receiver chain (the same one a file run uses), feedback to the sender,
+and what the call shows.
 """
 
 from __future__ import annotations
@@ -27,22 +24,18 @@ from mirage_stream.live.messages import (
     SegmentMessage,
     decode_message,
     encode_message,
-    join_payload,
 )
+from mirage_stream.live.reassembly import SegmentReassembly
 from mirage_stream.live.stats import CallStats
 from mirage_stream.live.video import FrameFeed
 from mirage_stream.pipeline import LIVE_TRACE_HISTORY, Envelope, SegmentTrace, run_pipeline
 from mirage_stream.receiver.config import ReceiverConfig
 from mirage_stream.receiver.generators import Generator
-from mirage_stream.types import FrameArray, GeneratedSegment, LinkReport
+from mirage_stream.types import FrameArray, GeneratedSegment
 
 log = logging.getLogger(__name__)
 
-KEYFRAME_GRACE_S = 0.25  # how long a segment waits for keyframe chunks still in flight
 BEHIND_HOLD_S = 5.0  # a call shows "generation behind" this long after a segment was skipped
-# Chunks may arrive before their segment's message; a peer that never sends that message must
-# not grow memory without bound, so at most this many segments' chunks wait (oldest evicted).
-MAX_PENDING_SEGMENTS = 16
 
 
 class LiveCall:
@@ -62,9 +55,7 @@ class LiveCall:
         self.feed = FrameFeed(config.width, config.height)
         self.stats = CallStats(call=number)
         self.captions: RTCDataChannel | None = None
-        self._segments: dict[int, SegmentMessage] = {}
-        self._chunks: dict[int, dict[int, bytes]] = {}
-        self._delivered: set[int] = set()
+        self.reassembly = SegmentReassembly(self._reassembled, label=f"call {number}")
         self._inbox: asyncio.Queue[Envelope[Delivery] | None] = asyncio.Queue(maxsize=8)
         self._feedback = FeedbackInbox()
         self._tasks: list[asyncio.Task[Any]] = []
@@ -108,10 +99,6 @@ class LiveCall:
 
     # --- incoming messages ---------------------------------------------------------------
 
-    @property
-    def segments_waiting_for_chunks(self) -> int:
-        return len(self._chunks)
-
     def on_message(self, data: bytes | str) -> None:
         try:
             message = decode_message(data if isinstance(data, bytes) else b"")
@@ -119,66 +106,19 @@ class LiveCall:
             log.warning("call %d: message rejected: %s", self.number, error)
             return
         if isinstance(message, SegmentMessage):
-            self._segments[message.index] = message
             self.stats.segments_received += 1
             self.stats.last_received_at = time.time()
             self.stats.state = "live"
-            if self._complete(message.index) or message.chunks == 0:
-                self._deliver(message.index)
-            else:
-                asyncio.get_running_loop().call_later(
-                    KEYFRAME_GRACE_S, self._deliver, message.index
-                )
+            self.reassembly.add_segment(message)
         elif isinstance(message, KeyframeChunk):
-            if message.index in self._delivered:
-                return  # too late: the segment went on without it
-            self._chunks.setdefault(message.index, {})[message.number] = message.data
-            while len(self._chunks) > MAX_PENDING_SEGMENTS:
-                del self._chunks[min(self._chunks)]
-            if message.index in self._segments and self._complete(message.index):
-                self._deliver(message.index)
+            self.reassembly.add_chunk(message)
 
-    def _complete(self, index: int) -> bool:
-        segment = self._segments.get(index)
-        return segment is not None and len(self._chunks.get(index, {})) >= segment.chunks
-
-    def _deliver(self, index: int) -> None:
-        segment = self._segments.pop(index, None)
-        if segment is None:
-            return
-        chunks = self._chunks.pop(index, {})
-        self._delivered.add(index)
-        if len(self._delivered) > 256:
-            self._delivered = {i for i in self._delivered if i > index - 128}
-        data: bytes | None = None
-        if segment.delivered:
-            try:
-                data = join_payload(
-                    segment.protected, segment.spans, [chunks.get(i) for i in range(segment.chunks)]
-                )
-            except PayloadError as error:
-                log.warning("call %d segment %d: %s", self.number, index, error)
-        report = LinkReport(
-            snr_db=segment.snr_db,
-            ber=segment.ber,
-            bits_sent=8 * (len(data) if data else len(segment.protected)),
-            bits_exposed=8 * sum(length for _, length in segment.spans),
-            bit_errors=segment.bit_errors,
-            time_on_air_s=segment.time_on_air_s,
-            delivered=data is not None,
-        )
-        trace = SegmentTrace(
-            index=index,
-            captured_at=segment.captured_at,
-            link=report,
-            chunks_missing=segment.chunks - len(chunks),
-            sender_stage_ms=dict(segment.sender_stage_ms),
-        )
+    def _reassembled(self, envelope: Envelope[Delivery]) -> None:
+        data = envelope.item.data
         if data is None:
             self.stats.segments_lost += 1
         else:
             self.stats.payload_bytes += len(data)
-        envelope = Envelope(Delivery(data=data, report=report, spans=segment.spans), trace)
         try:
             self._inbox.put_nowait(envelope)
         except asyncio.QueueFull:

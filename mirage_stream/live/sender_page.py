@@ -23,7 +23,7 @@ from aiortc import MediaStreamTrack, RTCPeerConnection
 
 from mirage_stream.link import Delivery
 from mirage_stream.link.config import ChannelConfig
-from mirage_stream.live.sender_client import UplinkConfig, send_segments
+from mirage_stream.live.sender_client import send_segments
 from mirage_stream.live.signaling import (
     MAX_SDP_CHARS,
     OfferRateLimit,
@@ -34,6 +34,7 @@ from mirage_stream.live.signaling import (
     script_route,
     static_text,
 )
+from mirage_stream.live.uplink import UplinkConfig
 from mirage_stream.live.video import encode_jpeg
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.receiver import DecodeStage
