@@ -126,3 +126,16 @@ def test_the_layout_table_covers_every_module():
         if not any(path == entry or entry in path.parents for entry in listed)
     ]
     assert uncovered == []
+
+
+def test_every_link_and_path_the_docs_name_exists():
+    broken = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        links = [page.parent / t for t in re.findall(r"\]\(([^)#\s]+)", text) if "://" not in t]
+        paths = [
+            ROOT / p.split(":")[0]
+            for p in re.findall(r"`((?:docs|mirage_stream|channel_sim|tests)/[^`\s*<]+)`", text)
+        ]
+        broken += [f"{page.name}: {path}" for path in links + paths if not path.exists()]
+    assert broken == []
