@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import argparse
 
+# The working size of every stage (source frames, keyframes, generated video) and the seed of
+# every random choice, unless a flag says otherwise: one place for the fields and the flags.
+WORKING_WIDTH = 320
+WORKING_HEIGHT = 240
+DEFAULT_SEED = 0
+
 
 def positive_float(text: str) -> float:
     value = float(text)
@@ -26,17 +32,21 @@ def add_seed_argument(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
             "--seed",
             type=int,
-            default=0,
+            default=DEFAULT_SEED,
             help="seed of every random choice (bit flips, "
-            "generation); the same seed gives the same figures; default 0",
+            "generation); the same seed gives the same figures; default %(default)s",
         )
 
 
 def add_size_arguments(parser: argparse.ArgumentParser) -> None:
     """--width / --height: the working size (source frames, keyframes, generated video)."""
     if not _has(parser, "--width"):
-        parser.add_argument("--width", type=int, default=320, help="working width; default 320")
-        parser.add_argument("--height", type=int, default=240, help="working height; default 240")
+        parser.add_argument(
+            "--width", type=int, default=WORKING_WIDTH, help="working width; default %(default)s"
+        )
+        parser.add_argument(
+            "--height", type=int, default=WORKING_HEIGHT, help="working height; default %(default)s"
+        )
 
 
 def add_json_argument(parser: argparse.ArgumentParser) -> None:

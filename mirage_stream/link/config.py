@@ -19,7 +19,7 @@ from channel_sim import (
     TraceSnr,
 )
 from mirage_stream.errors import InputError
-from mirage_stream.options import add_seed_argument, positive_float
+from mirage_stream.options import DEFAULT_SEED, add_seed_argument, positive_float
 from mirage_stream.registry import Registry
 
 SNR_RANGE_DB = (-30.0, 40.0)
@@ -73,7 +73,7 @@ class ChannelConfig:
     bandwidth_hz: float = 20e6
     ber_model: str = "mirage"
     overhead_ms: float = 0.0
-    seed: int = 0
+    seed: int = DEFAULT_SEED
 
     def __post_init__(self) -> None:
         low, high = SNR_RANGE_DB
@@ -104,27 +104,32 @@ class ChannelConfig:
     def add_arguments(parser: argparse.ArgumentParser, *, processes: bool = True) -> None:
         """The channel's options; ``processes=False`` keeps one constant SNR (single-shot
         benches)."""
+        defaults = ChannelConfig  # each default lives in its field, once
         group = parser.add_argument_group("channel")
         group.add_argument(
             "--snr-db",
             type=float,
-            default=-10.0,
-            help="channel SNR in dB, P_S / sigma^2 (eq. 6); default -10, the paper's worst case",
+            default=defaults.snr_db,
+            help="channel SNR in dB, P_S / sigma^2 (eq. 6); default %(default)s, the paper's "
+            "worst case",
         )
         if processes:
             group.add_argument(
                 "--snr-process",
-                default="constant",
-                help=f"per-segment SNR: {SNR_PROCESSES.help()}; default constant",
+                default=defaults.snr_process,
+                help=f"per-segment SNR: {SNR_PROCESSES.help()}; default %(default)s",
             )
             group.add_argument(
-                "--snr-std-db", type=float, default=3.0, help="random-walk spread in dB; default 3"
+                "--snr-std-db",
+                type=float,
+                default=defaults.snr_std_db,
+                help="random-walk spread in dB; default %(default)s",
             )
             group.add_argument(
                 "--snr-bad-db",
                 type=float,
-                default=-15.0,
-                help="gilbert-elliott bad-state SNR in dB; default -15",
+                default=defaults.snr_bad_db,
+                help="gilbert-elliott bad-state SNR in dB; default %(default)s",
             )
             group.add_argument(
                 "--snr-trace",
@@ -135,31 +140,32 @@ class ChannelConfig:
         group.add_argument(
             "--bandwidth-hz",
             type=positive_float,
-            default=20e6,
-            help="channel bandwidth b in eq. 7, T = b log2(1 + SNR); default 20e6",
+            default=defaults.bandwidth_hz,
+            help="channel bandwidth b in eq. 7, T = b log2(1 + SNR); default %(default).0f",
         )
         group.add_argument(
             "--ber-model",
-            default="mirage",
+            default=defaults.ber_model,
             help=f"bit error rate model: {BER_MODEL_CHOICES.help()}; default %(default)s",
         )
         group.add_argument(
             "--overhead-ms",
             type=float,
-            default=0.0,
-            help="fixed time on air added per payload (framing, scheduling); default 0",
+            default=defaults.overhead_ms,
+            help="fixed time on air added per payload (framing, scheduling); default %(default)s",
         )
         add_seed_argument(parser)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ChannelConfig:
+        # Single-shot benches have no process flags: the fields' defaults then.
         trace = getattr(args, "snr_trace", None)
-        process = getattr(args, "snr_process", "constant")
+        process = getattr(args, "snr_process", cls.snr_process)
         return cls(
             snr_db=args.snr_db,
             snr_process="trace" if trace and process == "constant" else process,
-            snr_std_db=getattr(args, "snr_std_db", 3.0),
-            snr_bad_db=getattr(args, "snr_bad_db", -15.0),
+            snr_std_db=getattr(args, "snr_std_db", cls.snr_std_db),
+            snr_bad_db=getattr(args, "snr_bad_db", cls.snr_bad_db),
             snr_trace=trace,
             bandwidth_hz=args.bandwidth_hz,
             ber_model=args.ber_model,

@@ -30,8 +30,8 @@ class PlaybackConfig:
         group.add_argument(
             "--playout-delay-s",
             type=float,
-            default=0.5,
-            help="jitter buffer of the playback clock with --realtime; default 0.5",
+            default=PlaybackConfig.playout_delay_s,
+            help="jitter buffer of the playback clock with --realtime; default %(default)s",
         )
 
     @classmethod

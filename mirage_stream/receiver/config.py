@@ -8,7 +8,13 @@ from pathlib import Path
 
 from mirage_stream.errors import FieldValueError, InputError
 from mirage_stream.hub import ModelChoice
-from mirage_stream.options import add_seed_argument, add_size_arguments
+from mirage_stream.options import (
+    DEFAULT_SEED,
+    WORKING_HEIGHT,
+    WORKING_WIDTH,
+    add_seed_argument,
+    add_size_arguments,
+)
 from mirage_stream.receiver.diffusion import DiffusionOptions
 from mirage_stream.receiver.generator_backends import GENERATORS, GeneratorOptions
 from mirage_stream.receiver.generators import GeneratorConfig
@@ -21,8 +27,8 @@ class ReceiverConfig:
     """How the receiver decodes, personalises and generates; the profile is an object (load
     one from TOML with ``load_profile``)."""
 
-    width: int = 320
-    height: int = 240
+    width: int = WORKING_WIDTH
+    height: int = WORKING_HEIGHT
     profile: ReceiverProfile = field(default_factory=ReceiverProfile)
     generator: str = "offline"  # a name in GENERATORS
     diffusion_model: str | None = None  # folder or hub id for generator "diffusion"
@@ -32,7 +38,7 @@ class ReceiverConfig:
     guidance: float = 3.0  # classifier-free guidance of eq. 17 (diffusion only)
     damaged_keyframes: str = DamagedKeyframes.BEST_EFFORT.value
     generation_queue: int = 2
-    seed: int = 0
+    seed: int = DEFAULT_SEED
     diffusion: DiffusionOptions = field(default_factory=DiffusionOptions)
     rate_adapter: bool = True  # live: lower a diffusion model's steps and size to keep up
 

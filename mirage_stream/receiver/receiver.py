@@ -20,6 +20,7 @@ from mirage_stream.codecs import CodecError, codec_for
 from mirage_stream.errors import PayloadError
 from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.link import Delivery
+from mirage_stream.options import WORKING_HEIGHT, WORKING_WIDTH
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.receiver.generation_rate import GenerationRateAdapter
 from mirage_stream.receiver.generators import (
@@ -75,8 +76,8 @@ class DecodeStage:
     the report saying why. Each segment's outcome goes back to the sender as feedback.
     """
 
-    width: int = 320
-    height: int = 240
+    width: int = WORKING_WIDTH
+    height: int = WORKING_HEIGHT
     feedback: FeedbackInbox | None = None  # reports to the sender's rate adapter
     damaged_keyframes: str = DamagedKeyframes.BEST_EFFORT  # a DamagedKeyframes value
     name: str = "decode"
@@ -220,8 +221,8 @@ class GenerateStage:
 
     generator: Generator
     profile: ReceiverProfile = field(default_factory=ReceiverProfile)
-    width: int = 320
-    height: int = 240
+    width: int = WORKING_WIDTH
+    height: int = WORKING_HEIGHT
     keyframe_strength: float = 1.0
     steps: int = 25
     guidance: float = 3.0

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 
 from mirage_stream.errors import InputError
-from mirage_stream.options import add_size_arguments, positive_float
+from mirage_stream.options import WORKING_HEIGHT, WORKING_WIDTH, add_size_arguments, positive_float
 from mirage_stream.sources.file_source import SourceConfig
 from mirage_stream.sources.samples import SAMPLES
 
@@ -35,8 +35,8 @@ class InputConfig:
     # BROWSER_CAMERA: the camera of the sender page
     camera: str | None = None
     segment_s: float = 2.0
-    width: int = 320
-    height: int = 240
+    width: int = WORKING_WIDTH
+    height: int = WORKING_HEIGHT
     max_seconds: float | None = None  # of the input, per pass
     loop: bool = False  # read the file again and again (live only)
 
@@ -76,7 +76,10 @@ class InputConfig:
             )
             group.add_argument("--loop", action="store_true", help="play --input again and again")
         group.add_argument(
-            "--segment-s", type=float, default=2.0, help="segment length in seconds; default 2"
+            "--segment-s",
+            type=float,
+            default=InputConfig.segment_s,
+            help="segment length in seconds; default %(default)s",
         )
         group.add_argument(
             "--max-seconds",
@@ -95,5 +98,5 @@ class InputConfig:
             width=args.width,
             height=args.height,
             max_seconds=args.max_seconds,
-            loop=getattr(args, "loop", False),
+            loop=getattr(args, "loop", cls.loop),
         )

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from mirage_stream.errors import InputError
+from mirage_stream.options import WORKING_HEIGHT, WORKING_WIDTH
 from mirage_stream.sources.worker_owned import ClosedError, WorkerOwned
 from mirage_stream.types import DetailFrame, FrameArray, VideoSegment
 
@@ -40,8 +41,8 @@ _FALLBACK_FPS = 25.0
 class SourceConfig:
     """Working resolution and how much of the input to read."""
 
-    width: int = 320
-    height: int = 240
+    width: int = WORKING_WIDTH
+    height: int = WORKING_HEIGHT
     max_seconds: float | None = None
 
     def __post_init__(self) -> None:

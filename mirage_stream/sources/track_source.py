@@ -22,6 +22,7 @@ from aiortc.mediastreams import MediaStreamError
 from av import VideoFrame
 
 from mirage_stream.errors import InputError
+from mirage_stream.options import WORKING_HEIGHT, WORKING_WIDTH
 from mirage_stream.pipeline import Envelope, SegmentTrace
 from mirage_stream.sources.file_source import (
     crop_to_aspect,
@@ -41,8 +42,8 @@ FRAME_TIMEOUT_S = 1.5  # a track without a frame this long counts as stopped
 
 @dataclass(frozen=True)
 class TrackSegmentsConfig:
-    width: int = 320
-    height: int = 240
+    width: int = WORKING_WIDTH
+    height: int = WORKING_HEIGHT
     segment_s: float = 2.0
     fps: float = 25.0  # the segments' frame rate, whatever the camera's
 
