@@ -2,8 +2,8 @@
 
 A stage is an object with a ``name`` and one ``async process(item, trace)`` entry point; a
 pipeline is a list of stages between a source (an async iterator) and a sink. Each item travels in
-an ``Envelope`` with its ``SegmentTrace``, where stages record timings and facts for the report.
-The trace also carries the source segment for evaluation; it never crosses the simulated link.
+an ``Envelope`` with its ``SegmentTrace``: timings, and the typed records stages attach for the
+report. The pipeline knows none of the records' types.
 """
 
 from __future__ import annotations
@@ -16,70 +16,58 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
-
-from mirage_stream.types import (
-    FacesFound,
-    FrameArray,
-    LinkReport,
-    PlaybackSlot,
-    SegmentPlan,
-    VideoSegment,
-)
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 # Finished traces a live pipeline keeps (it counts them all): enough for a look back at the
 # last minute, not one per segment of a call of hours.
 LIVE_TRACE_HISTORY = 32
 
 
+@runtime_checkable
+class HoldsPixels(Protocol):
+    """A record that keeps frames: it gives a copy without them once the segment is done."""
+
+    def without_pixels(self) -> object: ...
+
+
 @dataclass
 class SegmentTrace:
     """Per-segment bookkeeping that follows the item through the pipeline.
 
-    Each stage fills in what it decided or measured, as typed fields; the report, the live
-    stats and the progress lines read them back. None means "this stage did not say".
+    The pipeline fills in timings and, when it drops the item, why; each stage attaches its own
+    small typed record of what it decided or measured (``mirage_stream.records``), one per
+    record type, which the report, the live stats and the pages read back.
     """
 
     index: int
-    source: VideoSegment | None = None
     # Wall-clock time (time.time()) at which the segment's last frame was captured: the start
     # of glass-to-glass latency. Set by paced sources and carried across the live link.
     captured_at: float | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     created_s: float = field(default_factory=time.perf_counter)
-    # sender
-    caption: str | None = None
-    keyframe_indices: tuple[int, ...] = ()
-    keyframe_skipped: str | None = None  # why no keyframe was sent
-    plan: SegmentPlan | None = None
-    # link
-    payload_bytes: dict[str, int] = field(default_factory=dict)  # per wire part, and "total"
-    link: LinkReport | None = None
-    sender_stage_ms: dict[str, float] = field(default_factory=dict)  # live: the far end's timings
-    keyframe_chunks_unsent: int = 0  # live: chunks the sender could not hand to the network
-    chunks_missing: int = 0  # live: keyframe chunks that never arrived
-    # receiver
-    keyframe_damaged: bool | None = None
-    receiver_notes: tuple[str, ...] = ()
-    prompt: str | None = None
-    keyframe_image: FrameArray | None = None  # the newest keyframe as decoded, for the pages
-    prompt_removed: tuple[str, ...] = ()
-    generation_setting: str | None = None  # live: the rate adapter's choice for this segment
-    psnr_db: float | None = None  # generated against source, when the source is known
-    faces_found: FacesFound | None = None  # when the source shows a face
-    playback: PlaybackSlot | None = None
     dropped: str | None = None  # why the segment was not played
+    _records: dict[type, object] = field(default_factory=dict, repr=False)
+
+    def attach(self, record: object) -> None:
+        """Keep ``record``, replacing any earlier record of its type."""
+        self._records[type(record)] = record
+
+    def record(self, kind: type[R]) -> R | None:
+        """The record of type ``kind`` a stage attached, or None when none did."""
+        found = self._records.get(kind)
+        return found if isinstance(found, kind) else None
 
     def release(self) -> None:
         """Let the segment's pixels go once it is done (played or dropped): a long call or a
         long file would otherwise hold every frame it ever saw. What reports read stays."""
-        if self.source is not None:
-            self.source = self.source.without_pixels()
-        self.keyframe_image = None
+        for kind, record in list(self._records.items()):
+            if isinstance(record, HoldsPixels):
+                self._records[kind] = record.without_pixels()
 
     @contextmanager
     def timed(self, name: str) -> Iterator[None]:

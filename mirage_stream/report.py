@@ -11,6 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 from channel_sim import time_on_air_s
 from mirage_stream.pipeline import PipelineResult, SegmentTrace
+from mirage_stream.records import (
+    DecodeRecord,
+    EvaluationRecord,
+    GenerationRecord,
+    LinkRecord,
+    SenderRecord,
+    caption_of,
+    source_of,
+)
+from mirage_stream.types import PlaybackSlot
 
 if TYPE_CHECKING:
     from mirage_stream.link.config import ChannelConfig
@@ -88,17 +98,23 @@ class RunReport:
 
 
 def segment_row(trace: SegmentTrace, channel: ChannelConfig) -> dict[str, Any]:
-    source, link = trace.source, trace.link
+    source = source_of(trace)
+    sent = trace.record(SenderRecord)
+    carried = trace.record(LinkRecord)
+    link = None if carried is None else carried.report
+    decoded = trace.record(DecodeRecord)
+    generated = trace.record(GenerationRecord)
+    evaluated = trace.record(EvaluationRecord)
     row: dict[str, Any] = {
         "index": trace.index,
         "t0_s": None if source is None else round(source.t0, 4),
         "duration_s": None if source is None else round(source.duration, 4),
         "frames": None if source is None else source.num_frames,
-        "caption": trace.caption,
-        "keyframe_indices": list(trace.keyframe_indices),
-        "keyframe_skipped": trace.keyframe_skipped,
-        "plan": trace.plan,
-        "payload_bytes": trace.payload_bytes or None,
+        "caption": caption_of(trace),
+        "keyframe_indices": [] if sent is None else list(sent.keyframe_indices),
+        "keyframe_skipped": None if sent is None else sent.keyframe_skipped,
+        "plan": None if sent is None else sent.plan,
+        "payload_bytes": (carried.payload_bytes or None) if carried is not None else None,
     }
     if link is not None:
         row |= {
@@ -122,12 +138,12 @@ def segment_row(trace: SegmentTrace, channel: ChannelConfig) -> dict[str, Any]:
             source.raw_bytes * 8, channel.bandwidth_hz, snr_db, channel.overhead_ms / 1000.0
         )
     row |= {
-        "prompt": trace.prompt,
-        "playback": trace.playback,
-        "keyframe_damaged": trace.keyframe_damaged,
-        "psnr_db": trace.psnr_db,
-        "faces_found": trace.faces_found,
-        "receiver_notes": list(trace.receiver_notes),
+        "prompt": None if generated is None else generated.prompt,
+        "playback": trace.record(PlaybackSlot),
+        "keyframe_damaged": None if decoded is None else decoded.keyframe_damaged,
+        "psnr_db": None if evaluated is None else evaluated.psnr_db,
+        "faces_found": None if evaluated is None else evaluated.faces_found,
+        "receiver_notes": [] if decoded is None else list(decoded.notes),
         "timings_ms": {name: round(ms, 2) for name, ms in trace.timings_ms.items()},
     }
     if trace.dropped is not None:
@@ -145,14 +161,18 @@ def _totals(
     all_rows = rows + dropped
     traces = result.completed + result.dropped
     video_s = sum(row["duration_s"] or 0.0 for row in all_rows)
-    raw_bytes = sum(t.source.raw_bytes for t in traces if t.source)
-    payload_bytes = sum(t.payload_bytes.get("total", 0) for t in traces)
+    sources = [s for s in map(source_of, traces) if s is not None]
+    raw_bytes = sum(s.raw_bytes for s in sources)
+    carried = [c for c in (t.record(LinkRecord) for t in traces) if c is not None]
+    payload_bytes = sum(c.payload_bytes.get("total", 0) for c in carried)
     air_ms = sum(row.get("time_on_air_ms", 0.0) for row in all_rows)
     raw_air_ms = sum(row.get("raw_time_on_air_ms", 0.0) for row in all_rows)
-    pixels = sum(t.source.num_frames * t.source.width * t.source.height for t in traces if t.source)
-    psnrs = [t.psnr_db for t in result.completed if t.psnr_db is not None]
-    faces = [t.faces_found for t in result.completed if t.faces_found is not None]
-    g2g = sorted(t.playback.glass_to_glass_s for t in result.completed if t.playback)
+    pixels = sum(s.num_frames * s.width * s.height for s in sources)
+    evaluated = [e for e in (t.record(EvaluationRecord) for t in result.completed) if e is not None]
+    psnrs = [e.psnr_db for e in evaluated]
+    faces = [e.faces_found for e in evaluated if e.faces_found is not None]
+    slots = [t.record(PlaybackSlot) for t in result.completed]
+    g2g = sorted(slot.glass_to_glass_s for slot in slots if slot is not None)
     return RunTotals(
         segments=len(all_rows),
         segments_played=len(rows),
@@ -178,7 +198,7 @@ def _totals(
         generation_queue_depth_max=generation_queue_max,
         glass_to_glass_p50_s=g2g[len(g2g) // 2] if g2g else None,
         glass_to_glass_max_s=g2g[-1] if g2g else None,
-        segments_late=sum(1 for t in result.completed if t.playback and t.playback.late_s > 0)
+        segments_late=sum(1 for slot in slots if slot is not None and slot.late_s > 0)
         if g2g
         else None,
     )

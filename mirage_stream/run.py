@@ -18,6 +18,7 @@ from mirage_stream.pipeline import DropPolicy, SegmentTrace, run_pipeline
 from mirage_stream.player import FileSink, PlaybackClock
 from mirage_stream.player.config import PlaybackConfig
 from mirage_stream.receiver.config import ReceiverConfig
+from mirage_stream.records import source_of
 from mirage_stream.report import RunReport, build_report, finite_json
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sources.config import InputConfig
@@ -151,9 +152,9 @@ class _NotifyingSink:
 
     async def consume(self, item: GeneratedSegment, trace: SegmentTrace) -> None:
         if self.clock is not None:
-            segment = trace.source
+            segment = source_of(trace)
             assert segment is not None
-            trace.playback = await self.clock.play(segment.t0, segment.duration)
+            trace.attach(await self.clock.play(segment.t0, segment.duration))
         await self.inner.consume(item, trace)
         if self.on_generated is not None:
             self.on_generated(item, trace)

@@ -21,10 +21,10 @@ def test_generator_bench_times_the_ltx_path_on_a_tiny_architecture():
             device="cpu",
         )
     )
-    assert result["device"] == "cpu" and result["dtype"] == "float32"
-    assert 10_000 < result["params"] < 100_000  # the tiny denoiser's own parameters
-    assert len(result["segment_s"]) == 2 and result["s_per_generated_s"] > 0
-    assert result["notes"][0].startswith("random weights")
+    assert result.device == "cpu" and result.dtype == "float32"
+    assert 10_000 < result.params < 100_000  # the tiny denoiser's own parameters
+    assert len(result.segment_s) == 2 and result.s_per_generated_s > 0
+    assert result.notes[0].startswith("random weights")
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from mirage_stream.link import SimulatedLinkStage
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.receiver.config import ReceiverConfig
 from mirage_stream.receiver.regions import paste_region
+from mirage_stream.records import SenderRecord
 from mirage_stream.sender.airtime_adapter import LinkModel
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sender.detectors import Box, detect_faces
@@ -237,4 +238,4 @@ def test_a_keyframe_whose_face_does_not_survive_coding_is_swapped_for_a_neighbou
     payload = sender.describe(segment, trace)
     (sent,) = payload.keyframes
     assert sent.frame_index != chosen and abs(sent.frame_index - chosen) <= 6
-    assert trace.keyframe_indices == (sent.frame_index,)
+    assert trace.record(SenderRecord).keyframe_indices == (sent.frame_index,)

@@ -11,6 +11,7 @@ from mirage_stream.bench.rate import RateBenchConfig, run_process, snr_processes
 from mirage_stream.codecs.distortion_model import load_quality
 from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.pipeline import SegmentTrace
+from mirage_stream.records import SenderRecord
 from mirage_stream.sender import Granularity, SceneAnalyser
 from mirage_stream.sender.airtime_adapter import (
     AirtimeRateAdapter,
@@ -120,7 +121,7 @@ def test_sender_with_rate_adapter_plans_and_resends_after_damage():
     trace = SegmentTrace(index=0)
     first = sender.describe(segment, trace)
     assert first is not None and first.keyframes
-    assert trace.plan.within_budget
+    assert trace.record(SenderRecord).plan.within_budget
     # Same scene again: nothing new to send.
     second = sender.describe(segment, SegmentTrace(index=1))
     assert second is not None and second.keyframes == ()

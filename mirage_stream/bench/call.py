@@ -43,14 +43,54 @@ from mirage_stream.sources.track_source import TrackSegmentsConfig
 
 _TOKEN = "bench-call"
 _DRAIN_S = 4.0  # after the camera stops: segments in flight are still played
-_COUNTS = (
-    "segments_sent",
-    "segments_played",
-    "segments_lost",
-    "segments_skipped",
-    "segments_not_sent",
-    "segments_measured_in_page",
-)
+
+
+@dataclass(frozen=True)
+class DirectionResult:
+    """What one direction of a call did: a camera page's sender into a receiver."""
+
+    segments_sent: int
+    segments_played: int
+    segments_lost: int
+    segments_skipped: int
+    segments_not_sent: int
+    segments_measured_in_page: int
+    g2g_p50_s: float | None  # measured in the playback page
+    g2g_p95_s: float | None
+    first_frame_s: float | None  # camera start -> the first generated frame shown
+    payload_bytes_per_segment: float
+
+
+@dataclass(frozen=True)
+class CallBenchResult:
+    """``bench call --json``. Counts are summed over the directions, latencies are the worse
+    direction's; ``directions`` has each."""
+
+    input: str
+    camera_size: tuple[int, int]
+    two_way: bool
+    seconds: float
+    segment_s: float
+    snr_db: float
+    segments_sent: int
+    segments_played: int
+    segments_lost: int
+    segments_skipped: int
+    segments_not_sent: int
+    segments_measured_in_page: int
+    g2g_p50_s: float | None
+    g2g_p95_s: float | None
+    first_frame_s: float | None
+    cpu_per_call: float
+    browser_cpu: float | None
+    held_real_time: bool
+    directions: list[DirectionResult]
+    wall_s: float
+
+
+def _worst(values: list[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return max(known) if known else None
 
 
 @dataclass(frozen=True)
@@ -73,25 +113,25 @@ def _percentile(values: list[float], q: float) -> float | None:
     return round(float(np.percentile(values, q)), 3) if values else None
 
 
-def _direction(sender: SenderPage, receiver: ReceiverServer) -> dict[str, Any]:
+def _direction(sender: SenderPage, receiver: ReceiverServer) -> DirectionResult:
     """What one direction of a call did: the camera page's sender into a receiver."""
     calls = receiver.ended
     page_g2g = [g for stats in calls for g in stats.page_g2g_s]
     shown = [s.page_first_shown_at for s in calls if s.page_first_shown_at is not None]
     started = sender.camera.camera_started_at
     played = sum(stats.segments_played for stats in calls)
-    return {
-        "segments_sent": sender.status.segments_sent,
-        "segments_played": played,
-        "segments_lost": sum(stats.segments_lost for stats in calls),
-        "segments_skipped": sum(stats.segments_skipped for stats in calls),
-        "segments_not_sent": sender.status.segments_unsent,
-        "segments_measured_in_page": len(page_g2g),
-        "g2g_p50_s": _percentile(page_g2g, 50),
-        "g2g_p95_s": _percentile(page_g2g, 95),
-        "first_frame_s": round(min(shown) - started, 3) if shown and started else None,
-        "payload_bytes_per_segment": round(sum(s.payload_bytes for s in calls) / max(1, played), 1),
-    }
+    return DirectionResult(
+        segments_sent=sender.status.segments_sent,
+        segments_played=played,
+        segments_lost=sum(stats.segments_lost for stats in calls),
+        segments_skipped=sum(stats.segments_skipped for stats in calls),
+        segments_not_sent=sender.status.segments_unsent,
+        segments_measured_in_page=len(page_g2g),
+        g2g_p50_s=_percentile(page_g2g, 50),
+        g2g_p95_s=_percentile(page_g2g, 95),
+        first_frame_s=round(min(shown) - started, 3) if shown and started else None,
+        payload_bytes_per_segment=round(sum(s.payload_bytes for s in calls) / max(1, played), 1),
+    )
 
 
 def free_ports(count: int) -> list[int]:
@@ -164,7 +204,7 @@ async def _page(browser: Any, path: str, token: str = _TOKEN) -> Any:
     return page
 
 
-async def _bench(config: CallBenchConfig, workdir: Path) -> dict[str, Any]:
+async def _bench(config: CallBenchConfig, workdir: Path) -> CallBenchResult:
     from playwright.async_api import async_playwright
 
     y4m = workdir / "camera.y4m"
@@ -193,31 +233,33 @@ async def _bench(config: CallBenchConfig, workdir: Path) -> dict[str, Any]:
     measured = [_direction(d["sender"], d["receiver"]) for d in directions]
     bound = config.segments.segment_s + 1.0
     held = all(
-        d["segments_played"] >= d["segments_sent"] > 0
-        and d["g2g_p95_s"] is not None
-        and d["g2g_p95_s"] <= bound
+        d.segments_played >= d.segments_sent > 0
+        and d.g2g_p95_s is not None
+        and d.g2g_p95_s <= bound
         for d in measured
     )
-    totals = {key: sum(d[key] for d in measured) for key in _COUNTS}
-    worst = {
-        key: max((d[key] for d in measured if d[key] is not None), default=None)
-        for key in ("g2g_p50_s", "g2g_p95_s", "first_frame_s")
-    }
-    return {
-        "input": config.input,
-        "camera_size": list(camera_size),
-        "two_way": config.two_way,
-        "seconds": config.seconds,
-        "segment_s": config.segments.segment_s,
-        "snr_db": config.channel.snr_db,
-        **totals,
-        **worst,
-        "cpu_per_call": round(cpu / wall, 3),
-        "browser_cpu": round(browser_cpu / wall, 3) if browser_cpu is not None else None,
-        "held_real_time": held,
-        "directions": measured,
-        "wall_s": round(wall, 1),
-    }
+    return CallBenchResult(
+        input=config.input,
+        camera_size=camera_size,
+        two_way=config.two_way,
+        seconds=config.seconds,
+        segment_s=config.segments.segment_s,
+        snr_db=config.channel.snr_db,
+        segments_sent=sum(d.segments_sent for d in measured),
+        segments_played=sum(d.segments_played for d in measured),
+        segments_lost=sum(d.segments_lost for d in measured),
+        segments_skipped=sum(d.segments_skipped for d in measured),
+        segments_not_sent=sum(d.segments_not_sent for d in measured),
+        segments_measured_in_page=sum(d.segments_measured_in_page for d in measured),
+        g2g_p50_s=_worst([d.g2g_p50_s for d in measured]),
+        g2g_p95_s=_worst([d.g2g_p95_s for d in measured]),
+        first_frame_s=_worst([d.first_frame_s for d in measured]),
+        cpu_per_call=round(cpu / wall, 3),
+        browser_cpu=round(browser_cpu / wall, 3) if browser_cpu is not None else None,
+        held_real_time=held,
+        directions=measured,
+        wall_s=round(wall, 1),
+    )
 
 
 async def _screenshot(pages: list[Any], path: Path) -> None:
@@ -233,7 +275,7 @@ async def _screenshot(pages: list[Any], path: Path) -> None:
     cv2.imwrite(str(path), np.concatenate(images, axis=1))
 
 
-def bench_call(config: CallBenchConfig) -> dict[str, Any]:
+def bench_call(config: CallBenchConfig) -> CallBenchResult:
     try:
         import playwright.async_api  # noqa: F401
     except ImportError:

@@ -312,7 +312,21 @@ def run_chunk(point: Point) -> dict[str, Any]:
     }
 
 
-def bench_fuzz(config: FuzzConfig) -> dict[str, Any]:
+@dataclass(frozen=True)
+class FuzzResult:
+    """``bench reliability --fuzz --json``: malformed inputs thrown at every decoder."""
+
+    cases: int
+    crashes: int
+    hangs: int
+    max_rss_mb: float
+    targets: dict[str, dict[str, float]]  # per target: cases, crashes, hangs, slowest_s
+    failures: list[str]  # the failing inputs written, with how to run them again
+    seed: int
+    wall_s: float
+
+
+def bench_fuzz(config: FuzzConfig) -> FuzzResult:
     start = time.perf_counter()
     per_target = config.cases // len(TARGETS)
     points = []
@@ -341,16 +355,16 @@ def bench_fuzz(config: FuzzConfig) -> dict[str, Any]:
         totals["slowest_s"] = max(totals["slowest_s"], round(result["slowest_s"], 4))
         failures += [f | {"target": name} for f in result["failures"]]
     written = _write_failures(failures[:20], config.out)
-    return {
-        "cases": sum(int(t["cases"]) for t in by_target.values()),
-        "crashes": sum(int(t["crashes"]) for t in by_target.values()),
-        "hangs": sum(int(t["hangs"]) for t in by_target.values()),
-        "max_rss_mb": round(max(r["max_rss_mb"] for r in results.values()), 1),
-        "targets": by_target,
-        "failures": written,
-        "seed": config.seed,
-        "wall_s": round(time.perf_counter() - start, 1),
-    }
+    return FuzzResult(
+        cases=sum(int(t["cases"]) for t in by_target.values()),
+        crashes=sum(int(t["crashes"]) for t in by_target.values()),
+        hangs=sum(int(t["hangs"]) for t in by_target.values()),
+        max_rss_mb=round(max(r["max_rss_mb"] for r in results.values()), 1),
+        targets=by_target,
+        failures=written,
+        seed=config.seed,
+        wall_s=round(time.perf_counter() - start, 1),
+    )
 
 
 def _write_failures(failures: list[dict[str, Any]], folder: Path) -> list[str]:

@@ -193,7 +193,31 @@ def _segment_request(config: GeneratorBenchConfig, index: int, tail: tuple[Any, 
     )
 
 
-def bench_generator(config: GeneratorBenchConfig) -> dict[str, Any]:
+@dataclass(frozen=True)
+class GeneratorBenchResult:
+    """``bench generator --json``: what one diffusers pipeline costs per generated second."""
+
+    model: str | None
+    pipeline: str
+    family: str
+    continues: bool
+    device: str
+    dtype: str
+    params: int
+    width: int
+    height: int
+    frames: int
+    steps: int
+    s_per_generated_s: float
+    first_frame_s: float  # the first call: the first segment's wait
+    segment_s: list[float]
+    text_encoder_s: float
+    peak_memory_mb: float  # CUDA: generation; CPU: the process
+    build_s: float
+    notes: list[str]
+
+
+def bench_generator(config: GeneratorBenchConfig) -> GeneratorBenchResult:
     import torch
 
     from mirage_stream.receiver.diffusion import DiffusersVideoGenerator, DiffusionOptions
@@ -247,23 +271,23 @@ def bench_generator(config: GeneratorBenchConfig) -> dict[str, Any]:
         tail = tuple(frames[-TAIL_FRAMES:])
     generated_s = config.frames / config.fps
     timed = seconds[1:] or seconds
-    return {
-        "model": config.model or config.architecture,
-        "pipeline": type(pipeline).__name__,
-        "family": generator.family.name,
-        "continues": generator.family.continues,
-        "device": torch.cuda.get_device_name(device) if cuda else "cpu",
-        "dtype": str(dtype).removeprefix("torch."),
-        "params": params,
-        "width": config.width,
-        "height": config.height,
-        "frames": config.frames,
-        "steps": config.steps,
-        "s_per_generated_s": round(float(np.median(timed)) / generated_s, 4),
-        "first_frame_s": round(seconds[0], 3),  # the first call: the first segment's wait
-        "segment_s": [round(s, 3) for s in seconds],
-        "text_encoder_s": round(text_s, 3),
-        "peak_memory_mb": round(_peak_mb(device), 1),  # CUDA: generation; CPU: the process
-        "build_s": round(build_s, 1),
-        "notes": notes,
-    }
+    return GeneratorBenchResult(
+        model=config.model or config.architecture,
+        pipeline=type(pipeline).__name__,
+        family=generator.family.name,
+        continues=generator.family.continues,
+        device=torch.cuda.get_device_name(device) if cuda else "cpu",
+        dtype=str(dtype).removeprefix("torch."),
+        params=params,
+        width=config.width,
+        height=config.height,
+        frames=config.frames,
+        steps=config.steps,
+        s_per_generated_s=round(float(np.median(timed)) / generated_s, 4),
+        first_frame_s=round(seconds[0], 3),
+        segment_s=[round(s, 3) for s in seconds],
+        text_encoder_s=round(text_s, 3),
+        peak_memory_mb=round(_peak_mb(device), 1),
+        build_s=round(build_s, 1),
+        notes=notes,
+    )

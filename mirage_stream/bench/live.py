@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 
@@ -46,7 +45,41 @@ class LiveBenchConfig:
             raise InputError(f"--calls must be in [1, 16], got {self.calls}")
 
 
-async def _bench(config: LiveBenchConfig) -> dict[str, Any]:
+@dataclass(frozen=True)
+class GenerationEnd:
+    """A diffusion generator's rate adapter at the end of one call."""
+
+    setting: str
+    s_per_generated_s: float | None
+    changes: int
+
+
+@dataclass(frozen=True)
+class LiveBenchResult:
+    """``bench live --json``: glass-to-glass latency and losses of N calls into one receiver."""
+
+    calls: int
+    input: str | None
+    seconds_per_call: float
+    segment_s: float
+    snr_db: float
+    g2g_p50_s: float | None
+    g2g_p95_s: float | None
+    segments_sent: int
+    segments_played: int
+    segments_lost: int
+    segments_skipped: int
+    # Captions travel on the reliable channel: one is lost when its segment's protected part
+    # failed every try on the link, or arrived with its CRC broken.
+    captions_lost: int
+    cpu_per_call: float
+    wall_s: float
+    held_real_time: bool
+    # Diffusion generators only (null otherwise): each call's rate adapter at the end.
+    generation: list[GenerationEnd] | None
+
+
+async def _bench(config: LiveBenchConfig) -> LiveBenchResult:
     server, runner, port = await serve(
         ReceiverServerConfig(port=0, token="bench", receiver=config.receiver)
     )
@@ -78,38 +111,32 @@ async def _bench(config: LiveBenchConfig) -> dict[str, Any]:
     played = sum(stats.segments_played for stats in calls)
     p95 = float(np.percentile(g2g, 95)) if g2g else None
     segment_s = config.input.segment_s
-    return {
-        "calls": config.calls,
-        "input": config.input.input,
-        "seconds_per_call": config.seconds,
-        "segment_s": config.input.segment_s,
-        "snr_db": config.channel.snr_db,
-        "g2g_p50_s": round(float(np.percentile(g2g, 50)), 3) if g2g else None,
-        "g2g_p95_s": round(p95, 3) if p95 is not None else None,
-        "segments_sent": sent,
-        "segments_played": played,
-        "segments_lost": sum(stats.segments_lost for stats in calls),
-        "segments_skipped": sum(stats.segments_skipped for stats in calls),
-        # Captions travel on the reliable channel: one is lost when its segment's protected
-        # part failed every try on the link, or arrived with its CRC broken.
-        "captions_lost": sent - sum(stats.captions_intact for stats in calls),
-        "cpu_per_call": round(cpu_s / (config.seconds * config.calls), 3),
-        "wall_s": round(wall_s, 2),
-        "held_real_time": played == sent and p95 is not None and p95 <= segment_s + 0.5,
-        # A diffusion generator's rate adapter (null otherwise): each call's setting at the end,
-        # its newest cost in s per generated s, and how often it changed.
-        "generation": [
-            {
-                "setting": stats.generation_setting,
-                "s_per_generated_s": stats.generation_s_per_s,
-                "changes": stats.generation_changes,
-            }
+    return LiveBenchResult(
+        calls=config.calls,
+        input=config.input.input,
+        seconds_per_call=config.seconds,
+        segment_s=config.input.segment_s,
+        snr_db=config.channel.snr_db,
+        g2g_p50_s=round(float(np.percentile(g2g, 50)), 3) if g2g else None,
+        g2g_p95_s=round(p95, 3) if p95 is not None else None,
+        segments_sent=sent,
+        segments_played=played,
+        segments_lost=sum(stats.segments_lost for stats in calls),
+        segments_skipped=sum(stats.segments_skipped for stats in calls),
+        captions_lost=sent - sum(stats.captions_intact for stats in calls),
+        cpu_per_call=round(cpu_s / (config.seconds * config.calls), 3),
+        wall_s=round(wall_s, 2),
+        held_real_time=played == sent and p95 is not None and p95 <= segment_s + 0.5,
+        generation=[
+            GenerationEnd(
+                stats.generation_setting, stats.generation_s_per_s, stats.generation_changes
+            )
             for stats in calls
             if stats.generation_setting is not None
         ]
         or None,
-    }
+    )
 
 
-def bench_live(config: LiveBenchConfig) -> dict[str, Any]:
+def bench_live(config: LiveBenchConfig) -> LiveBenchResult:
     return asyncio.run(_bench(config))

@@ -24,6 +24,7 @@ from mirage_stream.bench.sweep import Point
 from mirage_stream.link.config import ChannelConfig
 from mirage_stream.metrics.fidelity import mse, psnr_db, ssim
 from mirage_stream.pipeline import SegmentTrace
+from mirage_stream.records import source_of
 from mirage_stream.run import RunConfig, run_file
 from mirage_stream.sources import FileSource, SourceConfig, resolve_input
 from mirage_stream.types import FrameArray, GeneratedSegment
@@ -94,9 +95,10 @@ def _mirage(point: Point) -> dict[str, Any]:
     qualities: list[tuple[float, float]] = []
 
     def compare(generated: GeneratedSegment, trace: SegmentTrace) -> None:
-        if trace.source is None:
+        segment = source_of(trace)
+        if segment is None:
             return
-        source = trace.source.frames
+        source = segment.frames
         count = min(len(source), len(generated.frames))
         picks = np.unique(np.linspace(0, count - 1, _PICKS).round().astype(int))
         for i in picks:
@@ -191,4 +193,4 @@ def _table5(point: Point) -> dict[str, Any]:
             receiver=replace(run.receiver, profile=profile),
         )
         result = bench_receiver(ReceiverBenchConfig(run=run, styles=(), style_codecs=()))
-    return {"sbert": result["sbert"], "segments": result["segments"]}
+    return {"sbert": result.sbert, "segments": result.segments}

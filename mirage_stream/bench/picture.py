@@ -21,6 +21,7 @@ import numpy as np
 
 from mirage_stream.errors import InputError
 from mirage_stream.pipeline import SegmentTrace
+from mirage_stream.records import source_of
 from mirage_stream.run import RunConfig, run_file
 from mirage_stream.types import FrameArray, GeneratedSegment
 
@@ -49,9 +50,10 @@ def _run(config: RunConfig) -> tuple[dict[str, Any], _Shown]:
     shown = _Shown()
 
     def keep(segment: GeneratedSegment, trace: SegmentTrace) -> None:
-        if trace.index == 0 and trace.source is not None:
-            middle = min(segment.frames.shape[0], trace.source.num_frames) // 2
-            shown.source, shown.generated = trace.source.frames[middle], segment.frames[middle]
+        source = source_of(trace)
+        if trace.index == 0 and source is not None:
+            middle = min(segment.frames.shape[0], source.num_frames) // 2
+            shown.source, shown.generated = source.frames[middle], segment.frames[middle]
 
     report = asyncio.run(run_file(config, on_generated=keep)).report
     rows = report.segments

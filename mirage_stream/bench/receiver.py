@@ -24,6 +24,7 @@ from mirage_stream.errors import InputError
 from mirage_stream.metrics.captions import CaptionConsistency, SentenceBert
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.receiver.profile import StylePreset
+from mirage_stream.records import source_of
 from mirage_stream.report import RunReport
 from mirage_stream.run import RunConfig, run_file
 from mirage_stream.sender.captioner import MeasuredFactsCaptioner
@@ -56,9 +57,10 @@ def _run(config: RunConfig) -> tuple[RunReport, list[tuple[VideoSegment, VideoSe
     pairs: list[tuple[VideoSegment, VideoSegment]] = []
 
     def keep(generated: GeneratedSegment, trace: SegmentTrace) -> None:
-        if trace.source is not None:
+        source = source_of(trace)
+        if source is not None:
             shown = VideoSegment(generated.index, generated.frames, generated.fps, generated.t0)
-            pairs.append((trace.source, shown))
+            pairs.append((source, shown))
 
     result = asyncio.run(run_file(config, on_generated=keep))
     return result.report, pairs
@@ -72,7 +74,36 @@ def _receiver_seconds(report: RunReport) -> dict[str, float]:
     return totals
 
 
-def bench_receiver(config: ReceiverBenchConfig, progress: bool = False) -> dict[str, Any]:
+@dataclass(frozen=True)
+class StyleScore:
+    """One style preset with one codec: how close the restyled video stays to the source."""
+
+    style: str
+    codec: str
+    sbert: float
+    bertscore_f1: float | None  # needs BERTScore weights, which no package ships
+
+
+@dataclass(frozen=True)
+class ReceiverBenchResult:
+    """``bench receiver --json``: the receiver's cost per second of video and its fidelity."""
+
+    input: str | None
+    snr_db: float
+    codec: str
+    segments: int
+    video_s: float
+    rtf: float | None
+    stages: dict[str, float]  # seconds per second of video, per receiver stage
+    queue_depth_max: int
+    sbert: float | None
+    mean_psnr_db: float | None
+    per_segment: list[dict[str, Any]]
+    styles: list[StyleScore]
+    label_facts: dict[str, Any] | None
+
+
+def bench_receiver(config: ReceiverBenchConfig, progress: bool = False) -> ReceiverBenchResult:
     consistency = CaptionConsistency(MeasuredFactsCaptioner(), SentenceBert())
 
     def say(message: str) -> None:
@@ -110,29 +141,23 @@ def bench_receiver(config: ReceiverBenchConfig, progress: bool = False) -> dict[
             for codec in config.style_codecs:
                 say(f"style {style}, codec {codec}")
                 _, style_scores, _ = run(style, codec)
-                styles.append(
-                    {
-                        "style": style,
-                        "codec": codec,
-                        "sbert": round(float(np.mean([s["sbert"] for s in style_scores])), 4),
-                        "bertscore_f1": None,
-                    }
-                )
-    return {
-        "input": base.input.input,
-        "snr_db": base.channel.snr_db,
-        "codec": base.sender.codec,
-        "segments": report.totals.segments,
-        "video_s": video_s,
-        "rtf": round(receiver_s / video_s, 4) if video_s else None,
-        "stages": {name: round(s / video_s, 4) for name, s in seconds.items()} if video_s else {},
-        "queue_depth_max": report.totals.generation_queue_depth_max,
-        "sbert": round(float(np.mean([s["sbert"] for s in scores])), 4) if scores else None,
-        "mean_psnr_db": report.totals.mean_psnr_db,
-        "per_segment": scores,
-        "styles": styles,
-        "label_facts": label_facts,
-    }
+                sbert = round(float(np.mean([s["sbert"] for s in style_scores])), 4)
+                styles.append(StyleScore(style, codec, sbert, bertscore_f1=None))
+    return ReceiverBenchResult(
+        input=base.input.input,
+        snr_db=base.channel.snr_db,
+        codec=base.sender.codec,
+        segments=report.totals.segments,
+        video_s=video_s,
+        rtf=round(receiver_s / video_s, 4) if video_s else None,
+        stages={name: round(s / video_s, 4) for name, s in seconds.items()} if video_s else {},
+        queue_depth_max=report.totals.generation_queue_depth_max,
+        sbert=round(float(np.mean([s["sbert"] for s in scores])), 4) if scores else None,
+        mean_psnr_db=report.totals.mean_psnr_db,
+        per_segment=scores,
+        styles=styles,
+        label_facts=label_facts,
+    )
 
 
 def _label_facts(labels: str, pairs: list[tuple[VideoSegment, VideoSegment]]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mirage_stream.pipeline import SegmentTrace
+from mirage_stream.records import SenderRecord
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sender.factory import build_sender
 from mirage_stream.sources import FileSource, resolve_input
@@ -59,17 +60,18 @@ def bench_sender(config: SenderBenchConfig, progress: bool = False) -> dict[str,
         for name in STAGES:
             stage_ms[name] += trace.timings_ms.get(name, 0.0)
         size = len(encode_payload_image(payload).data) if payload is not None else 0
-        plan = trace.plan
+        sent = trace.record(SenderRecord)
+        plan = None if sent is None else sent.plan
         rows.append(
             {
                 "index": segment.index,
                 "seconds": round(elapsed, 4),
                 "bytes": size,
                 "keyframes": 0 if payload is None else len(payload.keyframes),
-                "keyframe_skipped": trace.keyframe_skipped,
+                "keyframe_skipped": None if sent is None else sent.keyframe_skipped,
                 "codec": None if plan is None else plan.codec,
                 "granularity": None if plan is None else plan.granularity.value,
-                "caption": trace.caption,
+                "caption": None if sent is None else sent.caption,
             }
         )
         if progress:

@@ -68,10 +68,10 @@ def _call(args: argparse.Namespace) -> int:
         print_json(result)
         return 0
     print(
-        f"{result['segments_played']}/{result['segments_sent']} segments played, "
-        f"{result['segments_lost']} lost; g2g p50 {result['g2g_p50_s']} s, "
-        f"p95 {result['g2g_p95_s']} s (in the page); first frame {result['first_frame_s']} s; "
-        f"{result['cpu_per_call']} cores (browsers {result['browser_cpu']}); "
-        f"held in real time: {result['held_real_time']}"
+        f"{result.segments_played}/{result.segments_sent} segments played, "
+        f"{result.segments_lost} lost; g2g p50 {result.g2g_p50_s} s, "
+        f"p95 {result.g2g_p95_s} s (in the page); first frame {result.first_frame_s} s; "
+        f"{result.cpu_per_call} cores (browsers {result.browser_cpu}); "
+        f"held in real time: {result.held_real_time}"
     )
     return 0

@@ -59,11 +59,11 @@ def _generator(args: argparse.Namespace) -> int:
         print_json(result)
         return 0
     print(
-        f"{result['model']} on {result['device']} ({result['dtype']}): "
-        f"{result['s_per_generated_s']} s per generated second, first call "
-        f"{result['first_frame_s']} s, peak {result['peak_memory_mb']} MB, "
-        f"{result['params']:,} parameters"
+        f"{result.model} on {result.device} ({result.dtype}): "
+        f"{result.s_per_generated_s} s per generated second, first call "
+        f"{result.first_frame_s} s, peak {result.peak_memory_mb} MB, "
+        f"{result.params:,} parameters"
     )
-    for note in result["notes"]:
+    for note in result.notes:
         print(f"  note: {note}")
     return 0

@@ -52,10 +52,10 @@ def _live(args: argparse.Namespace) -> int:
         print_json(result)
         return 0
     print(
-        f"{result['calls']} calls: g2g p50 {result['g2g_p50_s']} s, p95 {result['g2g_p95_s']} s; "
-        f"{result['segments_played']}/{result['segments_sent']} segments played, "
-        f"{result['segments_lost']} lost, {result['captions_lost']} captions lost; "
-        f"{result['cpu_per_call']} cores per call; "
-        f"held in real time: {result['held_real_time']}"
+        f"{result.calls} calls: g2g p50 {result.g2g_p50_s} s, p95 {result.g2g_p95_s} s; "
+        f"{result.segments_played}/{result.segments_sent} segments played, "
+        f"{result.segments_lost} lost, {result.captions_lost} captions lost; "
+        f"{result.cpu_per_call} cores per call; "
+        f"held in real time: {result.held_real_time}"
     )
     return 0

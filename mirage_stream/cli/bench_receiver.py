@@ -57,11 +57,11 @@ def _receiver(args: argparse.Namespace) -> int:
         print_json(result)
         return 0
     print(
-        f"receiver on {result['input']}: rtf {result['rtf']}, generation queue depth max "
-        f"{result['queue_depth_max']}, SBERT {result['sbert']}"
+        f"receiver on {result.input}: rtf {result.rtf}, generation queue depth max "
+        f"{result.queue_depth_max}, SBERT {result.sbert}"
     )
-    for row in result["styles"]:
-        print(f"  {row['style']:>13} {row['codec']:>3}: SBERT {row['sbert']}")
-    for side, scored in (result["label_facts"] or {}).items():
+    for row in result.styles:
+        print(f"  {row.style:>13} {row.codec:>3}: SBERT {row.sbert}")
+    for side, scored in (result.label_facts or {}).items():
         print(f"  facts of the {side} against the labels: {len(scored['false_statements'])} false")
     return 0

@@ -84,14 +84,14 @@ def _fuzz(args: argparse.Namespace) -> int:
     result = bench_fuzz(config)
     if args.json:
         print_json(result)
-        return 0
+        return 0 if result.crashes == 0 and result.hangs == 0 else 1
     print(
-        f"{result['cases']:,} cases: {result['crashes']} crashes, {result['hangs']} hangs, "
-        f"max RSS {result['max_rss_mb']} MB, {result['wall_s']} s"
+        f"{result.cases:,} cases: {result.crashes} crashes, {result.hangs} hangs, "
+        f"max RSS {result.max_rss_mb} MB, {result.wall_s} s"
     )
-    for path in result["failures"]:
+    for path in result.failures:
         print(f"  failure written: {path}")
-    return 0 if result["crashes"] == 0 and result["hangs"] == 0 else 1
+    return 0 if result.crashes == 0 and result.hangs == 0 else 1
 
 
 def _overload(args: argparse.Namespace) -> int:

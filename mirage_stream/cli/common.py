@@ -47,4 +47,7 @@ def stderr_progress(prefix: str) -> Callable[[str], None]:
 
 
 def print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2))
+    """``value`` (a bench's result dataclass, or plain data) as strict JSON on stdout."""
+    from mirage_stream.report import finite_json
+
+    print(json.dumps(finite_json(value), indent=2))

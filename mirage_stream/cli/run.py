@@ -26,11 +26,15 @@ def register(commands: Subcommands) -> None:
 
 
 def _progress(trace: SegmentTrace) -> None:
-    bit_errors = 0 if trace.link is None else trace.link.bit_errors
-    psnr = "  n/a" if trace.psnr_db is None else f"{trace.psnr_db:5.2f}"
+    from mirage_stream.records import EvaluationRecord, LinkRecord, caption_of
+
+    carried, evaluated = trace.record(LinkRecord), trace.record(EvaluationRecord)
+    bit_errors = 0 if carried is None else carried.report.bit_errors
+    wire_bytes = 0 if carried is None else carried.payload_bytes.get("total", 0)
+    psnr = "  n/a" if evaluated is None else f"{evaluated.psnr_db:5.2f}"
     print(
-        f"segment {trace.index:>3}: {trace.payload_bytes.get('total', 0):>4} B on the wire, "
-        f"{bit_errors:>4} bit errors, PSNR {psnr} dB | {(trace.caption or '')[:70]}",
+        f"segment {trace.index:>3}: {wire_bytes:>4} B on the wire, "
+        f"{bit_errors:>4} bit errors, PSNR {psnr} dB | {(caption_of(trace) or '')[:70]}",
         file=sys.stderr,
         flush=True,
     )

@@ -16,6 +16,7 @@ import numpy as np
 from channel_sim import AwgnBitChannel, SnrProcess
 from mirage_stream.codecs import CodecError, codec_for
 from mirage_stream.pipeline import SegmentTrace
+from mirage_stream.records import LinkRecord
 from mirage_stream.types import EncodedKeyframe, LinkReport, SemanticPayload
 from mirage_stream.wire import encode_payload_image
 
@@ -75,8 +76,7 @@ class SimulatedLinkStage:
                 for keyframe, bits in zip(payload.keyframes, sent.exposed_error_bits, strict=True)
             ),
         )
-        trace.payload_bytes = {**image.part_bytes, "total": len(image.data)}
-        trace.link = report
+        trace.attach(LinkRecord(report, {**image.part_bytes, "total": len(image.data)}))
         return Delivery(data=sent.received, report=report, spans=tuple(spans))
 
     async def process(self, payload: SemanticPayload, trace: SegmentTrace) -> Delivery:

@@ -26,11 +26,18 @@ from mirage_stream.live.messages import (
     encode_message,
 )
 from mirage_stream.live.reassembly import SegmentReassembly
-from mirage_stream.live.stats import CallStats
+from mirage_stream.live.stats import CallStats, SegmentShown
 from mirage_stream.live.video import FrameFeed
 from mirage_stream.pipeline import LIVE_TRACE_HISTORY, Envelope, SegmentTrace, run_pipeline
 from mirage_stream.receiver.config import ReceiverConfig
 from mirage_stream.receiver.generators import Generator
+from mirage_stream.records import (
+    ArrivalRecord,
+    DecodeRecord,
+    GenerationRecord,
+    LinkRecord,
+    caption_of,
+)
 from mirage_stream.types import FrameArray, GeneratedSegment
 
 log = logging.getLogger(__name__)
@@ -183,8 +190,9 @@ class LiveCall:
 
     def played(self, segment: GeneratedSegment, trace: SegmentTrace) -> None:
         ahead_s = self.feed.push(segment.frames, segment.fps, segment.index, trace.captured_at)
-        if trace.keyframe_image is not None:
-            self.keyframe = trace.keyframe_image
+        decoded = trace.record(DecodeRecord)
+        if decoded is not None and decoded.keyframe_image is not None:
+            self.keyframe = decoded.keyframe_image
         shown_at = time.time() + ahead_s
         stats = self.stats
         stats.segments_played += 1
@@ -205,23 +213,25 @@ class LiveCall:
             stats.glass_to_glass_s.append(g2g)
         if segment.keyframe_damaged:
             stats.keyframes_damaged += 1
-        link = trace.link
-        assert link is not None  # every live segment comes with its link report
-        stats.last = {
-            "segment": segment.index,
-            "snr_db": round(link.snr_db, 2),
-            "ber": link.ber,
-            "payload_bytes": link.bits_sent // 8,
-            "time_on_air_ms": round(link.time_on_air_s * 1000, 3),
-            "glass_to_glass_s": g2g,
-            "sender_stage_ms": trace.sender_stage_ms,
-            "stage_ms": {name: round(ms, 1) for name, ms in trace.timings_ms.items()},
-            "queued_s": round(self.feed.queued_s, 2),
-            "caption": trace.caption or "",  # as received
-            "prompt": trace.prompt or "",  # after personalisation
-            "notes": list(trace.receiver_notes),
-            "generation_setting": trace.generation_setting,
-        }
+        carried, arrived = trace.record(LinkRecord), trace.record(ArrivalRecord)
+        assert carried is not None  # every live segment comes with its link report
+        link, generated = carried.report, trace.record(GenerationRecord)
+        stats.last = SegmentShown(
+            segment=segment.index,
+            snr_db=round(link.snr_db, 2),
+            ber=link.ber,
+            payload_bytes=link.bits_sent // 8,
+            time_on_air_ms=round(link.time_on_air_s * 1000, 3),
+            glass_to_glass_s=g2g,
+            sender_stage_ms={} if arrived is None else arrived.sender_stage_ms,
+            stage_ms={name: round(ms, 1) for name, ms in trace.timings_ms.items()},
+            queued_s=round(self.feed.queued_s, 2),
+            caption=caption_of(trace) or "",
+            prompt="" if generated is None else generated.prompt,
+            notes=() if decoded is None else decoded.notes,
+            generation_setting=None if generated is None else generated.setting,
+            chunks_missing=0 if arrived is None else arrived.chunks_missing,
+        )
 
     def shown_on_page(self, mark: int, shown_at: float) -> float | None:
         """A page saw the segment marked ``mark`` start at ``shown_at`` (its wall clock): the

@@ -16,6 +16,7 @@ from mirage_stream.errors import PayloadError
 from mirage_stream.link import Delivery
 from mirage_stream.live.messages import KeyframeChunk, SegmentMessage, join_payload
 from mirage_stream.pipeline import Envelope, SegmentTrace
+from mirage_stream.records import ArrivalRecord, LinkRecord
 from mirage_stream.types import LinkReport
 
 log = logging.getLogger(__name__)
@@ -85,11 +86,12 @@ class SegmentReassembly:
             time_on_air_s=segment.time_on_air_s,
             delivered=data is not None,
         )
-        trace = SegmentTrace(
-            index=index,
-            captured_at=segment.captured_at,
-            link=report,
-            chunks_missing=segment.chunks - len(chunks),
-            sender_stage_ms=dict(segment.sender_stage_ms),
+        trace = SegmentTrace(index=index, captured_at=segment.captured_at)
+        trace.attach(LinkRecord(report))
+        trace.attach(
+            ArrivalRecord(
+                sender_stage_ms=dict(segment.sender_stage_ms),
+                chunks_missing=segment.chunks - len(chunks),
+            )
         )
         self._deliver_to(Envelope(Delivery(data=data, report=report, spans=segment.spans), trace))

@@ -90,6 +90,7 @@ async def send_segments(
         "segments_unsent": uplink.counts.segments_unsent,
         "segments_dropped": result.dropped_total,
         "reconnects": uplink.counts.reconnects,
+        "keyframe_chunks_unsent": uplink.counts.keyframe_chunks_unsent,
     }
 
 

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -38,6 +38,7 @@ from mirage_stream.live.uplink import UplinkConfig
 from mirage_stream.live.video import encode_jpeg
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.receiver import DecodeStage
+from mirage_stream.records import SenderRecord, source_of
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sources.track_source import TrackSegments, TrackSegmentsConfig
 
@@ -55,6 +56,25 @@ class SenderPageConfig:
     channel: ChannelConfig = field(default_factory=ChannelConfig)
 
 
+@dataclass(frozen=True)
+class SegmentSent:
+    """The newest segment as the page shows it: as sent, or why it was not."""
+
+    segment: int
+    dropped: str | None = None  # why it was not sent; the other fields then stay unset
+    caption: str | None = None
+    payload_bytes: int | None = None
+    snr_db: float | None = None
+    ber: float | None = None
+    time_on_air_ms: float | None = None
+    delivered: bool | None = None
+    keyframes: int | None = None
+    stage_ms: dict[str, float] | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {key: value for key, value in asdict(self).items() if value is not None}
+
+
 @dataclass
 class SentStatus:
     """What the page shows: counts, and the newest segment as sent."""
@@ -63,7 +83,7 @@ class SentStatus:
     segments_unsent: int = 0
     payload_bytes: int = 0
     raw_bytes: int = 0  # the camera's frames as raw RGB at its own size, for the speed-up
-    last: dict[str, Any] = field(default_factory=dict)
+    last: SegmentSent | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -72,7 +92,7 @@ class SentStatus:
             "data_speedup": round(self.raw_bytes / self.payload_bytes, 1)
             if self.payload_bytes
             else None,
-            "last": self.last,
+            "last": {} if self.last is None else self.last.as_json(),
         }
 
 
@@ -128,7 +148,7 @@ class SenderPage:
         status = self.status
         if not sent:
             status.segments_unsent += 1
-            status.last = {"segment": trace.index, "dropped": trace.dropped}
+            status.last = SegmentSent(trace.index, dropped=trace.dropped)
             return
         status.segments_sent += 1
         decoded = await asyncio.to_thread(self._preview.decode, delivery, SegmentTrace(trace.index))
@@ -138,21 +158,22 @@ class SenderPage:
         report = delivery.report
         payload = len(delivery.data) if delivery.data is not None else 0
         status.payload_bytes += payload
-        source = trace.source
+        source = source_of(trace)
         if source is not None and self.camera.source_size is not None:
             width, height = self.camera.source_size
             status.raw_bytes += width * height * 3 * len(source.frames)
-        status.last = {
-            "segment": trace.index,
-            "caption": trace.caption or "",
-            "payload_bytes": payload,
-            "snr_db": round(report.snr_db, 2),
-            "ber": report.ber,
-            "time_on_air_ms": round(report.time_on_air_s * 1000, 3),
-            "delivered": report.delivered,
-            "keyframes": len(trace.keyframe_indices),
-            "stage_ms": {name: round(ms, 1) for name, ms in trace.timings_ms.items()},
-        }
+        described = trace.record(SenderRecord)
+        status.last = SegmentSent(
+            segment=trace.index,
+            caption="" if described is None else described.caption,
+            payload_bytes=payload,
+            snr_db=round(report.snr_db, 2),
+            ber=report.ber,
+            time_on_air_ms=round(report.time_on_air_s * 1000, 3),
+            delivered=report.delivered,
+            keyframes=0 if described is None else len(described.keyframe_indices),
+            stage_ms={name: round(ms, 1) for name, ms in trace.timings_ms.items()},
+        )
 
     # --- routes -----------------------------------------------------------------------
 

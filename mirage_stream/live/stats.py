@@ -4,10 +4,35 @@ from __future__ import annotations
 
 import time
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 SILENT_AFTER_S = 6.0  # a live call this long without a segment says so (camera stopped?)
+
+
+@dataclass(frozen=True)
+class SegmentShown:
+    """The newest segment of a call as the playback page shows it."""
+
+    segment: int
+    snr_db: float
+    ber: float
+    payload_bytes: int
+    time_on_air_ms: float
+    glass_to_glass_s: float | None
+    sender_stage_ms: dict[str, float]  # the far end's timings
+    stage_ms: dict[str, float]  # this end's
+    queued_s: float  # video waiting in the playout
+    caption: str  # as received
+    prompt: str  # after personalisation
+    notes: tuple[str, ...]
+    generation_setting: str | None
+    chunks_missing: int  # keyframe chunks that never arrived
+
+    def as_json(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["notes"] = list(self.notes)
+        return values
 
 
 @dataclass
@@ -27,7 +52,7 @@ class CallStats:
     raw_bytes: int = 0
     # Packed doubles, one per segment: 8 bytes each, so a call of a day holds a third of a MB.
     glass_to_glass_s: array[float] = field(default_factory=lambda: array("d"))
-    last: dict[str, Any] = field(default_factory=dict)  # the newest segment, as shown
+    last: SegmentShown | None = None  # the newest segment, as shown
     generation_queue_depth: int = 0  # now
     generation_queue_max: int = 0  # the deepest it has been
     behind: bool = False  # the generation queue is full, or skipped a segment lately
@@ -71,7 +96,7 @@ class CallStats:
             "generation_setting": self.generation_setting,
             "generation_s_per_s": self.generation_s_per_s,
             "generation_changes": self.generation_changes,
-            "last": self.last,
+            "last": {} if self.last is None else self.last.as_json(),
         }
 
 

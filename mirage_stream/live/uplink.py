@@ -52,6 +52,7 @@ class UplinkCounts:
     segments_sent: int = 0
     segments_unsent: int = 0  # no connection when the segment was ready
     reconnects: int = 0
+    keyframe_chunks_unsent: int = 0  # the send buffer stayed full: the receiver sees damage
 
 
 class Uplink:
@@ -166,7 +167,7 @@ class Uplink:
         try:
             for number, chunk in enumerate(chunks):
                 if not await self._paced(self._keyframes):
-                    trace.keyframe_chunks_unsent = len(chunks) - number
+                    self.counts.keyframe_chunks_unsent += len(chunks) - number
                     break  # the receiver treats the missing chunks as damage
                 self._keyframes.send(
                     encode_message(KeyframeChunk(trace.index, number, len(chunks), chunk))

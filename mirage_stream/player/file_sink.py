@@ -13,6 +13,7 @@ from mirage_stream.metrics import psnr_db
 from mirage_stream.metrics.faces import faces_found
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.player.video_writer import VideoWriter
+from mirage_stream.records import EvaluationRecord, source_of
 from mirage_stream.types import GeneratedSegment
 
 
@@ -47,12 +48,16 @@ class FileSink:
                 self.out_dir / self.generated_name, segment.fps, width, height
             )
         self._generated.write(frames, first_pts)
-        source = trace.source
+        source = source_of(trace)
         if source is None or source.frames.shape[1:3] != frames.shape[1:3]:
             return
         count = min(source.num_frames, segment.frames.shape[0])
-        trace.psnr_db = psnr_db(source.frames[:count], frames[:count])
-        trace.faces_found = faces_found(source.frames[:count], frames[:count])
+        trace.attach(
+            EvaluationRecord(
+                psnr_db(source.frames[:count], frames[:count]),
+                faces_found(source.frames[:count], frames[:count]),
+            )
+        )
         if self._side_by_side is None:
             self._side_by_side = VideoWriter(
                 self.out_dir / self.side_by_side_name, segment.fps, 2 * width, height

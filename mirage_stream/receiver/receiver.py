@@ -31,6 +31,7 @@ from mirage_stream.receiver.generators import (
 )
 from mirage_stream.receiver.profile import ReceiverProfile, build_prompt
 from mirage_stream.receiver.regions import paste_region
+from mirage_stream.records import DecodeRecord, GenerationRecord
 from mirage_stream.types import (
     ChannelFeedback,
     EncodedKeyframe,
@@ -204,11 +205,14 @@ class DecodeStage:
         if not received.hints_ok:
             notes.append("scene facts damaged (CRC mismatch); no motion applied")
         keyframes, damaged = self._keyframes(received, notes)
-        trace.keyframe_damaged = damaged
-        trace.receiver_notes = tuple(notes)
-        trace.keyframe_image = keyframes[-1][1]
-        if trace.caption is None and received.caption_ok:  # live: the far end's caption
-            trace.caption = received.payload.caption
+        trace.attach(
+            DecodeRecord(
+                keyframe_damaged=damaged,
+                notes=tuple(notes),
+                caption_received=received.payload.caption if received.caption_ok else None,
+                keyframe_image=keyframes[-1][1],
+            )
+        )
         return DecodedSegment(received.payload, keyframes, damaged, tuple(notes))
 
     async def process(self, delivery: Delivery, trace: SegmentTrace) -> DecodedSegment | None:
@@ -247,12 +251,13 @@ class GenerateStage:
             seed=self.seed + payload.segment_index,
         )
         adapter = self.rate_adapter
+        setting_used = None
         if adapter is not None:
             setting = adapter.setting
             config = replace(
                 config, steps_scale=setting.steps_scale, model_scale=setting.model_scale
             )
-            trace.generation_setting = setting.describe()
+            setting_used = setting.describe()
         request = GenerationRequest(
             keyframes=decoded.keyframes,
             facts=payload.facts.trusted(),  # act only on what the sender stated
@@ -268,8 +273,7 @@ class GenerateStage:
             duration_s = payload.num_frames / payload.fps
             adapter.observe(payload.segment_index, time.perf_counter() - start, duration_s)
         self._tail = tuple(frame.copy() for frame in frames[-TAIL_FRAMES:])  # not the segment
-        trace.prompt = prompt.text
-        trace.prompt_removed = tuple(prompt.removed)
+        trace.attach(GenerationRecord(prompt.text, tuple(prompt.removed), setting_used))
         return GeneratedSegment(
             index=payload.segment_index,
             frames=frames,

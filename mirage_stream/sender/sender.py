@@ -18,6 +18,7 @@ import numpy.typing as npt
 from mirage_stream.codecs import KeyframeCodec, make_codec
 from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.pipeline import SegmentTrace
+from mirage_stream.records import SenderRecord
 from mirage_stream.sender.airtime_adapter import AirtimeRateAdapter
 from mirage_stream.sender.analysis import SceneAnalyser, SegmentAnalysis
 from mirage_stream.sender.captioner import Captioner, CaptionSettings
@@ -139,9 +140,6 @@ class SenderStage:
         if self.rate is not None:
             compressed = len(zlib.compress(caption.text.encode("utf-8"), 9))
             self.rate.record_caption_bytes(plan.granularity, compressed)
-        trace.caption = caption.text
-        trace.keyframe_indices = tuple(k.frame_index for k in encoded if k.region is None)
-        trace.keyframe_skipped = choice.skipped_reason or None
         payload = SemanticPayload(
             segment_index=segment.index,
             t0=segment.t0,
@@ -157,10 +155,17 @@ class SenderStage:
             keyframes_protected=plan.keyframes_protected and bool(encoded),
         )
         payload = self._protect(payload, plan.codec)
-        trace.plan = replace(
-            plan,
-            keyframe_fec_parity=payload.keyframe_fec_parity,
-            keyframes_protected=payload.keyframes_protected,
+        trace.attach(
+            SenderRecord(
+                caption=caption.text,
+                keyframe_indices=tuple(k.frame_index for k in encoded if k.region is None),
+                keyframe_skipped=choice.skipped_reason or None,
+                plan=replace(
+                    plan,
+                    keyframe_fec_parity=payload.keyframe_fec_parity,
+                    keyframes_protected=payload.keyframes_protected,
+                ),
+            )
         )
         return payload
 

@@ -8,12 +8,12 @@ the pacer's clock), looped when the config says so.
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Protocol
 
-from mirage_stream.pipeline import Envelope, SegmentTrace
+from mirage_stream.pipeline import Envelope
+from mirage_stream.records import source_trace
 from mirage_stream.sources.config import InputConfig
 from mirage_stream.sources.file_source import FileSource
 from mirage_stream.sources.samples import resolve_input
@@ -60,9 +60,7 @@ class SegmentStream:
                 if self.total_seconds is not None and t0 >= self.total_seconds:
                     return
                 shifted = VideoSegment(index, segment.frames, segment.fps, t0, segment.detail)
-                yield Envelope(
-                    shifted, SegmentTrace(index=index, source=shifted, captured_at=time.time())
-                )
+                yield Envelope(shifted, source_trace(shifted))
                 index += 1
                 last_end = t0 + segment.duration
             if not self.config.loop or self.config.camera:

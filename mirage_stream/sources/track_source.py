@@ -23,7 +23,8 @@ from av import VideoFrame
 
 from mirage_stream.errors import InputError
 from mirage_stream.options import WORKING_HEIGHT, WORKING_WIDTH
-from mirage_stream.pipeline import Envelope, SegmentTrace
+from mirage_stream.pipeline import Envelope
+from mirage_stream.records import source_trace
 from mirage_stream.sources.file_source import (
     crop_to_aspect,
     detail_frame,
@@ -111,7 +112,7 @@ class TrackSegments:
             detail=tuple(slots.detail),
         )
         self._index += 1
-        return Envelope(segment, SegmentTrace(segment.index, segment, captured_at=time.time()))
+        return Envelope(segment, source_trace(segment))
 
     async def envelopes(self) -> AsyncIterator[Envelope[VideoSegment]]:
         """Segments for as long as the caller reads: across camera stops and page reloads."""

@@ -1,0 +1,55 @@
+"""Bench results are dataclasses; their JSON keys stay the ones users' scripts read.
+
+Each list below is the key set a bench printed as a plain dict before it became a dataclass:
+renaming a field breaks this test, as it would break a user's script."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from mirage_stream.bench.call import CallBenchResult, DirectionResult
+from mirage_stream.bench.fuzz import FuzzResult
+from mirage_stream.bench.generator import GeneratorBenchResult
+from mirage_stream.bench.live import GenerationEnd, LiveBenchResult
+from mirage_stream.bench.receiver import ReceiverBenchResult, StyleScore
+from mirage_stream.cli.common import print_json
+
+KEYS = {
+    LiveBenchResult: "calls input seconds_per_call segment_s snr_db g2g_p50_s g2g_p95_s "
+    "segments_sent segments_played segments_lost segments_skipped captions_lost cpu_per_call "
+    "wall_s held_real_time generation",
+    GenerationEnd: "setting s_per_generated_s changes",
+    CallBenchResult: "input camera_size two_way seconds segment_s snr_db segments_sent "
+    "segments_played segments_lost segments_skipped segments_not_sent segments_measured_in_page "
+    "g2g_p50_s g2g_p95_s first_frame_s cpu_per_call browser_cpu held_real_time directions wall_s",
+    DirectionResult: "segments_sent segments_played segments_lost segments_skipped "
+    "segments_not_sent segments_measured_in_page g2g_p50_s g2g_p95_s first_frame_s "
+    "payload_bytes_per_segment",
+    GeneratorBenchResult: "model pipeline family continues device dtype params width height "
+    "frames steps s_per_generated_s first_frame_s segment_s text_encoder_s peak_memory_mb build_s "
+    "notes",
+    FuzzResult: "cases crashes hangs max_rss_mb targets failures seed wall_s",
+    ReceiverBenchResult: "input snr_db codec segments video_s rtf stages queue_depth_max sbert "
+    "mean_psnr_db per_segment styles label_facts",
+    StyleScore: "style codec sbert bertscore_f1",
+}
+
+
+@pytest.mark.parametrize("kind", list(KEYS), ids=lambda kind: kind.__name__)
+def test_bench_result_keys_stay(kind):
+    assert [f.name for f in dataclasses.fields(kind)] == KEYS[kind].split()
+
+
+def test_a_result_prints_as_strict_json_with_nested_records(capsys):
+    result = LiveBenchResult(
+        *(1, "sample:carphone", 4.0, 1.0, -10.0, 0.5, float("nan")),
+        *(4, 4, 0, 0, 0, 0.3, 5.0, False),
+        generation=[GenerationEnd("full", None, 0)],
+    )
+    printed = json.loads(capsys.readouterr().out if print_json(result) is None else "")
+    assert printed["g2g_p95_s"] is None  # NaN is not JSON
+    assert printed["generation"] == [{"setting": "full", "s_per_generated_s": None, "changes": 0}]
+    assert list(printed) == KEYS[LiveBenchResult].split()
