@@ -133,7 +133,7 @@ class FactConfidence:
     talking: float = 1.0
     gesturing: float = 1.0
     walking: float = 1.0
-    outdoors: float = 1.0
+    outdoors: float = 1.0  # the setting claim, indoors or outdoors
     animation: float = 1.0
     camera: float = 1.0
 
@@ -164,13 +164,22 @@ class SceneFacts:
     talking: bool = False
     gesturing: bool = False
     brightness: float = 0.0  # mean luma in [0, 1]
-    outdoors: bool = False  # sky or vegetation seen: outdoor cues (no cue: nothing claimed)
+    outdoors: bool = False  # outdoor evidence (no evidence: nothing claimed)
+    indoors: bool = False  # indoor evidence: furniture the detector confirmed
     animation: bool = False  # vivid, noise-free colours: rendered or drawn rather than filmed
     colours: tuple[str, ...] = ()
     cuts: tuple[float, ...] = ()
-    walking: str = ""  # people walk "left", "right" or "both" ways across the view; "" none
+    # People walk "left", "right" or "both" ways across the view, "towards" or "away" from the
+    # camera; "" none seen.
+    walking: str = ""
     subject_colour: str = ""  # the strong colour of what moves, in most frame pairs (text only)
     people_at_least: bool = False  # ``people`` counts movers: a lower bound, not an exact count
+    # Caption text only (not on the wire): every tracked person stays in place upright; the
+    # strong colour the people wear; other kinds the detector confirmed, with their counts.
+    standing: bool = False
+    hands: bool = False  # palms seen in two sampled frames
+    people_colour: str = ""
+    objects: tuple[tuple[str, int], ...] = ()
     confidence: FactConfidence = field(default_factory=FactConfidence)
 
     def trusted(self) -> SceneFacts:
@@ -186,6 +195,7 @@ class SceneFacts:
             gesturing=self.gesturing and sure.gesturing >= stated,
             walking=self.walking if sure.walking >= stated else "",
             outdoors=self.outdoors and sure.outdoors >= stated,
+            indoors=self.indoors and sure.outdoors >= stated,
             animation=self.animation and sure.animation >= stated,
             motion=self.motion if sure.camera >= stated else MotionHints(),
         )

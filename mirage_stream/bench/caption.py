@@ -32,6 +32,7 @@ from mirage_stream.bench.caption_set import (
     load_caption_set,
     write_clip,
 )
+from mirage_stream.bench.real_footage import footage_clip, load_real_set
 from mirage_stream.bench.sender import peak_rss_mb
 from mirage_stream.errors import InputError
 from mirage_stream.sender.analysis import SceneAnalyser
@@ -56,10 +57,13 @@ FACTS = (
     "camera",
     "cut",
     "outdoors",
+    "indoors",
     "animation",
     "colour",
     "hands",
+    "object",
 )
+VEHICLES = ("car", "bicycle")
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class CaptionBenchConfig:
     input: str | None = None  # one video with ``labels``, or None for the evaluation set
     labels: str | None = None  # with input: caption-set:NAME or a file with one clip
     split: str = "all"  # "tune", "test" or "all": which clips to report
+    sets: tuple[str, ...] = ("composed", "real")  # without input: which evaluation sets
     clips_dir: Path | None = None  # where the clips are written (default: a temporary folder)
     width: int = 320
     height: int = 240
@@ -90,13 +95,24 @@ def verdict(claim: Statement, labels: ClipLabels) -> bool | None:
     if fact == "cut":
         assert isinstance(value, float)
         return any(abs(value - t) <= CUT_TOLERANCE_S for t in labels.cuts)
-    if fact == "outdoors":
-        return None if labels.setting == "unknown" else labels.setting == "outdoor"
+    if fact in ("outdoors", "indoors"):
+        return None if labels.setting == "unknown" else labels.setting == fact.removesuffix("s")
+    if fact == "hands":
+        return bool(labels.hands)
+    if fact == "object":
+        return str(value) in labels.objects
     if fact == "animation":
         return labels.animation
     if fact == "colour":
         return value in labels.colours
     return None
+
+
+def _within(count: object, labelled: tuple[int, int]) -> bool:
+    """A claimed (low, high) count inside the labelled range."""
+    assert isinstance(count, tuple)
+    low, high = int(count[0]), int(count[1])
+    return labelled[0] <= low and high <= labelled[1]
 
 
 def _recalled(labels: ClipLabels, claims: list[Statement]) -> dict[str, tuple[int, int]]:
@@ -123,8 +139,11 @@ def _recalled(labels: ClipLabels, claims: list[Statement]) -> dict[str, tuple[in
             for t in labels.cuts
         )
         counts["cut"] = (found, len(labels.cuts))
-    if labels.setting == "outdoor":
-        counts["outdoors"] = (int(said("outdoors")), 1)
+    if labels.setting in ("outdoor", "indoor"):
+        fact = labels.setting + "s"
+        counts[fact] = (int(said(fact)), 1)
+    if set(labels.objects) & set(VEHICLES):
+        counts["vehicles"] = (int(said("object", lambda c: c.value in VEHICLES)), 1)
     if labels.animation:
         counts["animation"] = (int(said("animation")), 1)
     counts["colour"] = (int(said("colour")), 1)
@@ -174,7 +193,7 @@ def score(results: list[ClipResult]) -> dict[str, Any]:
     found: dict[str, int] = defaultdict(int)
     labelled: dict[str, int] = defaultdict(int)
     false_statements = []
-    people_hits = people_total = 0
+    people_hits = people_total = counted = 0
     for result in results:
         claims = result.claims()
         for sentence, claim in claims:
@@ -194,9 +213,12 @@ def score(results: list[ClipResult]) -> dict[str, Any]:
         for fact, (hit, total) in _recalled(result.labels, [c for _, c in claims]).items():
             found[fact] += hit
             labelled[fact] += total
-        if (result.labels.person_px or 0) >= MIN_PERSON_PX and result.labels.people[0] >= 1:
+        labels = result.labels
+        if (labels.person_px or 0) >= MIN_PERSON_PX and labels.people[0] >= 1:
             people_total += 1
-            people_hits += _recalled(result.labels, [c for _, c in claims])["people"][0]
+            counts = [c.value for _, c in claims if c.fact == "people"]
+            people_hits += bool(counts)
+            counted += any(_within(count, labels.people) for count in counts)
     actions = ("walking", "standing", "talking", "gesturing")
 
     def ratio(a: int, b: int) -> float | None:
@@ -213,53 +235,92 @@ def score(results: list[ClipResult]) -> dict[str, Any]:
         for fact in FACTS
     }
     video_s = sum(r.video_s for r in results)
+    known_setting = [r for r in results if r.labels.setting != "unknown"]
     return {
         "clips": len(results),
+        "segments": len(results),  # one segment per clip
         "facts": facts,
         "false_statements": false_statements,
         "people_recall": ratio(people_hits, people_total),
         "people_clips": people_total,
+        "count_accuracy": ratio(counted, people_total),
+        "vehicle_recall": ratio(found["vehicles"], labelled["vehicles"]),
+        "hands_recall": ratio(found["hands"], labelled["hands"]),
+        # Of the clips whose setting is known: stated and right (a wrong one is a false
+        # statement; an unstated one is neither).
+        "setting_accuracy": ratio(found["indoors"] + found["outdoors"], len(known_setting)),
         "action_recall": ratio(sum(found[a] for a in actions), sum(labelled[a] for a in actions)),
         "walking_recall": ratio(found["walking"], labelled["walking"]),
         "rtf": round(sum(r.sender_s for r in results) / video_s, 4) if video_s else None,
     }
 
 
-def _clips(config: CaptionBenchConfig) -> list[tuple[EvalClip, Path | None]]:
-    if config.input is not None:
-        if config.labels is None:
-            raise InputError("--input needs --labels (caption-set:NAME or a labels file)")
-        return [(labelled_clip(config.labels), resolve_input(config.input))]
-    clips = load_caption_set(Path(config.labels) if config.labels else None)
-    if config.split != "all":
-        clips = [clip for clip in clips if clip.split == config.split]
-        if not clips:
-            raise InputError(f"no clips in split {config.split!r}")
-    return [(clip, None) for clip in clips]
+SETS = ("composed", "real")
+
+
+def _set_clips(name: str, config: CaptionBenchConfig) -> list[EvalClip]:
+    if name == "real":
+        return load_real_set()
+    return load_caption_set(Path(config.labels) if config.labels else None)
+
+
+def _caption_all(
+    clips: list[tuple[EvalClip, Path | None]],
+    config: CaptionBenchConfig,
+    folder: Path,
+    progress: bool,
+) -> list[ClipResult]:
+    analyser = SceneAnalyser()
+    results = []
+    for clip, path in clips:
+        if path is None:
+            is_file = clip.recipe.get("kind") == "file"
+            path = footage_clip(clip, folder) if is_file else write_clip(clip, folder)
+        text, sentences, facts, video_s, sender_s = caption_clip(path, config, analyser)
+        results.append(
+            ClipResult(
+                clip.name, clip.split, text, sentences, facts, clip.labels, video_s, sender_s
+            )
+        )
+        if progress:
+            print(f"{clip.name} ({clip.split}): {text}", file=sys.stderr, flush=True)
+    return results
 
 
 def bench_caption(config: CaptionBenchConfig, progress: bool = False) -> dict[str, Any]:
-    analyser = SceneAnalyser()
-    results: list[ClipResult] = []
+    """Scores per set (``composed``: scenes this project composed; ``real``: camera footage
+    from outside it) and per half (``tune``, ``test``, ``all``); with ``input``, one clip."""
+    captions: dict[str, dict[str, str]] = {}
+    sets: dict[str, dict[str, dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(prefix="mirage-caption-set-") as scratch:
         folder = config.clips_dir or Path(scratch)
-        for clip, path in _clips(config):
-            path = path or write_clip(clip, folder)
-            text, sentences, facts, video_s, sender_s = caption_clip(path, config, analyser)
-            results.append(
-                ClipResult(
-                    clip.name, clip.split, text, sentences, facts, clip.labels, video_s, sender_s
-                )
-            )
-            if progress:
-                print(f"{clip.name} ({clip.split}): {text}", file=sys.stderr, flush=True)
-    splits = {"all": results}
-    if config.input is None and config.split == "all":
-        splits = {name: [r for r in results if r.split == name] for name in ("tune", "test")}
-        splits["all"] = results
+        if config.input is not None:
+            if config.labels is None:
+                raise InputError("--input needs --labels (caption-set:NAME or a labels file)")
+            clip = labelled_clip(config.labels)
+            results = _caption_all([(clip, resolve_input(config.input))], config, folder, progress)
+            sets["input"] = {"all": score(results)}
+        else:
+            for name in config.sets:
+                if name not in SETS:
+                    raise InputError(f"--set must be one of {', '.join(SETS)}, got {name!r}")
+                clips = _set_clips(name, config)
+                if config.split != "all":
+                    clips = [clip for clip in clips if clip.split == config.split]
+                    if not clips:
+                        raise InputError(f"no clips in split {config.split!r} of set {name}")
+                results = _caption_all([(c, None) for c in clips], config, folder / name, progress)
+                halves = {
+                    half: [r for r in results if r.split == half] for half in ("tune", "test")
+                }
+                sets[name] = {half: score(rows) for half, rows in halves.items() if rows}
+                sets[name]["all"] = score(results)
+                captions |= {
+                    f"{name}:{r.name}": {"split": r.split, "caption": r.caption} for r in results
+                }
     return {
-        "input": config.input or "caption-set",
-        "splits": {name: score(rows) for name, rows in splits.items()},
-        "captions": {r.name: {"split": r.split, "caption": r.caption} for r in results},
+        "input": config.input or ",".join(config.sets),
+        "sets": sets,
+        "captions": captions,
         "peak_rss_mb": round(peak_rss_mb(), 1),
     }

@@ -37,6 +37,15 @@ def register(benches: Subcommands) -> None:
         "--split", choices=("tune", "test", "all"), default="all", help="default all"
     )
     parser.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        choices=("composed", "real"),
+        default=None,
+        help="which evaluation set (repeat for both; default both): composed = scenes this "
+        "project composed, real = camera footage from outside it (footage/real in a clone)",
+    )
+    parser.add_argument(
         "--clips", default=None, help="folder to write (and reuse) the clips in; default: scratch"
     )
     add_json_argument(parser)
@@ -61,21 +70,26 @@ def _caption(args: argparse.Namespace) -> int:
         input=args.input,
         labels=args.labels,
         split=args.split,
+        sets=tuple(args.sets or ("composed", "real")),
         clips_dir=Path(args.clips) if args.clips else None,
     )
     result = bench_caption(config, progress=not args.json)
     if args.json:
         print_json(result)
         return 0
-    for name, scored in result["splits"].items():
-        print(
-            f"{name}: {scored['clips']} clips, {len(scored['false_statements'])} false "
-            f"statements, people recall {scored['people_recall']}, action recall "
-            f"{scored['action_recall']}, walking recall {scored['walking_recall']}, "
-            f"rtf {scored['rtf']}"
-        )
-        for wrong in scored["false_statements"]:
-            print(f"  false ({wrong['clip']}): {wrong['sentence']}")
+    for set_name, halves in result["sets"].items():
+        for name, scored in halves.items():
+            print(
+                f"{set_name} {name}: {scored['clips']} clips, {len(scored['false_statements'])} "
+                f"false statements, people recall {scored['people_recall']}, count accuracy "
+                f"{scored['count_accuracy']}, vehicle recall {scored['vehicle_recall']}, hands "
+                f"recall {scored['hands_recall']}, setting accuracy {scored['setting_accuracy']}, "
+                f"rtf {scored['rtf']}"
+            )
+            if name == "all":
+                continue
+            for wrong in scored["false_statements"]:
+                print(f"  false ({wrong['clip']}): {wrong['sentence']}")
     return 0
 
 

@@ -3,7 +3,7 @@ selector and the privacy filter so that no detector runs twice on the same frame
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
@@ -19,6 +19,13 @@ from mirage_stream.sender.appearance import (
     vegetation_share,
     vivid_share,
 )
+from mirage_stream.sender.camera_trust import (
+    UNSURE_CAMERA_CONFIDENCE,
+    camera_confidence,
+    camera_move,
+    camera_moves_between,
+    zoom_everywhere,
+)
 from mirage_stream.sender.colours import dominant_colours
 from mirage_stream.sender.detectors import Box, detect_faces
 from mirage_stream.sender.flow import (
@@ -28,9 +35,29 @@ from mirage_stream.sender.flow import (
     measure_flow,
     mouth_motion,
 )
+from mirage_stream.sender.hands import (
+    DEFAULT_HAND_DETECTOR,
+    HAND_DETECTORS,
+    HandDetector,
+    hands_seen,
+)
+from mirage_stream.sender.objects import (
+    DEFAULT_OBJECT_DETECTOR,
+    OBJECT_DETECTORS,
+    ObjectDetector,
+)
 from mirage_stream.sender.people import PeopleFinding, find_people
-from mirage_stream.sender.shots import scene_cuts, shot_of
-from mirage_stream.types import FaceFact, FactConfidence, MotionHints, SceneFacts, VideoSegment
+from mirage_stream.sender.people_count import (
+    people_colour,
+    people_from_detections,
+    people_from_movers,
+)
+from mirage_stream.sender.shots import scene_cuts
+from mirage_stream.sender.sightings import (
+    find_sightings,
+    sample_indices,
+)
+from mirage_stream.types import FaceFact, FactConfidence, SceneFacts, VideoSegment
 
 # Thresholds, each checked against the shipped clips (tests/test_scene.py) and synthetic scenes.
 _TALKING_MOUTH_PX = 0.35  # mouth residual flow over two frames
@@ -43,11 +70,19 @@ _RENDER_NOISE = 1.5  # grey levels between frames in flat areas
 _GESTURE_SHARE = 0.04  # of the frame moving against the camera, with a face in view
 # Confidence of each cue when its threshold is met (see FactConfidence): a face the cascade
 # finds in two sampled frames is rarely wrong; sky/greenery and render cues are indirect.
-_FACE_CONFIDENCE = 0.9
-_LONE_FACE_CONFIDENCE = 0.5  # a face in one sampled frame only
 _TALKING_CONFIDENCE = 0.8
 _GESTURE_CONFIDENCE = 0.6
 _OUTDOOR_CONFIDENCE = 0.7
+_INDOOR_CONFIDENCE = 0.7
+# Kinds whose motion is their own, not the camera's: left out of the camera fit.
+_MOVABLE = ("person", "car", "bicycle", "dog", "cat", "cow")
+# Furniture and desk things the detector confirms in two sampled frames: evidence of a room
+# (white walls, windows and ceiling lights are not: they fooled the sky cue).
+_INDOOR_KINDS = ("chair", "table", "screen", "laptop")
+_CAPTIONED_KINDS = ("car", "bicycle", "dog", "cat", "cow", "chair", "table", "screen", "laptop")
+# Less background than this outside the detected objects, on average: the camera is not told.
+_CAMERA_BACKGROUND = 0.3
+_SURROUNDING_AREA = 0.8
 # Vivid colours over noise-free flat areas also describe a sharp photograph of a flag or a
 # uniform re-encoded without grain: on the tune half a portrait scored as vivid as the cartoon.
 # Kept as a hint for the receiver's style, never stated.
@@ -107,6 +142,12 @@ class SceneAnalyser:
 
     candidates: int = 6
     per_second: float = 3.0
+    objects: ObjectDetector = field(
+        default_factory=lambda: OBJECT_DETECTORS.factory(DEFAULT_OBJECT_DETECTOR)()
+    )
+    hands: HandDetector = field(
+        default_factory=lambda: HAND_DETECTORS.factory(DEFAULT_HAND_DETECTOR)()
+    )
 
     def analyse(self, segment: VideoSegment) -> SegmentAnalysis:
         frames = segment.frames
@@ -128,27 +169,85 @@ class SceneAnalyser:
         face_count = _confirmed_count([len(f.faces) for f in features])
         richest = max(features, key=lambda f: len(f.faces))
         faces = richest.faces[:face_count]
-        flow = measure_flow(frames, pairs=wanted, cuts=cuts)
+        sampled = sample_indices(count, segment.duration)
+        sightings = find_sightings(frames, sampled, self.objects)
+        hands = hands_seen(
+            [self.hands.detect(frames[i]) for i in sampled],
+            [sightings.boxes(i, ("person",)) for i in sampled],
+        )
+
+        def foreground(index: int) -> list[tuple[float, float, float, float]]:
+            # A box that fills the view is what the camera is in (a car's interior), not a
+            # thing moving in front of it.
+            return [
+                (d.x, d.y, d.width, d.height)
+                for d in sightings.boxes(index, _MOVABLE)
+                if d.width * d.height <= _SURROUNDING_AREA
+            ]
+
+        flow = measure_flow(frames, pairs=wanted, cuts=cuts, foreground=foreground)
         motion = camera_motion(flow)
-        movers = find_people(frames, cuts, segment.detail, partial(_camera_moves, flow))
-        camera_sure = _camera_confidence(flow, cuts)
+        detects_people = "person" in self.objects.kinds
+        movers = (
+            PeopleFinding((), 0)
+            if detects_people
+            else find_people(frames, cuts, segment.detail, partial(camera_moves_between, flow))
+        )
+        camera_sure = camera_confidence(flow, cuts)
+        if motion.zooms and not zoom_everywhere(flow, motion.zoom):
+            camera_sure = min(camera_sure, UNSURE_CAMERA_CONFIDENCE)
+        if flow and np.median([pair.background_share for pair in flow]) < _CAMERA_BACKGROUND:
+            camera_sure = min(camera_sure, UNSURE_CAMERA_CONFIDENCE)
         middle = frames[count // 2]
         # Any face seen, confirmed or not: a large face hides the setting (a car's window
         # shows sky behind a driver's head).
         seen_faces = [box for feature in features for box in feature.faces]
         close_up = any(box.width >= _CLOSE_UP_FACE * segment.width for box in seen_faces)
-        sky = float(np.median([sky_share(frames[f.index]) for f in features]))
-        outdoor_cues = not close_up and (
-            sky >= _SKY_SHARE or vegetation_share(middle) >= _VEGETATION_SHARE
+        objects = tuple(
+            (kind, sightings.confirmed(kind))
+            for kind in _CAPTIONED_KINDS
+            if sightings.confirmed(kind) > 0
         )
+        furnished = any(kind in _INDOOR_KINDS for kind, _ in objects)
+        surrounding = {
+            d.kind for _, d in sightings.detections if d.width * d.height > _SURROUNDING_AREA
+        }
+        sky = float(np.median([sky_share(frames[f.index]) for f in features]))
+        greenery = vegetation_share(middle) >= _VEGETATION_SHARE
+        if self.objects.kinds:
+            # With a detector: greenery outside any room, or sky over a street with cars or
+            # bicycles in it (not around the camera: a car's window shows sky too); the sky
+            # cue alone is gone (white walls and windows fake it).
+            street = any(
+                sightings.confirmed(kind) and kind not in surrounding for kind in ("car", "bicycle")
+            )
+            outdoor_cues = (
+                not close_up and not furnished and (greenery or (street and sky >= _SKY_SHARE))
+            )
+        else:
+            outdoor_cues = not close_up and (sky >= _SKY_SHARE or greenery)
+        indoor_cues = furnished and not outdoor_cues and not any(k == "car" for k, _ in objects)
         subject = _subject(flow)
-        people = _people(face_count, max((len(f.faces) for f in features), default=0), movers)
+        most_faces = max((len(f.faces) for f in features), default=0)
+        if detects_people:
+            # On screen a person moves against the camera: a walk is told only from a camera
+            # known to stand still.
+            camera_still = camera_sure >= FactConfidence.STATED and camera_move(motion) == "still"
+            people = people_from_detections(face_count, sightings, segment.fps, camera_still)
+        else:
+            people = people_from_movers(face_count, most_faces, movers)
         talking = face_count > 0 and _talking(frames, features, cuts)
-        gesturing = (
-            face_count > 0
-            and not people.walking
-            and subject[2] >= _GESTURE_SHARE
-            and not _on_face(subject[4], subject[5], faces[0], segment.width, segment.height)
+        # Palms with nobody in view are something else (vegetables on a belt); hands that move
+        # are a gesture only for someone facing the camera or held up by an upright body (a
+        # hand putting a bottle down, seen as an arm, is not).
+        hands_in_view = hands.in_view and people.count > 0
+        gesturing = not people.walking and (
+            (hands_in_view and hands.gesturing and (face_count > 0 or hands.on_upright_body))
+            or (
+                face_count > 0
+                and subject[2] >= _GESTURE_SHARE
+                and not _on_face(subject[4], subject[5], faces[0], segment.width, segment.height)
+            )
         )
         animation = (
             vivid_share(middle) >= _VIVID_SHARE
@@ -170,47 +269,33 @@ class SceneAnalyser:
             gesturing=gesturing,
             brightness=mean_brightness(frames),
             outdoors=outdoor_cues,
+            indoors=indoor_cues,
             animation=animation,
             colours=tuple(name for name, _ in dominant_colours(middle)),
             cuts=tuple(cut / segment.fps for cut in cuts),
             walking=people.walking,
             subject_colour=_majority([pair.subject_colour for pair in flow]),
             people_at_least=people.at_least,
+            standing=people.standing,
+            hands=hands_in_view,
+            people_colour=people_colour(middle, sightings, count // 2) if people.count else "",
+            objects=objects,
             confidence=FactConfidence(
                 people=people.confidence,
                 talking=_TALKING_CONFIDENCE if talking else 0.0,
                 gesturing=_GESTURE_CONFIDENCE if gesturing else 0.0,
                 walking=people.walking_confidence,
-                outdoors=_OUTDOOR_CONFIDENCE if outdoor_cues else 0.0,
+                outdoors=_OUTDOOR_CONFIDENCE
+                if outdoor_cues
+                else _INDOOR_CONFIDENCE
+                if indoor_cues
+                else 0.0,
                 animation=_ANIMATION_CONFIDENCE if animation else 0.0,
                 camera=camera_sure,
             ),
         )
         mean_thumbnail = np.mean([f.thumbnail for f in features], axis=0).astype(np.float32)
         return SegmentAnalysis(facts, features, mean_thumbnail, cuts)
-
-
-_CAMERA_CONFIDENCE = 0.8
-_UNSURE_CAMERA_CONFIDENCE = 0.3
-
-
-def _camera_move(hints: MotionHints) -> str:
-    """What a caption would say the camera does (pan direction and zoom, or still), as a key:
-    frame pairs agree when their keys are equal."""
-    moves = []
-    if hints.pans:
-        horizontal = abs(hints.dx) >= abs(hints.dy)
-        component = hints.dx if horizontal else hints.dy
-        moves.append(("pan x" if horizontal else "pan y") + ("+" if component > 0 else "-"))
-    if hints.zooms:
-        moves.append("zoom " + ("in" if hints.zoom > 0 else "out"))
-    return " and ".join(moves) or "still"
-
-
-def _camera_moves(flow: list[FlowPair], start: int, end: int) -> bool:
-    """Whether the frame pairs measured inside frames [start, end) show the camera moving."""
-    inside = [pair for pair in flow if start <= pair.start < end]
-    return bool(inside) and _camera_move(camera_motion(inside)) != "still"
 
 
 def _on_face(x: float, y: float, face: Box, width: int, height: int) -> bool:
@@ -220,54 +305,6 @@ def _on_face(x: float, y: float, face: Box, width: int, height: int) -> bool:
     inside_x = face.x - margin_x <= x * width <= face.x + face.width + margin_x
     inside_y = face.y - margin_y <= y * height <= face.y + face.height + margin_y
     return inside_x and inside_y
-
-
-_CAMERA_AGREEMENT = 2 / 3  # share of frame pairs that must show the segment's camera move
-
-
-def _camera_confidence(flow: list[FlowPair], cuts: tuple[int, ...]) -> float:
-    """One sentence describes the camera for the whole segment. It holds when most frame pairs
-    show the move the median shows (a moving subject can drag the median of one pair), and,
-    across a cut, when every shot measured (two pairs or more) shows the same move."""
-    claimed = _camera_move(camera_motion(flow))
-    if claimed != "still" and flow:
-        agreeing = sum(_camera_move(camera_motion([pair])) == claimed for pair in flow)
-        if agreeing < _CAMERA_AGREEMENT * len(flow):
-            return _UNSURE_CAMERA_CONFIDENCE
-    shots: dict[int, list[FlowPair]] = {}
-    for pair in flow:
-        shot = shot_of(pair.start, cuts)
-        shots.setdefault(shot, []).append(pair)
-    moves = {_camera_move(camera_motion(pairs)) for pairs in shots.values() if len(pairs) >= 2}
-    return _CAMERA_CONFIDENCE if len(moves) <= 1 else _UNSURE_CAMERA_CONFIDENCE
-
-
-@dataclass(frozen=True)
-class _PeopleCount:
-    count: int
-    at_least: bool  # counted from movers, which merge when people walk side by side
-    confidence: float
-    walking: str
-    walking_confidence: float
-
-
-def _people(face_count: int, most_faces: int, movers: PeopleFinding) -> _PeopleCount:
-    """People from faces (confirmed in two sampled frames) and from person-shaped movers: the
-    larger count wins; walking is the movers' direction. No evidence is no claim, not zero
-    people: see ``FactConfidence``."""
-    stated = movers.people(FactConfidence.STATED)
-    walkers = [track for track in stated if track.walking]
-    directions = {track.walking for track in walkers}
-    walking = "" if not directions else directions.pop() if len(directions) == 1 else "both"
-    walking_confidence = max((track.confidence for track in walkers), default=0.0)
-    if face_count >= len(stated) and face_count > 0:
-        return _PeopleCount(face_count, False, _FACE_CONFIDENCE, walking, walking_confidence)
-    if stated:
-        confidence = max(track.confidence for track in stated)
-        return _PeopleCount(len(stated), True, confidence, walking, walking_confidence)
-    if most_faces:
-        return _PeopleCount(most_faces, False, _LONE_FACE_CONFIDENCE, "", 0.0)
-    return _PeopleCount(0, False, 0.0, "", 0.0)
 
 
 def _majority(values: list[str]) -> str:

@@ -124,7 +124,42 @@ def _walk_clause(facts: SceneFacts, plural: bool) -> str:
     verb = "walk" if plural else "walks"
     if facts.walking == "both":
         return f"{verb} across the view in both directions"
+    if facts.walking == "towards":
+        return f"{verb} towards the camera"
+    if facts.walking == "away":
+        return f"{verb} away from the camera"
     return f"{verb} to the {facts.walking}"
+
+
+_PLURALS = {"bicycle": "bicycles", "cow": "cows", "screen": "screens", "laptop": "laptops"}
+_ARTICLES = {"car": "A car", "bicycle": "A bicycle", "dog": "A dog", "cat": "A cat", "cow": "A cow"}
+_VEHICLES_AND_ANIMALS = ("car", "bicycle", "dog", "cat", "cow")
+
+
+def _things(objects: tuple[tuple[str, int], ...]) -> list[Sentence]:
+    """Vehicles and animals as a sentence of their own, furniture as a room's."""
+    sentences = []
+    moving = [(kind, n) for kind, n in objects if kind in _VEHICLES_AND_ANIMALS]
+    if moving:
+        words = [
+            _ARTICLES[kind] if n == 1 else _count(n, kind, _PLURALS.get(kind, kind + "s"))
+            for kind, n in moving
+        ]
+        words = [words[0]] + [w[0].lower() + w[1:] for w in words[1:]]
+        plural = len(moving) > 1 or moving[0][1] > 1
+        text = " and ".join(words) + (" are" if plural else " is") + " in view."
+        sentences.append(Sentence(text, tuple(Statement("object", kind) for kind, _ in moving)))
+    furniture = [kind for kind, _ in objects if kind not in _VEHICLES_AND_ANIMALS]
+    if furniture:
+        names = {"chair": "chairs", "table": "a table", "screen": "a screen", "laptop": "a laptop"}
+        listed = [names[kind] for kind in furniture]
+        text = "There " + ("are " if listed[0] == "chairs" else "is ") + _and(listed) + "."
+        sentences.append(Sentence(text, tuple(Statement("object", kind) for kind in furniture)))
+    return sentences
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _content(facts: SceneFacts, detail: Granularity) -> list[Sentence]:
@@ -138,10 +173,17 @@ def _content(facts: SceneFacts, detail: Granularity) -> list[Sentence]:
         return sentences
     who, count, plural = _people_words(facts)
     claims: list[Statement] = [Statement("people", count)]
+    if facts.people_colour:
+        who += f" in {facts.people_colour}"
+        claims.append(Statement("colour", facts.people_colour))
     if facts.walking and facts.confidence.walking >= FactConfidence.STATED:
         claims.append(Statement("walking", facts.walking))
         return [*sentences, Sentence(f"{who} {_walk_clause(facts, plural)}.", tuple(claims))]
-    where = f"{who} {'are' if plural else 'is'} in view"
+    if facts.standing:
+        claims.append(Statement("standing", 1.0))
+        where = f"{who} {'stand' if plural else 'stands'} in view"
+    else:
+        where = f"{who} {'are' if plural else 'is'} in view"
     if not facts.faces:
         return [*sentences, Sentence(f"{where}.", tuple(claims))]
     face = facts.faces[0]
@@ -161,17 +203,30 @@ def _actions(facts: SceneFacts, detail: Granularity) -> list[Sentence]:
     subject = "They" if facts.people > 1 else "The person"
     talking = present and facts.talking and sure.talking >= FactConfidence.STATED
     gesturing = present and facts.gesturing and sure.gesturing >= FactConfidence.STATED
+    hands: tuple[Statement, ...] = (Statement("hands", 1.0),) if facts.hands else ()
+    with_hands = " with the hands" if facts.hands else ""
     if talking and gesturing:
         sentences.append(
             Sentence(
-                f"{subject} talks and moves while talking.",
-                (Statement("talking", 1.0), Statement("gesturing", 1.0)),
+                f"{subject} talks and gestures{with_hands} while talking."
+                if facts.hands
+                else f"{subject} talks and moves while talking.",
+                (Statement("talking", 1.0), Statement("gesturing", 1.0), *hands),
             )
         )
     elif talking:
         sentences.append(Sentence(f"{subject} talks.", (Statement("talking", 1.0),)))
     elif gesturing:
-        sentences.append(Sentence(f"{subject} moves or gestures.", (Statement("gesturing", 1.0),)))
+        sentences.append(
+            Sentence(
+                f"{subject} gestures{with_hands}."
+                if facts.hands
+                else f"{subject} moves or gestures.",
+                (Statement("gesturing", 1.0), *hands),
+            )
+        )
+    if facts.hands and not gesturing:
+        sentences.append(Sentence("Hands are in view.", hands))
     speed = float(np.hypot(facts.subject_dx, facts.subject_dy))
     walkers_said = bool(facts.walking) and sure.walking >= FactConfidence.STATED
     if facts.subject_share >= 0.03 and speed >= 0.3 and not walkers_said:
@@ -234,10 +289,14 @@ def _scene(facts: SceneFacts, detail: Granularity) -> list[Sentence]:
         if facts.brightness > 0.65
         else "moderately lit"
     )
-    outdoors = facts.outdoors and facts.confidence.outdoors >= FactConfidence.STATED
-    where = " outdoors (sky or greenery in view)" if outdoors else ""
-    claims = (Statement("outdoors", 1.0),) if outdoors else ()
-    sentences.append(Sentence(f"The scene is {light}{where}.", claims))
+    sure = facts.confidence.outdoors >= FactConfidence.STATED
+    setting: tuple[Statement, ...] = ()
+    where = ""
+    if sure and facts.outdoors:
+        where, setting = " outdoors (greenery in view)", (Statement("outdoors", 1.0),)
+    elif sure and facts.indoors:
+        where, setting = " indoors", (Statement("indoors", 1.0),)
+    sentences.append(Sentence(f"The scene is {light}{where}.", setting))
     return sentences
 
 
@@ -256,7 +315,7 @@ def caption_sentences(facts: SceneFacts, settings: CaptionSettings) -> list[Sent
     """The caption's sentences with their claims, content -> motion -> scene -> style. Only
     facts at ``FactConfidence.STATED`` or above are stated."""
     detail = settings.granularity
-    sentences = [*_content(facts, detail), *_actions(facts, detail)]
+    sentences = [*_content(facts, detail), *_things(facts.objects), *_actions(facts, detail)]
     if detail is not Granularity.SHORT:
         sentences += _scene(facts, detail) + _style(facts, settings.privacy)
     return sentences

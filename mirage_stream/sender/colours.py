@@ -114,6 +114,21 @@ def strong_colour(pixels: npt.NDArray[np.uint8], frame: FrameArray) -> str:
     return ""
 
 
+_CLOTHING_SHARE = 0.4  # of a body's pixels: what a person wears, not what shows around them
+
+
+def clothing_colour(pixels: npt.NDArray[np.uint8]) -> str:
+    """The colour (not a grey, beige or brown: shadows and skin) of at least 40% of RGB
+    ``pixels`` (N, 3), or "" when none covers that much."""
+    if pixels.shape[0] == 0:
+        return ""
+    hsv = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_RGB2HSV).reshape(-1, 3)
+    for name, share in _named_shares(hsv.astype(np.int32)).items():
+        if name not in (*_GREYS, "beige", "brown") and share >= _CLOTHING_SHARE:
+            return name
+    return ""
+
+
 _MAIN_COLOUR_SHARE = 0.15
 _ACCENT_COLOUR_SHARE = 0.02
 _GREYS = ("black", "dark grey", "grey", "light grey", "white")

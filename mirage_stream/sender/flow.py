@@ -3,6 +3,7 @@ mouth's motion against its face."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -18,6 +19,7 @@ _FLOW_WIDTH = 160
 
 
 _FLOW_PAIRS = 6
+_MIN_BACKGROUND = 0.15  # of the frame: less than this outside objects is no background to fit
 
 
 def _gray_small(frame: FrameArray) -> npt.NDArray[np.uint8]:
@@ -43,6 +45,10 @@ class FlowPair:
     subject_y: float = 0.5
     start: int = 0  # index of the pair's first frame
     subject_colour: str = ""  # the strong colour of what moves ("" for none or several)
+    background_share: float = 1.0  # of the frame, outside detected objects: the camera fit's
+    # The zoom fitted on the left and on the right half alone: a true zoom grows (or shrinks)
+    # both; content sliding across one part of the view (a conveyor belt) does not.
+    zoom_halves: tuple[float, float] = (0.0, 0.0)
 
 
 def _pair_starts(count: int, pairs: int, cuts: tuple[int, ...]) -> list[int]:
@@ -56,14 +62,34 @@ def _pair_starts(count: int, pairs: int, cuts: tuple[int, ...]) -> list[int]:
     return sorted(set(usable))
 
 
+Foreground = Callable[[int], list[tuple[float, float, float, float]]]
+
+
+def _background(
+    foreground: Foreground | None, start: int, height: int, width: int
+) -> npt.NDArray[np.bool_]:
+    """Pixels outside the objects detected near frame ``start`` (boxes widened by a tenth)."""
+    background = np.ones((height, width), dtype=bool)
+    for x, y, w, h in foreground(start) if foreground is not None else ():
+        left, right = int((x - w / 10) * width), int(np.ceil((x + w * 1.1) * width))
+        top, bottom = int((y - h / 10) * height), int(np.ceil((y + h * 1.1) * height))
+        background[max(0, top) : bottom, max(0, left) : right] = False
+    return background
+
+
 def measure_flow(
-    frames: npt.NDArray[np.uint8], pairs: int = _FLOW_PAIRS, cuts: tuple[int, ...] = ()
+    frames: npt.NDArray[np.uint8],
+    pairs: int = _FLOW_PAIRS,
+    cuts: tuple[int, ...] = (),
+    foreground: Foreground | None = None,
 ) -> list[FlowPair]:
     """Dense optical flow (Farneback) on ``pairs`` consecutive frame pairs, split into camera
     and subject motion.
 
     A least-squares fit of u = dx + z (x - cx), v = dy + z (y - cy) gives translation and zoom
-    per frame; what the fit leaves is local motion. Pixels whose residual exceeds both 1 pixel
+    per frame, over the background only when ``foreground`` gives the boxes (fractions of the
+    frame) of objects detected near a frame: people walking towards a fixed camera then do not
+    read as a zoom. What the fit leaves is local motion. Pixels whose residual exceeds both 1 pixel
     and three times the median residual form the moving mask. Values are per frame at the
     frames' own resolution.
     """
@@ -78,9 +104,19 @@ def measure_flow(
         ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
         xc, yc = xs - (width - 1) / 2, ys - (height - 1) / 2
         u, v = flow[..., 0], flow[..., 1]
-        dx, dy = float(np.median(u)), float(np.median(v))
-        radial = float(np.sum(xc * xc + yc * yc))
-        zoom = float(np.sum(xc * (u - dx) + yc * (v - dy)) / radial)
+        background = _background(foreground, start, height, width)
+        background_share = float(background.mean())
+        if background_share < _MIN_BACKGROUND:  # objects fill the view: fit on all of it
+            background[:] = True
+        bu, bv, bx, by = u[background], v[background], xc[background], yc[background]
+        dx, dy = float(np.median(bu)), float(np.median(bv))
+        radial = float(np.sum(bx * bx + by * by))
+        zoom = float(np.sum(bx * (bu - dx) + by * (bv - dy)) / radial)
+        halves = []
+        for side in (bx < 0, bx >= 0):
+            spread = float(np.sum(bx[side] ** 2 + by[side] ** 2))
+            fit = np.sum(bx[side] * (bu[side] - dx) + by[side] * (bv[side] - dy))
+            halves.append(float(fit / spread) if spread else 0.0)
         ru, rv = u - dx - zoom * xc, v - dy - zoom * yc
         residual = np.hypot(ru, rv)
         moving = residual > max(1.0 / scale, 3.0 * float(np.median(residual)))
@@ -109,6 +145,8 @@ def measure_flow(
                     if share
                     else ""
                 ),
+                background_share=background_share,
+                zoom_halves=(halves[0], halves[1]),
             )
         )
     return estimates

@@ -2,9 +2,10 @@
 
 Fixed-point units keep it near 30 bytes: motion in 1/100 pixel per frame, zoom in 1e-5 per
 frame, shares and brightness in 1/1000, face boxes in 1/1000 of the frame, cut times in
-milliseconds. Colours are left to the caption text. An optional 17th item carries what the
-analysis added later: walking direction, whether the people count is a lower bound, and the
-confidence of each claim in 1/100 (payloads without it decode with full confidence).
+milliseconds. Colours, the people's posture and the objects named are left to the caption
+text. An optional 17th item carries what the analysis added later: walking direction, whether
+the people count is a lower bound, and the confidence of each claim in 1/100 (payloads without
+it decode with full confidence).
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ MAX_CUTS = 16
 _FIELDS = 16
 _EXTENDED_FIELDS = 17
 HINT_ITEMS = _EXTENDED_FIELDS  # the longest array in the hints (bounds the msgpack reader)
-_WALKING = ("", "left", "right", "both")
+_WALKING = ("", "left", "right", "both", "towards", "away")
 _CONFIDENCES = ("people", "talking", "gesturing", "walking", "outdoors", "animation", "camera")
 _BIG = 10**7  # bound on any fixed-point value (100,000 pixels per frame)
-_FLAG_BITS = 4  # talking, gesturing, outdoors, animation
+_FLAG_BITS = 5  # talking, gesturing, outdoors, animation, indoors
 
 
 def _fixed(value: float, scale: float) -> int:
@@ -31,7 +32,13 @@ def _fixed(value: float, scale: float) -> int:
 
 
 def pack_facts(facts: SceneFacts) -> list[Any]:
-    flags = facts.talking | facts.gesturing << 1 | facts.outdoors << 2 | facts.animation << 3
+    flags = (
+        facts.talking
+        | facts.gesturing << 1
+        | facts.outdoors << 2
+        | facts.animation << 3
+        | facts.indoors << 4
+    )
     motion = facts.motion
     return [
         _fixed(motion.dx, 100),
@@ -124,6 +131,7 @@ def unpack_facts(values: Any, require: Callable[[bool, str], None]) -> SceneFact
             gesturing=bool(flags & 2),
             outdoors=bool(flags & 4),
             animation=bool(flags & 8),
+            indoors=bool(flags & 16),
             walking=_WALKING[walking],
             people_at_least=bool(at_least),
             confidence=confidence,

@@ -1,0 +1,102 @@
+"""The real-footage caption set: camera clips made outside this project, labelled by hand.
+
+The clips are the files of public sample-video repositories, kept byte for byte under
+``footage/real/SOURCE/`` of a clone of this repository (each file's SHA-256 is in the set's data
+file, ``footage/real/real_set.json``, with every source's repository, commit and licence). A
+clip is frames ``[start, start + frames)`` of its file; a clip that is a whole file is read as it
+is (GIF, MKV, AVI, MP4), an excerpt is written once to an MP4. The split is by source: the tune
+sources may choose thresholds, the test sources are only reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from mirage_stream.bench.caption_set import EvalClip, load_caption_set
+from mirage_stream.errors import InputError
+from mirage_stream.types import FrameArray
+
+FOOTAGE_ROOT = Path(__file__).resolve().parents[2] / "footage" / "real"
+REAL_SET_FILE = FOOTAGE_ROOT / "real_set.json"
+
+
+def load_real_set(path: Path = REAL_SET_FILE) -> list[EvalClip]:
+    """The real set's clips; a clear error where the footage is not there (an installed wheel
+    carries no footage: the set lives in a clone of the repository)."""
+    if not path.exists():
+        raise InputError(
+            f"the real-footage set is not here ({path}): it ships in a clone of the repository, "
+            "not in the installed package"
+        )
+    return load_caption_set(path)
+
+
+def source_file(clip: EvalClip, root: Path = FOOTAGE_ROOT) -> Path:
+    recipe = clip.recipe
+    path = root / str(recipe["source"]) / str(recipe["file"])
+    if not path.is_file():
+        raise InputError(f"clip {clip.name}: footage file {path} is missing")
+    return path
+
+
+def verify_checksums(checksums: dict[str, str], root: Path = FOOTAGE_ROOT) -> list[str]:
+    """The files whose SHA-256 differs from the recorded one (empty when all agree)."""
+    return [
+        name
+        for name, digest in checksums.items()
+        if hashlib.sha256((root / name).read_bytes()).hexdigest() != digest
+    ]
+
+
+def footage_frames(clip: EvalClip, root: Path = FOOTAGE_ROOT) -> Iterator[FrameArray]:
+    """The clip's frames, RGB at the file's own size."""
+    start = int(clip.recipe.get("start") or 0)
+    count = clip.recipe.get("frames")
+    with av.open(str(source_file(clip, root))) as container:
+        for index, frame in enumerate(container.decode(video=0)):
+            if index < start:
+                continue
+            if count is not None and index >= start + int(count):
+                return
+            yield np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
+
+
+def footage_rate(clip: EvalClip, root: Path = FOOTAGE_ROOT) -> Fraction:
+    with av.open(str(source_file(clip, root))) as container:
+        stream = container.streams.video[0]
+        rate = stream.average_rate or stream.guessed_rate
+        return Fraction(rate).limit_denominator(1001) if rate else Fraction(25)
+
+
+def footage_clip(clip: EvalClip, folder: Path, root: Path = FOOTAGE_ROOT) -> Path:
+    """A file holding just the clip: the source file itself when the clip is all of it, else
+    an excerpt written once to ``folder`` (H.264, CRF 18)."""
+    path = source_file(clip, root)
+    if not clip.recipe.get("start") and clip.recipe.get("frames") is None:
+        return path
+    out = folder / f"{clip.name}.mp4"
+    if out.exists() and out.stat().st_size > 0:
+        return out
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = out.with_suffix(".part.mp4")
+    with av.open(str(partial), "w") as container:
+        stream = container.add_stream("libx264", rate=footage_rate(clip, root))
+        assert isinstance(stream, av.VideoStream)
+        stream.pix_fmt, stream.options = "yuv420p", {"crf": "18"}
+        for index, image in enumerate(footage_frames(clip, root)):
+            if index == 0:
+                stream.width = image.shape[1] - image.shape[1] % 2
+                stream.height = image.shape[0] - image.shape[0] % 2
+            even = image[: stream.height, : stream.width].copy()
+            for packet in stream.encode(av.VideoFrame.from_ndarray(even, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    partial.rename(out)
+    return out
