@@ -27,6 +27,7 @@ from mirage_stream.sender.hands import PalmDetector, hands_seen, palm_anchors
 from mirage_stream.sender.objects import (
     OBJECT_DETECTORS,
     Detection,
+    NoObjectDetector,
     SsdOpenImagesDetector,
     decode_ssd,
     ssd_anchors,
@@ -212,6 +213,52 @@ def test_a_signer_on_real_footage_stands_with_hands_in_view_and_never_walks():
     assert facts.people == 1 and facts.hands and not facts.walking
     text = describe(facts, CaptionSettings())
     assert "walk" not in text and "outdoors" not in text
+
+
+def _whole_clip_segment(name: str):
+    from mirage_stream.bench.real_footage import source_file
+    from mirage_stream.sources import FileSource, SourceConfig
+
+    source = FileSource(source_file(_clip(name)), SourceConfig(width=320, height=240))
+    try:
+        return next(source.iter_segments(1e6))
+    finally:
+        source.close()
+
+
+def test_a_head_that_turns_is_neither_talking_nor_gesturing():
+    # head-woman (a tune clip) turns her head in silence: mouth and brow move alike.
+    facts = SceneAnalyser().analyse(_whole_clip_segment("head-woman")).facts
+    assert facts.people >= 1 and not facts.talking and not facts.gesturing
+
+
+def test_muted_reds_are_dark_red_and_strong_reds_red():
+    from mirage_stream.sender.colours import colour_shares
+
+    def named(hsv: tuple[int, int, int]) -> str:
+        import cv2
+
+        pixel = np.full((8, 8, 3), hsv, dtype=np.uint8)
+        rgb = cv2.cvtColor(pixel, cv2.COLOR_HSV2RGB)
+        shares = colour_shares(rgb)
+        return max(shares, key=lambda name: shares[name])
+
+    assert named((4, 108, 114)) == "dark red"  # a reddish wooden floor
+    assert named((2, 220, 200)) == "red"  # a red car
+
+
+def test_the_sender_chooses_its_detectors_by_name():
+    from mirage_stream.errors import InputError
+    from mirage_stream.sender.config import SenderConfig
+    from mirage_stream.sender.factory import build_sender
+    from mirage_stream.sender.hands import NoHandDetector
+
+    sender = build_sender(SenderConfig(object_detector="none", hand_detector="none"))
+    assert isinstance(sender.analyser.objects, NoObjectDetector)
+    assert isinstance(sender.analyser.hands, NoHandDetector)
+    assert isinstance(build_sender(SenderConfig()).analyser.objects, SsdOpenImagesDetector)
+    with pytest.raises(InputError, match="--object-detector"):
+        SenderConfig(object_detector="yolo")
 
 
 class _FileCamera(MediaStreamTrack):

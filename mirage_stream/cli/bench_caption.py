@@ -13,14 +13,17 @@ def register(benches: Subcommands) -> None:
     parser = benches.add_parser(
         "caption",
         help="caption truth: per-fact precision and recall against labels, false statements",
-        description="Build the labelled evaluation set (22 clips: parts of the shipped samples "
-        "and scenes composed from images that installed packages ship), caption each clip "
-        "with the sender and score every claim against the clip's hand-written labels. "
-        "Reports, for the tune and the test half and in all: per-fact precision and recall, "
+        description="Caption every clip of the labelled evaluation sets with the sender and "
+        "score every claim against the clip's hand-written labels. Two sets: real (camera "
+        "footage from public repositories, footage/real in a clone, split into tune and test "
+        "sources) and composed (22 clips this project builds: parts of the shipped samples and "
+        "scenes composed from images that installed packages ship). Reports, per set, for the "
+        "tune and the test half and in all: segments, per-fact precision and recall, "
         "false_statements (claims a label contradicts, with their sentence), people_recall "
-        "(clips with someone at least 30 px tall at source resolution), action_recall, "
-        "walking_recall and the sender's rtf (analysis and caption seconds per second of "
-        "video). With --input, one video scored against --labels.",
+        "(clips with someone at least 30 px tall at source resolution), count_accuracy, "
+        "vehicle_recall, hands_recall, setting_accuracy, action_recall, walking_recall and the "
+        "sender's rtf (analysis and caption seconds per second of video). With --input, one "
+        "video scored against --labels.",
     )
     parser.add_argument(
         "--input",

@@ -62,6 +62,9 @@ from mirage_stream.types import FaceFact, FactConfidence, SceneFacts, VideoSegme
 # Thresholds, each checked against the shipped clips (tests/test_scene.py) and synthetic scenes.
 _TALKING_MOUTH_PX = 0.35  # mouth residual flow over two frames
 _TALKING_RATIO = 1.1  # mouth against eyes: speech moves the mouth more than the brow
+# A head that turns moves its brow as much as its mouth (several pixels over two frames): mouth
+# motion is read as speech only while the brow stays within this share of the face's width.
+_TURNING_BROW_SHARE = 0.03
 _SKY_SHARE = 0.05  # of the top third (median over candidates)
 _VEGETATION_SHARE = 0.15  # of the frame
 _CLOSE_UP_FACE = 0.25  # of the frame width: the background is too small to judge the setting
@@ -171,9 +174,15 @@ class SceneAnalyser:
         faces = richest.faces[:face_count]
         sampled = sample_indices(count, segment.duration)
         sightings = find_sightings(frames, sampled, self.objects)
+        # Hands count only with someone in view, so frames that show nobody skip the palm
+        # detector (its cost is per frame).
+        bodies = [sightings.boxes(i, ("person",)) for i in sampled]
         hands = hands_seen(
-            [self.hands.detect(frames[i]) for i in sampled],
-            [sightings.boxes(i, ("person",)) for i in sampled],
+            [
+                self.hands.detect(frames[i]) if people_in_frame or face_count else []
+                for i, people_in_frame in zip(sampled, bodies, strict=True)
+            ],
+            bodies,
         )
 
         def foreground(index: int) -> list[tuple[float, float, float, float]]:
@@ -236,15 +245,19 @@ class SceneAnalyser:
             people = people_from_detections(face_count, sightings, segment.fps, camera_still)
         else:
             people = people_from_movers(face_count, most_faces, movers)
-        talking = face_count > 0 and _talking(frames, features, cuts)
+        talking, head_turning = (
+            _face_motion(frames, features, cuts) if face_count > 0 else (False, False)
+        )
         # Palms with nobody in view are something else (vegetables on a belt); hands that move
         # are a gesture only for someone facing the camera or held up by an upright body (a
-        # hand putting a bottle down, seen as an arm, is not).
+        # hand putting a bottle down, seen as an arm, is not). Without a hand in sight, motion
+        # beside a turning head is the head and its hair.
         hands_in_view = hands.in_view and people.count > 0
         gesturing = not people.walking and (
             (hands_in_view and hands.gesturing and (face_count > 0 or hands.on_upright_body))
             or (
                 face_count > 0
+                and not head_turning
                 and subject[2] >= _GESTURE_SHARE
                 and not _on_face(subject[4], subject[5], faces[0], segment.width, segment.height)
             )
@@ -329,10 +342,11 @@ def _subject(flow: list[FlowPair]) -> tuple[float, float, float, int, float, flo
     return dx, dy, share, regions, x, y
 
 
-def _talking(
+def _face_motion(
     frames: npt.NDArray[np.uint8], features: tuple[FrameFeatures, ...], cuts: tuple[int, ...]
-) -> bool:
-    """Mouth-region motion against the face, two frames apart, at the frames with a face."""
+) -> tuple[bool, bool]:
+    """Whether the largest face talks and whether it turns: mouth-region motion against the
+    face, two frames apart, at the frames with a face; a turning head moves its brow too."""
     samples = []
     for feature in features:
         later = feature.index + 2
@@ -340,9 +354,12 @@ def _talking(
             continue
         if later in cuts:
             continue
-        samples.append(mouth_motion(frames[feature.index], frames[later], feature.faces[0]))
+        face = feature.faces[0]
+        mouth, brow = mouth_motion(frames[feature.index], frames[later], face)
+        samples.append((mouth, brow, face.width))
     if not samples:
-        return False
-    mouth = float(np.median([m for m, _ in samples]))
-    ratio = float(np.median([m / max(e, 1e-3) for m, e in samples]))
-    return mouth >= _TALKING_MOUTH_PX and ratio >= _TALKING_RATIO
+        return False, False
+    mouth = float(np.median([m for m, _, _ in samples]))
+    ratio = float(np.median([m / max(e, 1e-3) for m, e, _ in samples]))
+    turning = float(np.median([e / w for _, e, w in samples])) > _TURNING_BROW_SHARE
+    return mouth >= _TALKING_MOUTH_PX and ratio >= _TALKING_RATIO and not turning, turning

@@ -42,7 +42,9 @@ def _grey_name(value: int) -> str:
 def _hue_name(hue: int, saturation: int, value: int) -> str:
     pale, dark = saturation < 110 and value > 160, value < 110
     if hue < 8 or hue >= 170:
-        return "pink" if pale else "dark red" if dark else "red"
+        # A muted red of middle brightness is wood or rust (a reddish floor), not "red".
+        muted = saturation < 130 and value < 160
+        return "pink" if pale else "dark red" if dark or muted else "red"
     if hue < 20:
         return "beige" if pale else "brown" if value < 160 else "orange"
     if hue < 34:

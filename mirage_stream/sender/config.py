@@ -10,6 +10,8 @@ from mirage_stream.codecs import CODECS, available_codecs
 from mirage_stream.errors import InputError
 from mirage_stream.options import positive_float
 from mirage_stream.sender.caption_backends import CAPTIONERS
+from mirage_stream.sender.hands import DEFAULT_HAND_DETECTOR, HAND_DETECTORS
+from mirage_stream.sender.objects import DEFAULT_OBJECT_DETECTOR, OBJECT_DETECTORS
 from mirage_stream.sender.privacy import FacePolicy
 from mirage_stream.sender.protection import KeyframeProtection
 from mirage_stream.types import Granularity
@@ -42,9 +44,15 @@ class SenderConfig:
     keyframe_protection: str = "auto"  # auto | best-effort | reliable
     face_detail: bool = False  # the largest face coded again at the codec's full size
     latency_budget_ms: float | None = None
+    # The scene analysis' detectors (names in OBJECT_DETECTORS / HAND_DETECTORS): "none" trades
+    # what the caption can say for sender CPU on a slow machine.
+    object_detector: str = DEFAULT_OBJECT_DETECTOR
+    hand_detector: str = DEFAULT_HAND_DETECTOR
 
     def __post_init__(self) -> None:
         CAPTIONERS.check(self.captioner)
+        OBJECT_DETECTORS.check(self.object_detector)
+        HAND_DETECTORS.check(self.hand_detector)
         if self.captioner == "vlm" and not self.vlm_model:
             raise InputError("--captioner vlm needs --vlm-model PATH_OR_HUB_ID")
         _choice(self.granularity, [g.value for g in Granularity], "--granularity")
@@ -158,6 +166,18 @@ class SenderConfig:
             help="turn the rate adapter on: per segment it picks codec, keyframe count, caption "
             "detail and FEC to fit this time on air at the SNR the receiver reports",
         )
+        group.add_argument(
+            "--object-detector",
+            default=defaults.object_detector,
+            help=f"people, vehicles, animals and furniture for the caption: "
+            f"{OBJECT_DETECTORS.help()}; default %(default)s",
+        )
+        group.add_argument(
+            "--hand-detector",
+            default=defaults.hand_detector,
+            help=f"hands and gestures for the caption: {HAND_DETECTORS.help()}; "
+            "default %(default)s",
+        )
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> SenderConfig:
@@ -175,4 +195,6 @@ class SenderConfig:
             keyframe_protection=args.keyframe_protection,
             face_detail=args.face_detail,
             latency_budget_ms=args.latency_budget_ms,
+            object_detector=args.object_detector,
+            hand_detector=args.hand_detector,
         )

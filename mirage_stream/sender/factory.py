@@ -8,9 +8,12 @@ from mirage_stream.errors import InputError
 from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.hub import ModelChoice
 from mirage_stream.sender.airtime_adapter import AirtimeRateAdapter, LinkModel
+from mirage_stream.sender.analysis import SceneAnalyser
 from mirage_stream.sender.caption_backends import build_captioner
 from mirage_stream.sender.config import SenderConfig
+from mirage_stream.sender.hands import HAND_DETECTORS
 from mirage_stream.sender.keyframes import ScoredKeyframeSelector
+from mirage_stream.sender.objects import OBJECT_DETECTORS
 from mirage_stream.sender.privacy import FaceHider, FacePolicy
 from mirage_stream.sender.protection import KeyframeProtection, ProtectionPolicy
 from mirage_stream.sender.sender import SenderSettings, SenderStage
@@ -54,6 +57,10 @@ def build_sender(
             config.captioner, ModelChoice(config.vlm_model, config.allow_download)
         ),
         selector=ScoredKeyframeSelector(relevance=relevance),
+        analyser=SceneAnalyser(
+            objects=OBJECT_DETECTORS.factory(config.object_detector)(),
+            hands=HAND_DETECTORS.factory(config.hand_detector)(),
+        ),
         settings=SenderSettings(
             codec=config.codec,
             max_keyframes=config.max_keyframes,

@@ -39,7 +39,9 @@ from mirage_stream.types import (
 from mirage_stream.wire.facts import HINT_ITEMS, pack_facts, unpack_facts
 
 MAGIC = b"MIRG"
-VERSION = 3  # 3: keyframes protected (header), keyframe regions (meta)
+# 3: keyframes protected (header), keyframe regions (meta); 4: the facts' indoors flag and
+# walking towards / away
+VERSION = 4
 MAX_PAYLOAD_BYTES = 256 * 1024  # room for one q=8 AE keyframe (the paper sends ~128 KB)
 MAX_CAPTION_BYTES = 16 * 1024
 MAX_KEYFRAMES = 16
