@@ -12,13 +12,14 @@ a ``tune`` half (thresholds may be chosen on it) and a ``test`` half (reported).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import av
+import av.container
 import cv2
 import numpy as np
 
@@ -158,17 +159,25 @@ def write_clip(clip: EvalClip, folder: Path, seed: int = 0) -> Path:
         stream.options = {"crf": "18"} if container_name == "mp4" else {}
         if container_name in ("avi", "mov"):
             stream.bit_rate = 8_000_000
-        for index, image in enumerate(clip_frames(clip, seed)):
-            if index == 0:
-                stream.width = image.shape[1] - image.shape[1] % 2
-                stream.height = image.shape[0] - image.shape[0] % 2
-            even = np.ascontiguousarray(image[: stream.height, : stream.width])
-            for packet in stream.encode(av.VideoFrame.from_ndarray(even, format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+        encode_even_frames(out, stream, clip_frames(clip, seed))
     partial.rename(path)
     return path
+
+
+def encode_even_frames(
+    container: av.container.OutputContainer, stream: av.VideoStream, images: Iterable[FrameArray]
+) -> None:
+    """Encode RGB ``images`` into ``stream``, sized by the first image cut to even sides (what
+    4:2:0 needs), and flush it."""
+    for index, image in enumerate(images):
+        if index == 0:
+            stream.width = image.shape[1] - image.shape[1] % 2
+            stream.height = image.shape[0] - image.shape[0] % 2
+        even = np.ascontiguousarray(image[: stream.height, : stream.width])
+        for packet in stream.encode(av.VideoFrame.from_ndarray(even, format="rgb24")):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
 
 
 def contact_sheet(clips: list[EvalClip], out: Path, seed: int = 0) -> Path:

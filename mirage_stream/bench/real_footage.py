@@ -18,7 +18,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from mirage_stream.bench.caption_set import EvalClip, load_caption_set
+from mirage_stream.bench.caption_set import EvalClip, encode_even_frames, load_caption_set
 from mirage_stream.errors import InputError
 from mirage_stream.types import FrameArray
 
@@ -89,14 +89,6 @@ def footage_clip(clip: EvalClip, folder: Path, root: Path = FOOTAGE_ROOT) -> Pat
         stream = container.add_stream("libx264", rate=footage_rate(clip, root))
         assert isinstance(stream, av.VideoStream)
         stream.pix_fmt, stream.options = "yuv420p", {"crf": "18"}
-        for index, image in enumerate(footage_frames(clip, root)):
-            if index == 0:
-                stream.width = image.shape[1] - image.shape[1] % 2
-                stream.height = image.shape[0] - image.shape[0] % 2
-            even = image[: stream.height, : stream.width].copy()
-            for packet in stream.encode(av.VideoFrame.from_ndarray(even, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+        encode_even_frames(container, stream, footage_frames(clip, root))
     partial.rename(out)
     return out

@@ -5,15 +5,11 @@ move between them (a gesture, signing) or rest.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import math
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
-from typing import Any, Protocol
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -21,6 +17,7 @@ import numpy.typing as npt
 
 from mirage_stream.registry import Registry
 from mirage_stream.sender.objects import Detection
+from mirage_stream.sender.shipped_model import ShippedModel
 from mirage_stream.types import FrameArray
 
 MODEL_FILE = "palm_detection_lite.tflite"
@@ -56,14 +53,6 @@ def palm_anchors() -> npt.NDArray[np.float32]:
     return np.asarray(centres, dtype=np.float32)
 
 
-@cache
-def _model_bytes() -> bytes:
-    data = resources.files("mirage_stream.sender").joinpath("models", MODEL_FILE).read_bytes()
-    if hashlib.sha256(data).hexdigest() != MODEL_SHA256:
-        raise RuntimeError(f"{MODEL_FILE} does not match its recorded SHA-256: reinstall")
-    return data
-
-
 class HandDetector(Protocol):
     @property
     def name(self) -> str: ...
@@ -87,19 +76,8 @@ class PalmDetector:
     name = "mediapipe-palm"
 
     def __init__(self) -> None:
-        from ai_edge_litert.interpreter import Interpreter
-
-        self._interpreter_class: Any = Interpreter
+        self._model = ShippedModel(MODEL_FILE, MODEL_SHA256)
         self._anchors = palm_anchors()
-        self._local = threading.local()
-
-    def _interpreter(self) -> Any:
-        interpreter = getattr(self._local, "interpreter", None)
-        if interpreter is None:
-            interpreter = self._interpreter_class(model_content=_model_bytes(), num_threads=1)
-            interpreter.allocate_tensors()
-            self._local.interpreter = interpreter
-        return interpreter
 
     def detect(self, frame: FrameArray) -> list[Palm]:
         """Palms in ``frame``: the frame letterboxed to a square, as the model was trained."""
@@ -109,7 +87,7 @@ class PalmDetector:
         square = np.zeros((side, side, 3), np.uint8)
         square[top : top + height, left : left + width] = frame
         tensor = cv2.resize(square, (_INPUT, _INPUT), interpolation=cv2.INTER_AREA)
-        interpreter = self._interpreter()
+        interpreter = self._model.interpreter()
         interpreter.set_tensor(
             interpreter.get_input_details()[0]["index"], (tensor.astype(np.float32) / 255)[None]
         )

@@ -8,14 +8,12 @@ HOG people detector, which needs a person about 100 pixels tall and finds nothin
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, Protocol
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -23,6 +21,7 @@ import numpy.typing as npt
 
 from mirage_stream.registry import Registry
 from mirage_stream.sender.detectors import people_detector
+from mirage_stream.sender.shipped_model import ShippedModel
 from mirage_stream.types import FrameArray
 
 log = logging.getLogger(__name__)
@@ -121,14 +120,6 @@ def ssd_anchors() -> npt.NDArray[np.float32]:
 
 
 @cache
-def _model_bytes() -> bytes:
-    data = resources.files("mirage_stream.sender").joinpath("models", MODEL_FILE).read_bytes()
-    if hashlib.sha256(data).hexdigest() != MODEL_SHA256:
-        raise RuntimeError(f"{MODEL_FILE} does not match its recorded SHA-256: reinstall")
-    return data
-
-
-@cache
 def _labels() -> tuple[str, ...]:
     text = resources.files("mirage_stream.sender").joinpath("models", LABELS_FILE).read_text()
     return tuple(text.splitlines())
@@ -181,22 +172,11 @@ class SsdOpenImagesDetector:
     kinds = tuple(sorted(set(_KINDS.values())))
 
     def __init__(self) -> None:
-        from ai_edge_litert.interpreter import Interpreter
-
-        self._interpreter_class: Any = Interpreter
+        self._model = ShippedModel(MODEL_FILE, MODEL_SHA256)
         self._anchors = ssd_anchors()
-        self._local = threading.local()
-
-    def _interpreter(self) -> Any:
-        interpreter = getattr(self._local, "interpreter", None)
-        if interpreter is None:
-            interpreter = self._interpreter_class(model_content=_model_bytes(), num_threads=1)
-            interpreter.allocate_tensors()
-            self._local.interpreter = interpreter
-        return interpreter
 
     def detect(self, frame: FrameArray) -> list[Detection]:
-        interpreter = self._interpreter()
+        interpreter = self._model.interpreter()
         image = cv2.resize(frame, (_INPUT, _INPUT), interpolation=cv2.INTER_AREA)
         tensor = (image.astype(np.float32) / 127.5 - 1.0)[None]
         interpreter.set_tensor(interpreter.get_input_details()[0]["index"], tensor)
