@@ -115,17 +115,27 @@ def load_caption_set(path: Path | None = None) -> list[EvalClip]:
 
 
 SET_PREFIX = "caption-set:"
+REAL_PREFIX = "real:"
 
 
 def labelled_clip(spec: str) -> EvalClip:
-    """The one clip a ``--labels`` value names: ``caption-set:NAME`` (a clip of the shipped
-    set) or the path of a labels file holding one clip."""
-    if spec.startswith(SET_PREFIX):
-        name = spec[len(SET_PREFIX) :]
-        shipped = {clip.name: clip for clip in load_caption_set()}
-        if name not in shipped:
-            raise InputError(f"no clip {name!r} in the caption set; one of {', '.join(shipped)}")
-        return shipped[name]
+    """The one clip a ``--labels`` value names: ``caption-set:NAME`` (a clip of the composed
+    set), ``real:NAME`` (a clip of the real-footage set) or the path of a labels file holding
+    one clip."""
+    for prefix, what in ((SET_PREFIX, "caption set"), (REAL_PREFIX, "real-footage set")):
+        if not spec.startswith(prefix):
+            continue
+        if prefix == REAL_PREFIX:
+            from mirage_stream.bench.real_footage import load_real_set  # it builds on this module
+
+            clips = load_real_set()
+        else:
+            clips = load_caption_set()
+        named = {clip.name: clip for clip in clips}
+        name = spec[len(prefix) :]
+        if name not in named:
+            raise InputError(f"no clip {name!r} in the {what}; one of {', '.join(named)}")
+        return named[name]
     clips = load_caption_set(Path(spec))
     if len(clips) != 1:
         raise InputError(f"--labels {spec}: one clip expected, found {len(clips)}")

@@ -35,8 +35,9 @@ def register(benches: Subcommands) -> None:
         "--labels",
         default=None,
         help="score the facts found in the source and in the generated video against "
-        "hand-written labels: caption-set:NAME (a clip of the evaluation set; pass its video, "
-        "written by make-caption-set, as --input) or a labels file with one clip",
+        "hand-written labels: caption-set:NAME (a clip of the composed set; pass its video, "
+        "written by bench caption-set, as --input), real:NAME (a clip of the real-footage set; "
+        "pass its file under footage/real as --input) or a labels file with one clip",
     )
     add_json_argument(parser)
     parser.set_defaults(handler=_receiver)
