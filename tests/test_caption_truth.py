@@ -11,10 +11,10 @@ from mirage_stream.bench.caption_set import (
     ACTIONS,
     CAMERA_LABELS,
     ClipLabels,
-    labelled_clip,
     load_caption_set,
     write_clip,
 )
+from mirage_stream.bench.labels import labelled_clip
 from mirage_stream.bench.scenes import draw_person
 from mirage_stream.cli import main
 from mirage_stream.errors import InputError, PayloadError

@@ -300,3 +300,13 @@ def test_carphone_through_the_browser_camera_path_gets_no_walking_claim():
         facts = analyser.analyse(segment).facts
         assert facts.people >= 1 and not facts.walking
         assert "walk" not in describe(facts, CaptionSettings())
+
+
+def test_labels_name_a_clip_of_either_set():
+    from mirage_stream.bench.labels import labelled_clip
+    from mirage_stream.errors import InputError
+
+    assert labelled_clip("real:asl-book").labels.hands
+    assert labelled_clip("real:street-night").split == "test"
+    with pytest.raises(InputError, match="real-footage set"):
+        labelled_clip("real:no-such-clip")

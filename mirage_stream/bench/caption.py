@@ -28,10 +28,10 @@ from typing import Any
 from mirage_stream.bench.caption_set import (
     ClipLabels,
     EvalClip,
-    labelled_clip,
     load_caption_set,
     write_clip,
 )
+from mirage_stream.bench.labels import labelled_clip
 from mirage_stream.bench.real_footage import footage_clip, load_real_set
 from mirage_stream.bench.sender import peak_rss_mb
 from mirage_stream.errors import InputError

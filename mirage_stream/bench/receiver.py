@@ -164,7 +164,7 @@ def _label_facts(labels: str, pairs: list[tuple[VideoSegment, VideoSegment]]) ->
     """The claims the offline captioner makes of the source and of the generated video, each
     scored against the labels (see ``bench.caption.score``)."""
     from mirage_stream.bench.caption import ClipResult, score
-    from mirage_stream.bench.caption_set import labelled_clip
+    from mirage_stream.bench.labels import labelled_clip
     from mirage_stream.sender.analysis import SceneAnalyser
     from mirage_stream.sender.captioner import CaptionSettings, caption_sentences, describe
 

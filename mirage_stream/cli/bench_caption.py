@@ -33,7 +33,7 @@ def register(benches: Subcommands) -> None:
     parser.add_argument(
         "--labels",
         default=None,
-        help="with --input: caption-set:NAME or a labels file with one clip; without: a "
+        help="with --input: caption-set:NAME, real:NAME or a labels file with one clip; without: a "
         "labels file to use instead of the shipped one",
     )
     parser.add_argument(

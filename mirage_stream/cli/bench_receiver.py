@@ -37,7 +37,8 @@ def register(benches: Subcommands) -> None:
         help="score the facts found in the source and in the generated video against "
         "hand-written labels: caption-set:NAME (a clip of the composed set; pass its video, "
         "written by bench caption-set, as --input), real:NAME (a clip of the real-footage set; "
-        "pass its file under footage/real as --input) or a labels file with one clip",
+        "pass its file under footage/real, or the excerpt bench caption --clips DIR writes, as "
+        "--input) or a labels file with one clip",
     )
     add_json_argument(parser)
     parser.set_defaults(handler=_receiver)
