@@ -57,7 +57,14 @@ class DecodeRecord:
     keyframe_damaged: bool
     notes: tuple[str, ...] = ()
     caption_received: str | None = None  # the caption as received, when its CRC held
-    keyframe_image: FrameArray | None = None  # the newest keyframe as decoded, for the pages
+    # (frame index, image at output size) as decoded: the pages show the newest, the
+    # evaluation holds them as its baseline.
+    keyframes: tuple[tuple[int, FrameArray], ...] = ()
+
+    @property
+    def keyframe_image(self) -> FrameArray | None:
+        """The newest keyframe as decoded, when there was one."""
+        return self.keyframes[-1][1] if self.keyframes else None
 
     def without_pixels(self) -> DecodeRecord:
         return DecodeRecord(self.keyframe_damaged, self.notes, self.caption_received)
@@ -78,6 +85,15 @@ class EvaluationRecord:
 
     psnr_db: float
     faces_found: FacesFound | None = None  # when the source shows a face
+    # The same frames as the nearest decoded keyframe held (metrics.fidelity.held_keyframes).
+    hold_psnr_db: float | None = None
+    # Double-image pixels over the pixels where two keyframes disagree (metrics.ghosting).
+    ghost_pixels: int = 0
+    ghost_looked_at: int = 0
+
+    @property
+    def ghosting(self) -> float | None:
+        return self.ghost_pixels / self.ghost_looked_at if self.ghost_looked_at else None
 
 
 def source_trace(segment: VideoSegment, captured_at: float | None = None) -> SegmentTrace:

@@ -66,6 +66,10 @@ class RunTotals:
     bit_errors: int
     channel_bits: int
     mean_psnr_db: float | None
+    # The same frames as the nearest decoded keyframe held, the same mean of segment PSNRs.
+    hold_psnr_db: float | None
+    # Double-image pixels over keyframe-disagreement pixels, pooled (metrics.ghosting).
+    ghosting: float | None
     # Share of sampled generated frames with a face found, over segments whose source shows one.
     face_found_rate: float | None
     max_queue_depth: int
@@ -142,6 +146,8 @@ def segment_row(trace: SegmentTrace, channel: ChannelConfig) -> dict[str, Any]:
         "playback": trace.record(PlaybackSlot),
         "keyframe_damaged": None if decoded is None else decoded.keyframe_damaged,
         "psnr_db": None if evaluated is None else evaluated.psnr_db,
+        "hold_psnr_db": None if evaluated is None else evaluated.hold_psnr_db,
+        "ghosting": None if evaluated is None else evaluated.ghosting,
         "faces_found": None if evaluated is None else evaluated.faces_found,
         "receiver_notes": [] if decoded is None else list(decoded.notes),
         "timings_ms": {name: round(ms, 2) for name, ms in trace.timings_ms.items()},
@@ -170,6 +176,9 @@ def _totals(
     pixels = sum(s.num_frames * s.width * s.height for s in sources)
     evaluated = [e for e in (t.record(EvaluationRecord) for t in result.completed) if e is not None]
     psnrs = [e.psnr_db for e in evaluated]
+    holds = [e.hold_psnr_db for e in evaluated if e.hold_psnr_db is not None]
+    ghosts = sum(e.ghost_pixels for e in evaluated)
+    looked_at = sum(e.ghost_looked_at for e in evaluated)
     faces = [e.faces_found for e in evaluated if e.faces_found is not None]
     slots = [t.record(PlaybackSlot) for t in result.completed]
     g2g = sorted(slot.glass_to_glass_s for slot in slots if slot is not None)
@@ -191,6 +200,8 @@ def _totals(
         bit_errors=sum(row.get("bit_errors", 0) for row in all_rows),
         channel_bits=sum(row.get("channel_bits", 0) for row in all_rows),
         mean_psnr_db=round(sum(psnrs) / len(psnrs), 3) if psnrs else None,
+        hold_psnr_db=round(sum(holds) / len(holds), 3) if holds else None,
+        ghosting=round(ghosts / looked_at, 4) if looked_at else None,
         face_found_rate=round(sum(f.found for f in faces) / sum(f.sampled for f in faces), 4)
         if faces
         else None,

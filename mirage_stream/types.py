@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
+from mirage_stream.timing import KeyframeTiming
+
 FrameArray = npt.NDArray[np.uint8]
 
 
@@ -181,6 +183,12 @@ class SceneFacts:
     people_colour: str = ""
     objects: tuple[tuple[str, int], ...] = ()
     confidence: FactConfidence = field(default_factory=FactConfidence)
+    # For consecutive keyframe pairs: when the change between them happens (wire: hints).
+    keyframe_timing: tuple[KeyframeTiming, ...] = ()
+
+    def timing_between(self, start: int, end: int) -> KeyframeTiming | None:
+        """The timing sent for the keyframes at frames ``start`` and ``end``, if any."""
+        return next((t for t in self.keyframe_timing if (t.start, t.end) == (start, end)), None)
 
     def trusted(self) -> SceneFacts:
         """These facts with every claim below ``FactConfidence.STATED`` withdrawn: what the

@@ -6,6 +6,8 @@ import pytest
 from mirage_stream.codecs import ThumbnailCodec
 from mirage_stream.compose import build_receiver_chain
 from mirage_stream.link import Delivery
+from mirage_stream.metrics.fidelity import held_keyframes
+from mirage_stream.metrics.ghosting import ghosting
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.receiver import (
     GenerationRequest,
@@ -81,15 +83,68 @@ def test_two_keyframes_are_bridged_by_a_flow_guided_morph():
     assert np.abs(middle - halfway).mean() < 0.25 * np.abs(crossfade - halfway).mean()
 
 
-def test_transition_starts_near_the_previous_frame():
+def test_transition_slides_from_the_previous_frame_when_the_view_moved():
+    big = textured_image(240, 400, seed=5)
+    previous, keyframe = big[:, :320], big[:, 12:332]  # the camera moved 12 px between them
+    config = GeneratorConfig(num_frames=8, fps=25.0, width=320, height=240)
+    frames = KeyframeMotionGenerator(transition_frames=4).generate(
+        _request([(0, keyframe)], config=config, previous=previous)
+    )
+    error_to_previous = [np.abs(f.astype(float) - previous).mean() for f in frames[:4]]
+    assert error_to_previous[0] < error_to_previous[3]  # it starts where the last segment ended
+    assert np.array_equal(frames[4], keyframe)
+
+
+def test_transition_from_a_different_picture_cuts_instead_of_fading():
     config = GeneratorConfig(num_frames=8, fps=25.0, width=64, height=48)
     previous = np.zeros((48, 64, 3), dtype=np.uint8)
     keyframe = np.full((48, 64, 3), 200, dtype=np.uint8)
     frames = KeyframeMotionGenerator(transition_frames=4).generate(
         _request([(0, keyframe)], config=config, previous=previous)
     )
-    means = frames.reshape(8, -1).mean(axis=1)
-    assert means[0] < means[2] < means[4] == pytest.approx(200, abs=1)
+    # No flow explains black turning grey: the new segment starts at once (a cut), neither
+    # holding the picture its keyframe contradicts nor fading through a mix of the two.
+    assert all(np.array_equal(frame, keyframe) for frame in frames)
+
+
+def test_two_keyframes_that_disagree_are_cut_between_never_blended():
+    start, end = textured_image(seed=1), textured_image(seed=2)
+    config = GeneratorConfig(num_frames=9, fps=25.0, width=320, height=240)
+    frames = KeyframeMotionGenerator().generate(_request([(0, start), (8, end)], config=config))
+    ghosts, looked_at = ghosting(frames, [(0, start), (8, end)])
+    assert looked_at > 0 and ghosts == 0
+    # A cut at the midpoint is exactly the hold-the-nearest-keyframe baseline.
+    assert np.array_equal(frames, held_keyframes([(0, start), (8, end)], 9))
+
+
+def test_ghosting_counts_a_cross_fade_and_not_a_hold():
+    start, end = textured_image(seed=1), textured_image(seed=2)
+    keyframes = [(0, start), (10, end)]
+    weights = [t / 10 for t in range(11)]
+    fade = np.stack(
+        [np.round((1 - w) * start.astype(float) + w * end).astype(np.uint8) for w in weights]
+    )
+    ghosts, looked_at = ghosting(fade, keyframes)
+    # Frames 3..7 of the 9 in between mix more than a quarter of each keyframe; 1, 2, 8, 9 less.
+    assert looked_at > 0 and ghosts / looked_at == pytest.approx(5 / 9, abs=0.03)
+    held_ghosts, held_looked_at = ghosting(held_keyframes(keyframes, 11), keyframes)
+    assert held_ghosts == 0 and held_looked_at == looked_at
+
+
+def test_the_subject_slides_only_when_asked_and_never_on_a_keyframe():
+    image = textured_image()
+    facts = SceneFacts(subject_dx=3.0, subject_share=0.2, subject_x=0.5, subject_y=0.5)
+    request = _request([(2, image)], facts)
+    plain = KeyframeMotionGenerator().generate(request)
+    slid = KeyframeMotionGenerator(slide_subject=True).generate(request)
+    assert all(np.array_equal(frame, image) for frame in plain)  # the default holds
+    assert np.array_equal(slid[2], image) and not np.array_equal(slid[9], image)
+
+
+def test_the_hold_baseline_shows_the_nearest_keyframe_the_earlier_on_a_tie():
+    first, second = textured_image(seed=1), textured_image(seed=2)
+    held = held_keyframes([(6, second), (2, first)], 8)
+    assert [np.array_equal(frame, first) for frame in held] == [True] * 5 + [False] * 3
 
 
 def test_offline_generator_is_deterministic_and_sized():
@@ -206,3 +261,42 @@ def test_unknown_damage_policy_is_rejected():
 
     with pytest.raises(InputError, match="--damaged-keyframes"):
         ReceiverConfig(damaged_keyframes="ignore")
+
+
+def test_keyframe_timing_says_when_the_change_happens_and_the_morph_follows_it():
+    from mirage_stream.sender.keyframe_timing import keyframe_timing
+    from mirage_stream.timing import KeyframeTiming
+
+    start, end = textured_image(seed=1), textured_image(seed=2)
+    # The picture stays as the first keyframe until frame 12 of 16, then turns into the second.
+    source = [start] * 12 + [end] * 5
+    (timing,) = keyframe_timing(source, [0, 16])
+    assert (timing.start, timing.end) == (0, 16)
+    assert timing.at(8) == 0.0 and timing.at(14) == 1.0
+    config = GeneratorConfig(num_frames=17, fps=25.0, width=320, height=240)
+    facts = SceneFacts(keyframe_timing=(timing,))
+    frames = KeyframeMotionGenerator().generate(_request([(0, start), (16, end)], facts, config))
+    assert all(np.array_equal(f, s) for f, s in zip(frames, source, strict=True))
+    # Without the timing the cut falls at the midpoint, 4 frames early.
+    untimed = KeyframeMotionGenerator().generate(_request([(0, start), (16, end)], None, config))
+    assert np.array_equal(untimed[9], end)
+    assert KeyframeTiming(0, 16, (0.5,) * 7).at(0) == 0.0
+
+
+def test_keyframe_timing_crosses_the_wire_and_a_peer_without_it_still_decodes():
+    from mirage_stream.errors import PayloadError
+    from mirage_stream.timing import KeyframeTiming
+    from mirage_stream.wire.facts import pack_facts, unpack_facts
+
+    def require(condition, message):
+        if not condition:
+            raise PayloadError(message)
+
+    timing = KeyframeTiming(3, 40, tuple(k / 15 for k in (0, 1, 2, 8, 13, 15, 15)))
+    facts = SceneFacts(keyframe_timing=(timing,))
+    assert unpack_facts(pack_facts(facts), require).keyframe_timing == (timing,)
+    assert len(pack_facts(SceneFacts())) == 17  # nothing to time: the version-4 array
+    damaged = pack_facts(facts)
+    damaged[17][0][2][0] = 99
+    with pytest.raises(PayloadError):
+        unpack_facts(damaged, require)

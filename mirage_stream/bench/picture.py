@@ -1,7 +1,10 @@
 """``bench picture``: what a person at the receiver sees, next to the source, at each SNR.
 
 Each input runs through the whole chain (every sender and receiver setting of ``run``) once
-per SNR. Reported per run: mean PSNR of the generated video, ``face_found_rate`` (the share of
+per SNR; ``--real-set`` adds the clips of the real-footage set (a half of it, or all). Reported
+per run: mean PSNR of the generated video beside ``hold_psnr_db`` (the same frames showing the
+nearest decoded keyframe, held: what a receiver with no generator shows), their difference
+``above_hold_db`` and ``ghosting`` (metrics.ghosting), ``face_found_rate`` (the share of
 generated frames in which the face detector finds a face, over segments whose source shows
 one), payload bytes and time on air per segment, and the share of segments whose keyframes
 went on the reliable path. The figure puts the middle frame of the first segment side by side:
@@ -19,25 +22,50 @@ from typing import Any
 
 import numpy as np
 
+from mirage_stream.bench.labels import REAL_PREFIX
 from mirage_stream.errors import InputError
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.records import source_of
 from mirage_stream.run import RunConfig, run_file
 from mirage_stream.types import FrameArray, GeneratedSegment
 
+REAL_HALVES = ("tune", "test", "all")
+
 
 @dataclass(frozen=True)
 class PictureBenchConfig:
     inputs: tuple[str, ...] = ("sample:carphone", "sample:bikes")
     snrs_db: tuple[float, ...] = (-10.0, 10.0)
+    # Clips of the real-footage set run after the inputs: "tune", "test" or "all"; None: none.
+    real_set: str | None = None
     # Everything else of a run (sender, receiver, segment length); its input and SNR are ours.
     run: RunConfig = field(
         default_factory=lambda: RunConfig.for_input("sample:carphone", Path("unused"))
     )
 
     def __post_init__(self) -> None:
-        if not self.inputs or not self.snrs_db:
+        if not (self.inputs or self.real_set) or not self.snrs_db:
             raise InputError("give at least one input and one SNR")
+        if self.real_set not in (None, *REAL_HALVES):
+            raise InputError(f"--real-set must be one of {', '.join(REAL_HALVES)}")
+
+
+def _input_file(name: str, scratch: Path) -> str:
+    """What ``run`` reads for an input: itself, or the file of a ``real:NAME`` clip."""
+    if not name.startswith(REAL_PREFIX):
+        return name
+    from mirage_stream.bench.labels import labelled_clip
+    from mirage_stream.bench.real_footage import footage_clip
+
+    return str(footage_clip(labelled_clip(name), scratch / "clips"))
+
+
+def _real_inputs(half: str, scratch: Path) -> list[tuple[str, str]]:
+    """(name shown, file) for each clip of the real-footage set's ``half``."""
+    from mirage_stream.bench.real_footage import footage_clip, load_real_set
+
+    clips = [clip for clip in load_real_set() if half == "all" or clip.split == half]
+    return [(REAL_PREFIX + clip.name, str(footage_clip(clip, scratch / "clips"))) for clip in clips]
 
 
 @dataclass
@@ -62,6 +90,11 @@ def _run(config: RunConfig) -> tuple[dict[str, Any], _Shown]:
         "input": config.input.input,
         "snr_db": config.channel.snr_db,
         "mean_psnr_db": totals.mean_psnr_db,
+        "hold_psnr_db": totals.hold_psnr_db,
+        "above_hold_db": None
+        if totals.mean_psnr_db is None or totals.hold_psnr_db is None
+        else round(totals.mean_psnr_db - totals.hold_psnr_db, 3),
+        "ghosting": totals.ghosting,
         "face_found_rate": totals.face_found_rate,
         "payload_bytes_per_segment": round(totals.payload_bytes / max(1, len(rows)), 1),
         "time_on_air_ms_per_segment": round(totals.time_on_air_ms / max(1, len(rows)), 3),
@@ -90,27 +123,54 @@ def bench_picture(
     rows: list[dict[str, Any]] = []
     grid: list[list[tuple[str, FrameArray | None]]] = []
     with tempfile.TemporaryDirectory(prefix="mirage-picture-") as scratch:
-        for name in config.inputs:
+        named = [(name, _input_file(name, Path(scratch))) for name in config.inputs]
+        if config.real_set is not None:
+            named += _real_inputs(config.real_set, Path(scratch))
+        for name, path in named:
             line: list[tuple[str, FrameArray | None]] = []
             for snr_db in config.snrs_db:
                 say(f"{name} at {snr_db:g} dB")
                 run = replace(
                     config.run,
-                    input=replace(config.run.input, input=name),
+                    input=replace(config.run.input, input=path),
                     channel=replace(config.run.channel, snr_db=snr_db),
                     out=Path(scratch) / f"{len(rows)}",
                 )
                 row, shown = _run(run)
+                row["input"] = name
                 rows.append(row)
                 if not line:
-                    line.append((f"{name.removeprefix('sample:')}: source", shown.source))
+                    short = name.removeprefix("sample:").removeprefix(REAL_PREFIX)
+                    line.append((f"{short}: source", shown.source))
                 psnr = row["mean_psnr_db"]
                 title = f"received at {snr_db:g} dB" + (f": {psnr:.1f} dB PSNR" if psnr else "")
                 line.append((title, shown.generated))
             grid.append(line)
     if figure is not None:
         draw_grid(grid, figure)
-    return {"rows": rows, "figure": None if figure is None else str(figure)}
+    return {
+        "rows": rows,
+        "summary": _summary(rows),
+        "figure": None if figure is None else str(figure),
+    }
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per SNR: runs, how many fell below the hold baseline, the mean PSNR gain over it and
+    the pooled mean ghosting."""
+    summary: dict[str, Any] = {}
+    for snr_db in sorted({row["snr_db"] for row in rows}):
+        at = [row for row in rows if row["snr_db"] == snr_db]
+        gains = [row["above_hold_db"] for row in at if row["above_hold_db"] is not None]
+        ghosts = [row["ghosting"] for row in at if row["ghosting"] is not None]
+        summary[f"{snr_db:g}"] = {
+            "runs": len(at),
+            "runs_below_hold": sum(1 for gain in gains if gain < 0),
+            "mean_above_hold_db": round(float(np.mean(gains)), 3) if gains else None,
+            "min_above_hold_db": round(min(gains), 3) if gains else None,
+            "mean_ghosting": round(float(np.mean(ghosts)), 4) if ghosts else None,
+        }
+    return summary
 
 
 def draw_grid(grid: list[list[tuple[str, FrameArray | None]]], path: Path) -> None:

@@ -11,11 +11,13 @@ sources may choose thresholds, the test sources are only reported.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
 from mirage_stream.bench.caption_set import EvalClip, encode_even_frames, load_caption_set
@@ -92,3 +94,36 @@ def footage_clip(clip: EvalClip, folder: Path, root: Path = FOOTAGE_ROOT) -> Pat
         encode_even_frames(container, stream, footage_frames(clip, root))
     partial.rename(out)
     return out
+
+
+def tune_source_frames(
+    every: int = 2, max_side: int = 640, root: Path = FOOTAGE_ROOT
+) -> tuple[list[FrameArray], list[str]]:
+    """Training material from the tune half only: every ``every``-th frame of each file of
+    the sources whose clips are all tune clips (no test source is ever read), shrunk to at
+    most ``max_side``; and one line per source saying where it comes from and its licence."""
+    data = json.loads((root / REAL_SET_FILE.name).read_text())
+    splits: dict[str, set[str]] = {}
+    for clip in load_real_set(root / REAL_SET_FILE.name):
+        splits.setdefault(str(clip.recipe["source"]), set()).add(clip.split)
+    tune = sorted(source for source, halves in splits.items() if halves == {"tune"})
+    frames: list[FrameArray] = []
+    for name in sorted(data["checksums"]):
+        if name.split("/", 1)[0] not in tune:
+            continue
+        with av.open(str(root / name)) as container:
+            for index, frame in enumerate(container.decode(video=0)):
+                if index % every:
+                    continue
+                image = np.asarray(frame.to_ndarray(format="rgb24"), np.uint8)
+                scale = max_side / max(image.shape[:2])
+                if scale < 1:
+                    size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
+                    image = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA))
+                frames.append(np.ascontiguousarray(image, dtype=np.uint8))
+    sources = [
+        f"{source}: {data['sources'][source]['repository']} @ {data['sources'][source]['commit']}"
+        f" ({data['sources'][source]['licence']})"
+        for source in tune
+    ]
+    return frames, sources

@@ -12,6 +12,7 @@ from mirage_stream.cli.common import Subcommands, stderr_progress
 from mirage_stream.errors import InputError
 from mirage_stream.options import add_seed_argument
 from mirage_stream.sources.config import add_input_argument
+from mirage_stream.types import FrameArray
 
 
 def register(commands: Subcommands) -> None:
@@ -67,6 +68,12 @@ def register(commands: Subcommands) -> None:
         default=None,
         help="continue from the weights in this folder (same --kind, --codebook, --size): "
         "a longer schedule in pieces; default: random initialisation",
+    )
+    trainer.add_argument(
+        "--real-tune",
+        action="store_true",
+        help="also train on every 2nd frame of the real-footage set's tune sources "
+        "(footage/real/ of a clone; the test sources are never read)",
     )
     trainer.set_defaults(handler=_train)
 
@@ -141,8 +148,24 @@ def _train(args: argparse.Namespace) -> int:
     init = Path(args.init) if args.init else None
     if init is not None and not (init / "config.json").is_file():
         raise InputError(f"--init {init}: no config.json there")
+    extra_images: list[FrameArray] = []
+    extra_sources: list[str] = []
+    if args.real_tune:
+        from mirage_stream.bench.real_footage import tune_source_frames
+
+        extra_images, extra_sources = tune_source_frames()
+        print(f"{len(extra_images)} frames of the real set's tune sources", file=sys.stderr)
     try:
-        train(model_config, settings, out, device=device, progress=progress, init=init)
+        train(
+            model_config,
+            settings,
+            out,
+            device=device,
+            progress=progress,
+            init=init,
+            extra_images=extra_images,
+            extra_sources=extra_sources,
+        )
     except ValueError as error:
         raise InputError(str(error)) from None
     print(f"saved {args.kind} weights to {out}", file=sys.stderr)

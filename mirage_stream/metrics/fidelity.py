@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -48,3 +49,19 @@ def sharpness_ratio(reference: npt.NDArray[np.uint8], test: npt.NDArray[np.uint8
 
     base = sharpness(reference)
     return sharpness(test) / base if base > 0 else math.nan
+
+
+def held_keyframes(
+    keyframes: Sequence[tuple[int, npt.NDArray[np.uint8]]], count: int
+) -> npt.NDArray[np.uint8]:
+    """The hold-the-keyframe baseline: ``count`` frames, each the nearest of ``keyframes``
+    ((frame index, image), all one size) in time, the earlier one on a tie. It is what a
+    receiver shows with no generator at all; a generator that scores below it on a clip made
+    that clip worse than doing nothing."""
+    if not keyframes:
+        raise ValueError("the hold baseline needs at least one keyframe")
+    anchors = sorted(keyframes, key=lambda pair: pair[0])
+    indices = np.array([index for index, _ in anchors])
+    images = np.stack([image for _, image in anchors])
+    nearest = np.argmin(np.abs(np.arange(count)[:, None] - indices[None, :]), axis=1)
+    return np.asarray(images[nearest], np.uint8)

@@ -210,7 +210,7 @@ class DecodeStage:
                 keyframe_damaged=damaged,
                 notes=tuple(notes),
                 caption_received=received.payload.caption if received.caption_ok else None,
-                keyframe_image=keyframes[-1][1],
+                keyframes=keyframes,
             )
         )
         return DecodedSegment(received.payload, keyframes, damaged, tuple(notes))

@@ -43,6 +43,8 @@ class SenderConfig:
     keyframe_fec_parity: int = 0
     keyframe_protection: str = "auto"  # auto | best-effort | reliable
     face_detail: bool = False  # the largest face coded again at the codec's full size
+    # When the change between two keyframes happens (a few bytes per pair; beyond the paper).
+    keyframe_timing: bool = True
     latency_budget_ms: float | None = None
     # The scene analysis' detectors (names in OBJECT_DETECTORS / HAND_DETECTORS): "none" trades
     # what the caption can say for sender CPU on a slow machine.
@@ -142,6 +144,15 @@ class SenderConfig:
             "default %(default)s",
         )
         group.add_argument(
+            "--keyframe-timing",
+            action=argparse.BooleanOptionalAction,
+            default=defaults.keyframe_timing,
+            help="with two or more keyframes, send when the picture changes from one to the "
+            "next (7 shares of 4 bits per pair, beyond the paper), so the receiver's morph or "
+            "cut lands when the source changed; --no-keyframe-timing sends the paper's "
+            "payload; default %(default)s",
+        )
+        group.add_argument(
             "--keyframe-protection",
             default=defaults.keyframe_protection,
             help="how keyframe symbols travel: auto (per segment, the least time on air that "
@@ -194,6 +205,7 @@ class SenderConfig:
             keyframe_fec_parity=args.keyframe_fec,
             keyframe_protection=args.keyframe_protection,
             face_detail=args.face_detail,
+            keyframe_timing=args.keyframe_timing,
             latency_budget_ms=args.latency_budget_ms,
             object_detector=args.object_detector,
             hand_detector=args.hand_detector,

@@ -69,6 +69,7 @@ def build_sender(
             keyframe_fec_parity=config.keyframe_fec_parity,
             keyframe_protection=protection_mode,
             face_detail=config.face_detail,
+            keyframe_timing=config.keyframe_timing,
         ),
         hider=FaceHider(FacePolicy(config.face_policy)),
         rate=rate,

@@ -23,6 +23,7 @@ from mirage_stream.sender.airtime_adapter import AirtimeRateAdapter
 from mirage_stream.sender.analysis import SceneAnalyser, SegmentAnalysis
 from mirage_stream.sender.captioner import Captioner, CaptionSettings
 from mirage_stream.sender.detectors import Box, detect_faces
+from mirage_stream.sender.keyframe_timing import keyframe_timing
 from mirage_stream.sender.keyframes import KeyframeChoice, KeyframeSelector
 from mirage_stream.sender.privacy import FaceHider, FacePolicy
 from mirage_stream.sender.protection import KeyframeProtection, ProtectionPolicy
@@ -32,6 +33,7 @@ from mirage_stream.types import (
     EncodedKeyframe,
     FrameArray,
     Granularity,
+    SceneFacts,
     SegmentPlan,
     SemanticPayload,
     VideoSegment,
@@ -53,6 +55,8 @@ class SenderSettings:
     keyframe_protection: KeyframeProtection = KeyframeProtection.BEST_EFFORT
     # A second coding of the largest face of the first keyframe, at the codec's full size.
     face_detail: bool = False
+    # Send when the picture changes between keyframes (sender.keyframe_timing).
+    keyframe_timing: bool = False
 
     def fixed_plan(self) -> SegmentPlan:
         return SegmentPlan(
@@ -149,7 +153,7 @@ class SenderStage:
             height=segment.height,
             num_frames=segment.num_frames,
             caption=caption.text,
-            facts=caption.facts,
+            facts=self._timed(caption.facts, segment, encoded),
             keyframes=encoded,
             keyframe_fec_parity=plan.keyframe_fec_parity if encoded else 0,
             keyframes_protected=plan.keyframes_protected and bool(encoded),
@@ -168,6 +172,14 @@ class SenderStage:
             )
         )
         return payload
+
+    def _timed(
+        self, facts: SceneFacts, segment: VideoSegment, encoded: tuple[EncodedKeyframe, ...]
+    ) -> SceneFacts:
+        if not self.settings.keyframe_timing:
+            return facts
+        indices = [k.frame_index for k in encoded if k.region is None]
+        return replace(facts, keyframe_timing=keyframe_timing(segment.frames, indices))
 
     def _encode_keeping_face(
         self,

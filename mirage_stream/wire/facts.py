@@ -5,7 +5,8 @@ frame, shares and brightness in 1/1000, face boxes in 1/1000 of the frame, cut t
 milliseconds. Colours, the people's posture and the objects named are left to the caption
 text. An optional 17th item carries what the analysis added later: walking direction, whether
 the people count is a lower bound, and the confidence of each claim in 1/100 (payloads without
-it decode with full confidence).
+it decode with full confidence). An optional 18th carries the keyframe timing: per keyframe
+pair [start frame, end frame, [shares in 1/15]] (payloads without it: none).
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ from collections.abc import Callable
 from typing import Any
 
 from mirage_stream.errors import PayloadError
+from mirage_stream.timing import TIMING_LEVELS, TIMING_POINTS, KeyframeTiming
 from mirage_stream.types import FaceFact, FactConfidence, MotionHints, SceneFacts
 
 MAX_FACES = 8
 MAX_CUTS = 16
 _FIELDS = 16
 _EXTENDED_FIELDS = 17
-HINT_ITEMS = _EXTENDED_FIELDS  # the longest array in the hints (bounds the msgpack reader)
+_TIMED_FIELDS = 18
+MAX_TIMINGS = 15  # keyframe pairs of one segment (MAX_KEYFRAMES - 1)
+HINT_ITEMS = _TIMED_FIELDS  # the longest array in the hints (bounds the msgpack reader)
 _WALKING = ("", "left", "right", "both", "towards", "away")
 _CONFIDENCES = ("people", "talking", "gesturing", "walking", "outdoors", "animation", "camera")
 _BIG = 10**7  # bound on any fixed-point value (100,000 pixels per frame)
@@ -68,6 +72,16 @@ def pack_facts(facts: SceneFacts) -> list[Any]:
                 for name in _CONFIDENCES
             ],
         ],
+        *(
+            [
+                [
+                    [t.start, t.end, [round(share * TIMING_LEVELS) for share in t.progress]]
+                    for t in facts.keyframe_timing[:MAX_TIMINGS]
+                ]
+            ]
+            if facts.keyframe_timing
+            else []
+        ),
     ]
 
 
@@ -84,11 +98,28 @@ def unpack_facts(values: Any, require: Callable[[bool, str], None]) -> SceneFact
         require(len(value) <= most, f"hints {what}: more than {most} items")
         return list(value)
 
-    items = array(values, "", _EXTENDED_FIELDS)
+    items = array(values, "", _TIMED_FIELDS)
     require(
-        len(items) in (_FIELDS, _EXTENDED_FIELDS),
-        f"hints must have {_FIELDS} or {_EXTENDED_FIELDS} items, got {len(items)}",
+        len(items) in (_FIELDS, _EXTENDED_FIELDS, _TIMED_FIELDS),
+        f"hints must have {_FIELDS} to {_TIMED_FIELDS} items, got {len(items)}",
     )
+    timings = []
+    if len(items) == _TIMED_FIELDS:
+        for entry in array(items[17], "keyframe timing", MAX_TIMINGS):
+            pair = array(entry, "keyframe timing entry", 3)
+            require(len(pair) == 3, "hints keyframe timing entry must have 3 items")
+            start = integer(pair[0], "timing start", 0, _BIG)
+            end = integer(pair[1], "timing end", start + 1, _BIG)
+            shares = array(pair[2], "timing shares", TIMING_POINTS)
+            timings.append(
+                KeyframeTiming(
+                    start,
+                    end,
+                    tuple(
+                        integer(v, "timing share", 0, TIMING_LEVELS) / TIMING_LEVELS for v in shares
+                    ),
+                )
+            )
     walking, at_least, confidence = 0, 0, FactConfidence()
     if len(items) == _EXTENDED_FIELDS:
         extension = array(items[16], "extension", 3)
@@ -135,6 +166,7 @@ def unpack_facts(values: Any, require: Callable[[bool, str], None]) -> SceneFact
             walking=_WALKING[walking],
             people_at_least=bool(at_least),
             confidence=confidence,
+            keyframe_timing=tuple(timings),
         )
     except (TypeError, ValueError) as error:
         raise PayloadError(f"hints: {error}") from None

