@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
+from mirage_stream.motion_track import MotionTrack
 from mirage_stream.timing import KeyframeTiming
 
 FrameArray = npt.NDArray[np.uint8]
@@ -185,6 +186,8 @@ class SceneFacts:
     confidence: FactConfidence = field(default_factory=FactConfidence)
     # For consecutive keyframe pairs: when the change between them happens (wire: hints).
     keyframe_timing: tuple[KeyframeTiming, ...] = ()
+    # Where the people's face landmarks and hands are at a few frames (wire: hints).
+    motion_track: MotionTrack | None = None
 
     def timing_between(self, start: int, end: int) -> KeyframeTiming | None:
         """The timing sent for the keyframes at frames ``start`` and ``end``, if any."""
@@ -366,6 +369,7 @@ class SegmentPlan:
     predicted_mse: float
     within_budget: bool
     keyframes_protected: bool = False  # keyframe symbols on the reliable path, not best effort
+    motion_track: bool = True  # room for the motion track in the budget (when one is sent)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ one-line error, and overload loses nothing unaccounted."""
 from __future__ import annotations
 
 import asyncio
+import resource
 
 import pytest
 
@@ -20,8 +21,12 @@ def test_fuzz_cases_are_reproducible_from_their_number():
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_a_few_thousand_fuzz_cases_find_no_crash_or_hang(target):
+    before = resource.getrlimit(resource.RLIMIT_AS)
     result = run_chunk(Point.of("fuzz", target=target, seed=11, start=0, count=3000))
     assert (result["crashes"], result["hangs"]) == (0, 0), result["failures"][:2]
+    # The chunk's address-space cap is lifted again: the rest of this process (the suite)
+    # once ran out of memory under it.
+    assert resource.getrlimit(resource.RLIMIT_AS) == before
 
 
 def test_an_over_long_integer_in_a_profile_is_an_input_error():

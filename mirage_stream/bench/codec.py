@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from channel_sim import flip_bits
+from mirage_stream.bench.labels import REAL_PREFIX
 from mirage_stream.codecs import KeyframeCodec, ThumbnailCodec
 from mirage_stream.codecs.learned.codecs import (
     AE_BITS,
@@ -65,6 +66,11 @@ ROBUSTNESS_BER = (0.0, 1e-3, 1e-2, 0.05, 0.114)
 
 
 def held_out_frames(spec: str, count: int) -> list[FrameArray]:
+    """``count`` frames evenly over ``spec``: a video, ``sample:NAME``, or the real-footage set
+    (``real:test`` / ``real:tune`` / ``real:all``: ``count`` spread evenly over the half's
+    clips, at least one each; ``real:NAME``: one clip)."""
+    if spec.startswith(REAL_PREFIX):
+        return _real_frames(spec.removeprefix(REAL_PREFIX), count)
     source = FileSource(resolve_input(spec), SourceConfig(*SIZE))
     try:
         frames = source.read_frames(100_000)
@@ -74,6 +80,24 @@ def held_out_frames(spec: str, count: int) -> list[FrameArray]:
         raise InputError(f"{spec} holds no decodable video frames")
     picks = np.unique(np.linspace(0, len(frames) - 1, num=min(count, len(frames))).round())
     return [frames[int(i)] for i in picks]
+
+
+def _real_frames(name: str, count: int) -> list[FrameArray]:
+    from mirage_stream.bench.labels import labelled_clip
+    from mirage_stream.bench.real_footage import footage_frames, load_real_set
+    from mirage_stream.sources.file_source import fit_frame
+
+    if name in ("test", "tune", "all"):
+        clips = [c for c in load_real_set() if name == "all" or c.split == name]
+    else:
+        clips = [labelled_clip(REAL_PREFIX + name)]
+    each = max(1, -(-count // len(clips)))
+    images = []
+    for clip in clips:
+        frames = list(footage_frames(clip))
+        picks = np.unique(np.linspace(0, len(frames) - 1, num=min(each, len(frames))).round())
+        images += [fit_frame(frames[int(i)], *SIZE) for i in picks]
+    return images
 
 
 def _upscale(image: FrameArray) -> FrameArray:

@@ -271,10 +271,20 @@ def make_case(target: str, seeds: list[bytes], structured: bool, seed: int, inde
 
 
 def run_chunk(point: Point) -> dict[str, Any]:
-    """A sweep point: ``count`` cases of one target from ``start``."""
+    """A sweep point: ``count`` cases of one target from ``start``, under a cap on the
+    address space that is lifted again afterwards: the local engine runs chunks in the
+    caller's own process, whose later work (a test suite, model interpreters that reserve
+    address space) must not inherit the cap."""
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if soft == resource.RLIM_INFINITY or soft > ADDRESS_LIMIT_BYTES:
         resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_LIMIT_BYTES, hard))
+    try:
+        return _fuzz_chunk(point)
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _fuzz_chunk(point: Point) -> dict[str, Any]:
     target_name = str(point.get("target"))
     target = _targets()[target_name]
     seeds = target.seeds()

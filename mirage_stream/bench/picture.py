@@ -8,7 +8,10 @@ nearest decoded keyframe, held: what a receiver with no generator shows), their 
 generated frames in which the face detector finds a face, over segments whose source shows
 one), payload bytes and time on air per segment, and the share of segments whose keyframes
 went on the reliable path. The figure puts the middle frame of the first segment side by side:
-source | received at each SNR, one row per input.
+source | received at each SNR, one row per input. ``compare_track`` runs each input twice,
+without and with the sender's motion track (rows say which in ``motion_track``); its figure
+shows, per input, the frame of the first segment where the track changed the picture most:
+source | received without | received with the track.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class PictureBenchConfig:
     snrs_db: tuple[float, ...] = (-10.0, 10.0)
     # Clips of the real-footage set run after the inputs: "tune", "test" or "all"; None: none.
     real_set: str | None = None
+    compare_track: bool = False  # each run twice: motion track off, then on
     # Everything else of a run (sender, receiver, segment length); its input and SNR are ours.
     run: RunConfig = field(
         default_factory=lambda: RunConfig.for_input("sample:carphone", Path("unused"))
@@ -72,6 +76,9 @@ def _real_inputs(half: str, scratch: Path) -> list[tuple[str, str]]:
 class _Shown:
     source: FrameArray | None = None
     generated: FrameArray | None = None
+    # The first segment whole, for the track comparison's choice of frame.
+    sources: FrameArray | None = None
+    frames: FrameArray | None = None
 
 
 def _run(config: RunConfig) -> tuple[dict[str, Any], _Shown]:
@@ -80,8 +87,10 @@ def _run(config: RunConfig) -> tuple[dict[str, Any], _Shown]:
     def keep(segment: GeneratedSegment, trace: SegmentTrace) -> None:
         source = source_of(trace)
         if trace.index == 0 and source is not None:
-            middle = min(segment.frames.shape[0], source.num_frames) // 2
+            count = min(segment.frames.shape[0], source.num_frames)
+            middle = count // 2
             shown.source, shown.generated = source.frames[middle], segment.frames[middle]
+            shown.sources, shown.frames = source.frames[:count], segment.frames[:count]
 
     report = asyncio.run(run_file(config, on_generated=keep)).report
     rows = report.segments
@@ -129,23 +138,36 @@ def bench_picture(
         for name, path in named:
             line: list[tuple[str, FrameArray | None]] = []
             for snr_db in config.snrs_db:
-                say(f"{name} at {snr_db:g} dB")
-                run = replace(
-                    config.run,
-                    input=replace(config.run.input, input=path),
-                    channel=replace(config.run.channel, snr_db=snr_db),
-                    out=Path(scratch) / f"{len(rows)}",
-                )
-                row, shown = _run(run)
-                row["input"] = name
-                rows.append(row)
-                if not line:
-                    short = name.removeprefix("sample:").removeprefix(REAL_PREFIX)
-                    line.append((f"{short}: source", shown.source))
-                psnr = row["mean_psnr_db"]
-                title = f"received at {snr_db:g} dB" + (f": {psnr:.1f} dB PSNR" if psnr else "")
-                line.append((title, shown.generated))
-            grid.append(line)
+                shown_runs = []
+                for track in (False, True) if config.compare_track else (None,):
+                    say(f"{name} at {snr_db:g} dB" + _track_words(track))
+                    sender = config.run.sender
+                    run = replace(
+                        config.run,
+                        input=replace(config.run.input, input=path),
+                        channel=replace(config.run.channel, snr_db=snr_db),
+                        sender=sender if track is None else replace(sender, motion_track=track),
+                        out=Path(scratch) / f"{len(rows)}",
+                    )
+                    row, shown = _run(run)
+                    row["input"] = name
+                    if track is not None:
+                        row["motion_track"] = track
+                    rows.append(row)
+                    shown_runs.append(shown)
+                    if not config.compare_track:
+                        if not line:
+                            short = name.removeprefix("sample:").removeprefix(REAL_PREFIX)
+                            line.append((f"{short}: source", shown.source))
+                        psnr = row["mean_psnr_db"]
+                        title = f"received at {snr_db:g} dB" + (
+                            f": {psnr:.1f} dB PSNR" if psnr else ""
+                        )
+                        line.append((title, shown.generated))
+                if config.compare_track:
+                    grid.append(_track_line(name, snr_db, *shown_runs))
+            if line:
+                grid.append(line)
     if figure is not None:
         draw_grid(grid, figure)
     return {
@@ -155,15 +177,42 @@ def bench_picture(
     }
 
 
+def _track_words(track: bool | None) -> str:
+    return "" if track is None else (", with the motion track" if track else ", without")
+
+
+def _track_line(
+    name: str, snr_db: float, without: _Shown, with_track: _Shown
+) -> list[tuple[str, FrameArray | None]]:
+    """source | without | with the track, at the frame the track changed most."""
+    short = name.removeprefix("sample:").removeprefix(REAL_PREFIX)
+    if without.frames is None or with_track.frames is None or with_track.sources is None:
+        return [(f"{short}: source", without.source)]
+    count = min(len(without.frames), len(with_track.frames))
+    change = [
+        float(np.abs(with_track.frames[t].astype(np.int16) - without.frames[t]).mean())
+        for t in range(count)
+    ]
+    frame = int(np.argmax(change))
+    return [
+        (f"{short}: source, frame {frame}", with_track.sources[frame]),
+        (f"received at {snr_db:g} dB", without.frames[frame]),
+        ("received with the motion track", with_track.frames[frame]),
+    ]
+
+
 def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per SNR: runs, how many fell below the hold baseline, the mean PSNR gain over it and
-    the pooled mean ghosting."""
+    """Per SNR (and, comparing the track, per side: "-10 with track", "-10 without track"):
+    runs, how many fell below the hold baseline, the mean PSNR gain over it and the pooled
+    mean ghosting."""
     summary: dict[str, Any] = {}
-    for snr_db in sorted({row["snr_db"] for row in rows}):
-        at = [row for row in rows if row["snr_db"] == snr_db]
+    groups = sorted({(row["snr_db"], row.get("motion_track")) for row in rows}, key=str)
+    for snr_db, track in groups:
+        at = [r for r in rows if r["snr_db"] == snr_db and r.get("motion_track") == track]
         gains = [row["above_hold_db"] for row in at if row["above_hold_db"] is not None]
         ghosts = [row["ghosting"] for row in at if row["ghosting"] is not None]
-        summary[f"{snr_db:g}"] = {
+        side = "" if track is None else (" with track" if track else " without track")
+        summary[f"{snr_db:g}{side}"] = {
             "runs": len(at),
             "runs_below_hold": sum(1 for gain in gains if gain < 0),
             "mean_above_hold_db": round(float(np.mean(gains)), 3) if gains else None,

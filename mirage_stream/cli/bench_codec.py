@@ -18,7 +18,8 @@ def register(benches: Subcommands) -> None:
         "encode+decode time of the vq (every shipped K), ae (q = 2..8) and "
         "thumbnail codecs, and of AV1 and JPEG downscaled to fit --budget-bytes; "
         "plus PSNR of the K=256 codec under bit errors, lattice vs random index "
-        "order.",
+        "order. --input also takes real:test, real:tune or real:all (--frames spread over "
+        "that half of the real-footage set's clips, at least one each) and real:NAME.",
     )
     add_input_argument(parser, "sample:bikes")
     parser.add_argument("--frames", type=int, default=10, help="held-out frames; default 10")

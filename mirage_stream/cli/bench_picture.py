@@ -39,6 +39,13 @@ def register(benches: Subcommands) -> None:
         help="also run every clip of that half of the real-footage set (footage/real/, a clone "
         "of the repository); a single clip is --input real:NAME",
     )
+    parser.add_argument(
+        "--compare-track",
+        action="store_true",
+        help="run each input twice, without and with the sender's motion track (rows gain "
+        "motion_track); the figure then shows, per input, the frame of the first segment the "
+        "track changed most: source | received without | with the track",
+    )
     parser.add_argument("--figure", default=None, metavar="PNG", help="draw the picture grid")
     add_json_argument(parser)
     parser.set_defaults(handler=_picture)
@@ -63,7 +70,13 @@ def _picture(args: argparse.Namespace) -> int:
         sender=SenderConfig.from_args(args),
         receiver=ReceiverConfig.from_args(args),
     )
-    config = PictureBenchConfig(inputs=inputs, snrs_db=snrs, run=template, real_set=args.real_set)
+    config = PictureBenchConfig(
+        inputs=inputs,
+        snrs_db=snrs,
+        run=template,
+        real_set=args.real_set,
+        compare_track=args.compare_track,
+    )
     say = stderr_progress("bench picture")
     result = bench_picture(config, Path(args.figure) if args.figure else None, progress=say)
     if args.json:

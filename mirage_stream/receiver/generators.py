@@ -17,6 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from mirage_stream.errors import FieldValueError
+from mirage_stream.motion_track import PointKind
+from mirage_stream.receiver.landmark_warp import follow_track
 from mirage_stream.receiver.morph import (
     blend_without_ghosts,
     explained_flows,
@@ -152,6 +154,8 @@ class KeyframeMotionGenerator:
     # guesses how the subject moves, and on the real set's tune half it took 5 of 24 clips
     # below the hold-the-keyframe baseline (bench picture --real-set tune); without it, none.
     slide_subject: bool = False
+    # Warp the nearest keyframe to follow the motion track's landmarks where one came.
+    warp_to_track: bool = True
     name: str = "keyframe-motion"
     adapts_rate: bool = False  # steps and guidance do not apply; it is fast at any size
 
@@ -241,7 +245,11 @@ class KeyframeMotionGenerator:
             frames[t] = self._moved(last_image, t - last_index, request)
         if self.slide_subject:
             self._animate_subject(frames, request, first_index, last_index)
-        self._animate_mouth(frames, request)
+        track = request.facts.motion_track if self.warp_to_track else None
+        if track is not None:
+            follow_track(frames, anchors, track)
+        if track is None or not any(p.kind is PointKind.FACE for p in track.points):
+            self._animate_mouth(frames, request)  # no landmarks: a mouth that only guesses
         self._continue_from(request.previous, frames)
         return frames
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -37,6 +37,9 @@ from mirage_stream.types import ChannelFeedback, Granularity, SegmentPlan
 
 RS_BLOCK = 255
 RELIABLE = -1  # in a list of light-FEC parities: the keyframes go on the reliable path instead
+# A motion track's protected bytes in the hints: six face landmarks and two hands over six
+# samples (``wire.track_bits``) with their msgpack framing.
+TRACK_BYTES = 100
 _FALLBACK_MSE = 255.0**2 / 4  # a keyframe-less receiver shows grey: about this far from anything
 
 
@@ -232,6 +235,14 @@ class AirtimeRateAdapter:
                         best = option
         chosen = best or fastest
         assert chosen is not None
+        # The track is sent when it fits what the plan leaves of the budget; it never
+        # displaces a keyframe or caption words.
+        track_s = air_time_s(self.link, TRACK_BYTES, 0, 0, ber, rate)
+        chosen = replace(
+            chosen,
+            motion_track=chosen.within_budget
+            and chosen.predicted_time_on_air_s + track_s <= self.budget_s,
+        )
         if chosen.keyframes:
             self._last_setting = chosen.codec
         return chosen

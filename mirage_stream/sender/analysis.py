@@ -39,6 +39,7 @@ from mirage_stream.sender.hands import (
     DEFAULT_HAND_DETECTOR,
     HAND_DETECTORS,
     HandDetector,
+    Palm,
     hands_seen,
 )
 from mirage_stream.sender.objects import (
@@ -109,6 +110,9 @@ class SegmentAnalysis:
     candidates: tuple[FrameFeatures, ...]
     mean_thumbnail: npt.NDArray[np.float32]  # what the segment looks like on average
     cut_frames: tuple[int, ...]
+    # The frames the detectors sampled and the palms found on each (the motion track's).
+    sampled: tuple[int, ...] = ()
+    palms: tuple[tuple[Palm, ...], ...] = ()
 
     def features_of(self, index: int) -> FrameFeatures | None:
         return next((c for c in self.candidates if c.index == index), None)
@@ -177,13 +181,11 @@ class SceneAnalyser:
         # Hands count only with someone in view, so frames that show nobody skip the palm
         # detector (its cost is per frame).
         bodies = [sightings.boxes(i, ("person",)) for i in sampled]
-        hands = hands_seen(
-            [
-                self.hands.detect(frames[i]) if people_in_frame or face_count else []
-                for i, people_in_frame in zip(sampled, bodies, strict=True)
-            ],
-            bodies,
-        )
+        palms = [
+            self.hands.detect(frames[i]) if people_in_frame or face_count else []
+            for i, people_in_frame in zip(sampled, bodies, strict=True)
+        ]
+        hands = hands_seen(palms, bodies)
 
         def foreground(index: int) -> list[tuple[float, float, float, float]]:
             # A box that fills the view is what the camera is in (a car's interior), not a
@@ -308,7 +310,14 @@ class SceneAnalyser:
             ),
         )
         mean_thumbnail = np.mean([f.thumbnail for f in features], axis=0).astype(np.float32)
-        return SegmentAnalysis(facts, features, mean_thumbnail, cuts)
+        return SegmentAnalysis(
+            facts,
+            features,
+            mean_thumbnail,
+            cuts,
+            tuple(sampled),
+            tuple(tuple(found) for found in palms),
+        )
 
 
 def _on_face(x: float, y: float, face: Box, width: int, height: int) -> bool:

@@ -45,6 +45,9 @@ class SenderConfig:
     face_detail: bool = False  # the largest face coded again at the codec's full size
     # When the change between two keyframes happens (a few bytes per pair; beyond the paper).
     keyframe_timing: bool = True
+    # Face landmarks and hands at a few frames, for the receiver's warp (~100 B; beyond the
+    # paper).
+    motion_track: bool = True
     latency_budget_ms: float | None = None
     # The scene analysis' detectors (names in OBJECT_DETECTORS / HAND_DETECTORS): "none" trades
     # what the caption can say for sender CPU on a slow machine.
@@ -153,6 +156,16 @@ class SenderConfig:
             "payload; default %(default)s",
         )
         group.add_argument(
+            "--motion-track",
+            action=argparse.BooleanOptionalAction,
+            default=defaults.motion_track,
+            help="send where six face landmarks and up to two hands are at the frames the "
+            "detectors sample (about 100 protected bytes a segment, beyond the paper; left out "
+            "when the latency budget has no room, or faces are hidden), so the receiver's "
+            "picture moves as the person did; --no-motion-track sends the paper's payload; "
+            "default %(default)s",
+        )
+        group.add_argument(
             "--keyframe-protection",
             default=defaults.keyframe_protection,
             help="how keyframe symbols travel: auto (per segment, the least time on air that "
@@ -206,6 +219,7 @@ class SenderConfig:
             keyframe_protection=args.keyframe_protection,
             face_detail=args.face_detail,
             keyframe_timing=args.keyframe_timing,
+            motion_track=args.motion_track,
             latency_budget_ms=args.latency_budget_ms,
             object_detector=args.object_detector,
             hand_detector=args.hand_detector,

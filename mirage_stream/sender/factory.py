@@ -13,6 +13,7 @@ from mirage_stream.sender.caption_backends import build_captioner
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sender.hands import HAND_DETECTORS
 from mirage_stream.sender.keyframes import ScoredKeyframeSelector
+from mirage_stream.sender.motion_track import LandmarkTracker, NoMotionTracker
 from mirage_stream.sender.objects import OBJECT_DETECTORS
 from mirage_stream.sender.privacy import FaceHider, FacePolicy
 from mirage_stream.sender.protection import KeyframeProtection, ProtectionPolicy
@@ -70,7 +71,9 @@ def build_sender(
             keyframe_protection=protection_mode,
             face_detail=config.face_detail,
             keyframe_timing=config.keyframe_timing,
+            motion_track=config.motion_track,
         ),
+        tracker=LandmarkTracker() if config.motion_track else NoMotionTracker(),
         hider=FaceHider(FacePolicy(config.face_policy)),
         rate=rate,
         protection=protection,

@@ -25,6 +25,7 @@ from mirage_stream.sender.captioner import Captioner, CaptionSettings
 from mirage_stream.sender.detectors import Box, detect_faces
 from mirage_stream.sender.keyframe_timing import keyframe_timing
 from mirage_stream.sender.keyframes import KeyframeChoice, KeyframeSelector
+from mirage_stream.sender.motion_track import MotionTracker, NoMotionTracker
 from mirage_stream.sender.privacy import FaceHider, FacePolicy
 from mirage_stream.sender.protection import KeyframeProtection, ProtectionPolicy
 from mirage_stream.sender.regions import face_region
@@ -57,6 +58,8 @@ class SenderSettings:
     face_detail: bool = False
     # Send when the picture changes between keyframes (sender.keyframe_timing).
     keyframe_timing: bool = False
+    # Send where the face landmarks and hands go (sender.motion_track); off: the paper's payload.
+    motion_track: bool = False
 
     def fixed_plan(self) -> SegmentPlan:
         return SegmentPlan(
@@ -83,6 +86,7 @@ class SenderStage:
     rate: AirtimeRateAdapter | None = None
     protection: ProtectionPolicy | None = None  # keyframe protection "auto" without rate
     feedback: FeedbackInbox | None = None
+    tracker: MotionTracker = field(default_factory=NoMotionTracker)
     name: str = "sender"
     _codecs: dict[str, KeyframeCodec] = field(default_factory=dict, init=False)
 
@@ -153,7 +157,9 @@ class SenderStage:
             height=segment.height,
             num_frames=segment.num_frames,
             caption=caption.text,
-            facts=self._timed(caption.facts, segment, encoded),
+            facts=self._tracked(
+                self._timed(caption.facts, segment, encoded), segment, analysis, plan, trace
+            ),
             keyframes=encoded,
             keyframe_fec_parity=plan.keyframe_fec_parity if encoded else 0,
             keyframes_protected=plan.keyframes_protected and bool(encoded),
@@ -180,6 +186,22 @@ class SenderStage:
             return facts
         indices = [k.frame_index for k in encoded if k.region is None]
         return replace(facts, keyframe_timing=keyframe_timing(segment.frames, indices))
+
+    def _tracked(
+        self,
+        facts: SceneFacts,
+        segment: VideoSegment,
+        analysis: SegmentAnalysis,
+        plan: SegmentPlan,
+        trace: SegmentTrace,
+    ) -> SceneFacts:
+        # A hidden face must not travel as landmarks either.
+        hidden = self.settings.privacy or self.hider.policy is not FacePolicy.KEEP
+        if hidden or not (self.settings.motion_track and plan.motion_track):
+            return facts
+        with trace.timed("track"):
+            track = self.tracker.track(segment.frames, analysis.sampled, analysis.palms)
+        return replace(facts, motion_track=track)
 
     def _encode_keeping_face(
         self,

@@ -6,25 +6,31 @@ milliseconds. Colours, the people's posture and the objects named are left to th
 text. An optional 17th item carries what the analysis added later: walking direction, whether
 the people count is a lower bound, and the confidence of each claim in 1/100 (payloads without
 it decode with full confidence). An optional 18th carries the keyframe timing: per keyframe
-pair [start frame, end frame, [shares in 1/15]] (payloads without it: none).
+pair [start frame, end frame, [shares in 1/15]] (payloads without it: none). An optional 19th
+carries the motion track: [sample frames, track bits] (``wire.track_bits``); a track that does
+not parse is left out and the other facts kept.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
 from mirage_stream.errors import PayloadError
+from mirage_stream.motion_track import MotionTrack
 from mirage_stream.timing import TIMING_LEVELS, TIMING_POINTS, KeyframeTiming
 from mirage_stream.types import FaceFact, FactConfidence, MotionHints, SceneFacts
+from mirage_stream.wire.track_bits import MAX_SAMPLES, pack_track, unpack_track
 
 MAX_FACES = 8
 MAX_CUTS = 16
 _FIELDS = 16
 _EXTENDED_FIELDS = 17
 _TIMED_FIELDS = 18
+_TRACKED_FIELDS = 19
 MAX_TIMINGS = 15  # keyframe pairs of one segment (MAX_KEYFRAMES - 1)
-HINT_ITEMS = _TIMED_FIELDS  # the longest array in the hints (bounds the msgpack reader)
+HINT_ITEMS = _TRACKED_FIELDS  # the longest array in the hints (bounds the msgpack reader)
 _WALKING = ("", "left", "right", "both", "towards", "away")
 _CONFIDENCES = ("people", "talking", "gesturing", "walking", "outdoors", "animation", "camera")
 _BIG = 10**7  # bound on any fixed-point value (100,000 pixels per frame)
@@ -79,10 +85,31 @@ def pack_facts(facts: SceneFacts) -> list[Any]:
                     for t in facts.keyframe_timing[:MAX_TIMINGS]
                 ]
             ]
-            if facts.keyframe_timing
+            if facts.keyframe_timing or facts.motion_track
             else []
         ),
+        *([_pack_track(facts.motion_track)] if facts.motion_track else []),
     ]
+
+
+def _pack_track(track: MotionTrack) -> list[Any]:
+    return [list(track.sample_frames), pack_track(track)]
+
+
+def _unpack_track(value: Any) -> MotionTrack | None:
+    """The 19th item, or None where it does not make a track (the hints blob passed its CRC,
+    so this is a sender's mistake or a rare undetected error: the track alone is dropped)."""
+    if not (isinstance(value, list) and len(value) == 2 and isinstance(value[1], bytes)):
+        return None
+    frames = value[0]
+    if not (
+        isinstance(frames, list)
+        and len(frames) <= MAX_SAMPLES
+        and all(type(f) is int and 0 <= f <= _BIG for f in frames)
+        and all(b > a for a, b in itertools.pairwise(frames))
+    ):
+        return None
+    return unpack_track(frames, value[1])
 
 
 def unpack_facts(values: Any, require: Callable[[bool, str], None]) -> SceneFacts:
@@ -98,13 +125,13 @@ def unpack_facts(values: Any, require: Callable[[bool, str], None]) -> SceneFact
         require(len(value) <= most, f"hints {what}: more than {most} items")
         return list(value)
 
-    items = array(values, "", _TIMED_FIELDS)
+    items = array(values, "", _TRACKED_FIELDS)
     require(
-        len(items) in (_FIELDS, _EXTENDED_FIELDS, _TIMED_FIELDS),
-        f"hints must have {_FIELDS} to {_TIMED_FIELDS} items, got {len(items)}",
+        _FIELDS <= len(items) <= _TRACKED_FIELDS,
+        f"hints must have {_FIELDS} to {_TRACKED_FIELDS} items, got {len(items)}",
     )
     timings = []
-    if len(items) == _TIMED_FIELDS:
+    if len(items) >= _TIMED_FIELDS:
         for entry in array(items[17], "keyframe timing", MAX_TIMINGS):
             pair = array(entry, "keyframe timing entry", 3)
             require(len(pair) == 3, "hints keyframe timing entry must have 3 items")
@@ -121,7 +148,7 @@ def unpack_facts(values: Any, require: Callable[[bool, str], None]) -> SceneFact
                 )
             )
     walking, at_least, confidence = 0, 0, FactConfidence()
-    if len(items) == _EXTENDED_FIELDS:
+    if len(items) >= _EXTENDED_FIELDS:
         extension = array(items[16], "extension", 3)
         require(len(extension) == 3, "hints extension must have 3 items")
         walking = integer(extension[0], "walking", 0, len(_WALKING) - 1)
@@ -167,6 +194,7 @@ def unpack_facts(values: Any, require: Callable[[bool, str], None]) -> SceneFact
             people_at_least=bool(at_least),
             confidence=confidence,
             keyframe_timing=tuple(timings),
+            motion_track=_unpack_track(items[18]) if len(items) == _TRACKED_FIELDS else None,
         )
     except (TypeError, ValueError) as error:
         raise PayloadError(f"hints: {error}") from None

@@ -40,8 +40,8 @@ from mirage_stream.wire.facts import HINT_ITEMS, pack_facts, unpack_facts
 
 MAGIC = b"MIRG"
 # 3: keyframes protected (header), keyframe regions (meta); 4: the facts' indoors flag and
-# walking towards / away; 5: the facts' keyframe timing
-VERSION = 5
+# walking towards / away; 5: the facts' keyframe timing; 6: the facts' motion track
+VERSION = 6
 MAX_PAYLOAD_BYTES = 256 * 1024  # room for one q=8 AE keyframe (the paper sends ~128 KB)
 MAX_CAPTION_BYTES = 16 * 1024
 MAX_KEYFRAMES = 16
