@@ -242,6 +242,11 @@ def test_a_live_call_on_loopback_plays_every_segment():
     # Glass to glass is measured for every segment (its target, segment length + 0.5 s, is
     # a speed figure: `mirage-stream bench live` reports it).
     assert len(stats.glass_to_glass_s) == 4
+    # The path the call took: host candidates on both ends (no STUN or TURN server named).
+    assert stats.connection is not None and stats.connection["candidate_type"] == "host"
+    assert stats.connection["remote_candidate"].startswith("host 127.0.0.1:") or (
+        stats.connection["remote_candidate"].startswith("host ")
+    )
 
 
 @pytest.mark.slow

@@ -19,7 +19,8 @@ from aiohttp import web
 from mirage_stream.cli.common import Subcommands, run_async
 from mirage_stream.errors import InputError, MirageError
 from mirage_stream.link.config import ChannelConfig
-from mirage_stream.options import add_size_arguments
+from mirage_stream.live.ice import IceConfig
+from mirage_stream.options import add_size_arguments, positive_float
 from mirage_stream.receiver.config import ReceiverConfig
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sources.config import InputConfig
@@ -40,6 +41,7 @@ def register(commands: Subcommands) -> None:
     )
     send.add_argument("--receiver", default="http://127.0.0.1:8080", help="receiver address")
     _add_token_arguments(send)
+    IceConfig.add_arguments(send)
     send.add_argument(
         "--page-port",
         type=int,
@@ -47,6 +49,12 @@ def register(commands: Subcommands) -> None:
         help="with --camera browser: the camera page's port (on 127.0.0.1); 0 picks one",
     )
     InputConfig.add_arguments(send, live=True)
+    send.add_argument(
+        "--seconds",
+        type=positive_float,
+        default=None,
+        help="stop after this much video, loops included (default: when the input ends)",
+    )
     ChannelConfig.add_arguments(send)
     SenderConfig.add_arguments(send)
     send.set_defaults(handler=_send)
@@ -60,6 +68,7 @@ def register(commands: Subcommands) -> None:
     )
     _add_bind_arguments(receive)
     _add_token_arguments(receive)
+    IceConfig.add_arguments(receive)
     ReceiverConfig.add_arguments(receive)
     receive.set_defaults(handler=_receive)
 
@@ -76,6 +85,7 @@ def register(commands: Subcommands) -> None:
     call.add_argument("--peer-token", required=True, help="the other side's token")
     _add_bind_arguments(call)
     _add_token_arguments(call)
+    IceConfig.add_arguments(call)
     call.add_argument(
         "--segment-s", type=float, default=2.0, help="segment length in seconds; default 2"
     )
@@ -124,10 +134,11 @@ def _send(args: argparse.Namespace) -> int:
         raise InputError("give the receiver's token with --token or --token-file")
     # Every option is checked, and the source opened, before any connection is made.
     config = LiveSenderConfig(
-        uplink=UplinkConfig(args.receiver.rstrip("/"), token),
+        uplink=UplinkConfig(args.receiver.rstrip("/"), token, ice=IceConfig.from_args(args)),
         input=InputConfig.from_args(args),
         sender=SenderConfig.from_args(args),
         channel=ChannelConfig.from_args(args),
+        total_seconds=args.seconds,
     )
     config.channel.snr()  # a bad SNR trace fails here, not at the first segment
     if config.input.browser_camera:
@@ -172,7 +183,8 @@ def _send_browser_camera(config: LiveSenderConfig, page_port: int) -> int:
             ) from None
         print(
             f"sender: camera page http://127.0.0.1:{port}/send/#token={page_config.token}\n"
-            f"sending to {config.uplink.url}",
+            f"sending to {config.uplink.url}\n"
+            f"ICE: {config.uplink.ice.describe()}",
             file=sys.stderr,
             flush=True,
         )
@@ -206,6 +218,7 @@ def _receiver_server_config(args: argparse.Namespace) -> ReceiverServerConfig:
         port=args.port,
         receiver=ReceiverConfig.from_args(args),
         max_calls=args.max_calls,
+        ice=IceConfig.from_args(args),
     )
     token = _read_token(args)
     return replace(config, token=token) if token else config
@@ -252,7 +265,7 @@ def _call(args: argparse.Namespace) -> int:
     receiver = _receiver_server_config(args)
     sender = SenderPageConfig(
         token=receiver.token,
-        uplink=UplinkConfig(args.peer.rstrip("/"), args.peer_token),
+        uplink=UplinkConfig(args.peer.rstrip("/"), args.peer_token, ice=receiver.ice),
         segments=TrackSegmentsConfig(args.width, args.height, args.segment_s),
         sender=SenderConfig.from_args(args),
         channel=ChannelConfig.from_args(args),
@@ -271,7 +284,8 @@ def _call(args: argparse.Namespace) -> int:
         print(
             f"call: this side listens on http://{args.host}:{port} (token {receiver.token})\n"
             f"call: open http://127.0.0.1:{port}/call#token={receiver.token}\n"
-            f"call: sending your camera to {args.peer}",
+            f"call: sending your camera to {args.peer}\n"
+            f"call: ICE {receiver.ice.describe()}",
             file=sys.stderr,
             flush=True,
         )
@@ -300,7 +314,8 @@ def _receive(args: argparse.Namespace) -> int:
         print(
             f"receiver: listening on http://{args.host}:{port}\n"
             f"token: {config.token}\n"
-            f"playback: http://{args.host}:{port}/#token={config.token}",
+            f"playback: http://{args.host}:{port}/#token={config.token}\n"
+            f"ICE: {config.ice.describe()}",
             file=sys.stderr,
             flush=True,
         )

@@ -18,6 +18,7 @@ from mirage_stream.compose import ReceiverChain, build_receiver_chain
 from mirage_stream.errors import PayloadError
 from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.link import Delivery
+from mirage_stream.live.ice import selected_path
 from mirage_stream.live.messages import (
     FeedbackMessage,
     KeyframeChunk,
@@ -176,7 +177,8 @@ class LiveCall:
                 channel.send(encode_message(message))
 
     def refresh(self) -> None:
-        """Bring the generation-queue figures and the skip count up to now."""
+        """Bring the ICE path, the generation-queue figures and the skip count up to now."""
+        self._note_path()
         if self._chain is None:
             return
         queue, stats = self._chain.generation_queue, self.stats
@@ -188,7 +190,14 @@ class LiveCall:
         stats.generation_queue_max = queue.max_depth
         stats.behind = queue.depth >= queue.capacity or time.monotonic() < self._behind_until
 
+    def _note_path(self) -> None:
+        """The candidate pair and round trip now (kept when the connection has gone)."""
+        path = selected_path(self.pc)
+        if path is not None:
+            self.stats.connection = path.as_json()
+
     def played(self, segment: GeneratedSegment, trace: SegmentTrace) -> None:
+        self._note_path()
         ahead_s = self.feed.push(segment.frames, segment.fps, segment.index, trace.captured_at)
         decoded = trace.record(DecodeRecord)
         if decoded is not None and decoded.keyframe_image is not None:
@@ -213,6 +222,11 @@ class LiveCall:
             stats.glass_to_glass_s.append(g2g)
         if segment.keyframe_damaged:
             stats.keyframes_damaged += 1
+            # Decoded anyway (best effort) or replaced by the last intact one: either way a
+            # picture; only a segment without one would show nothing of the sender's frame.
+            stats.damaged_keyframes_decoded += decoded is not None and (
+                decoded.keyframe_image is not None
+            )
         carried, arrived = trace.record(LinkRecord), trace.record(ArrivalRecord)
         assert carried is not None  # every live segment comes with its link report
         link, generated = carried.report, trace.record(GenerationRecord)

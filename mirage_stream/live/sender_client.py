@@ -70,9 +70,20 @@ async def send_segments(
 ) -> dict[str, Any]:
     """The sender pipeline and channel_sim on ``segments``, sent to the receiver until they end
     (a file) or the task is cancelled (a camera); returns counts."""
-    feedback = FeedbackInbox()
-    chain = build_sender_chain(sender, channel, feedback)
-    uplink = Uplink(uplink_config, feedback)
+    return await send_over(
+        segments, Uplink(uplink_config, FeedbackInbox()), sender, channel, on_sent
+    )
+
+
+async def send_over(
+    segments: AsyncIterator[Envelope[VideoSegment]],
+    uplink: Uplink,
+    sender: SenderConfig,
+    channel: ChannelConfig,
+    on_sent: SentHook | None = None,
+) -> dict[str, Any]:
+    """``send_segments`` over an uplink the caller holds (the camera page shows its path)."""
+    chain = build_sender_chain(sender, channel, uplink.feedback)
     if not await uplink.ensure_connected():
         log.warning("receiver not reachable yet; capturing anyway and retrying")
     # Live capture does not wait: a sender that falls behind drops its oldest waiting segment

@@ -5,7 +5,9 @@ channel_sim exactly as for a file, then sends each segment to the receiver.
 Routes (all under ``/send/``, so a two-way call can serve them beside the receiver's):
 ``GET /send/`` the page; ``POST /send/camera`` the page's SDP offer with its camera track
 (bearer token; a reload's new offer replaces the old connection); ``GET /send/status`` what is
-being sent, as JSON (bearer token); ``GET /send/keyframe.jpg`` the newest keyframe decoded as
+being sent and the path to the receiver, as JSON (bearer token); ``GET /send/ice`` the ICE
+servers the page connects with (bearer token: it holds TURN credentials);
+``GET /send/keyframe.jpg`` the newest keyframe decoded as
 the receiver will decode it, channel damage included (bearer token).
 """
 
@@ -21,9 +23,10 @@ from typing import Any
 from aiohttp import web
 from aiortc import MediaStreamTrack, RTCPeerConnection
 
+from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.link import Delivery
 from mirage_stream.link.config import ChannelConfig
-from mirage_stream.live.sender_client import send_segments
+from mirage_stream.live.sender_client import send_over
 from mirage_stream.live.signaling import (
     MAX_SDP_CHARS,
     OfferRateLimit,
@@ -34,7 +37,7 @@ from mirage_stream.live.signaling import (
     script_route,
     static_text,
 )
-from mirage_stream.live.uplink import UplinkConfig
+from mirage_stream.live.uplink import Uplink, UplinkConfig
 from mirage_stream.live.video import encode_jpeg
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.receiver import DecodeStage
@@ -108,6 +111,7 @@ class SenderPage:
         # The receiver's decode, run here on what the channel delivered: the page shows the
         # keyframe as the far end will see it.
         self._preview = DecodeStage(width=config.segments.width, height=config.segments.height)
+        self.uplink = Uplink(config.uplink, FeedbackInbox())
         self._pc: RTCPeerConnection | None = None
         self._task: asyncio.Task[dict[str, Any]] | None = None
         self._offer_limit = OfferRateLimit()
@@ -119,6 +123,7 @@ class SenderPage:
             web.get("/send/pages.js", script_route("pages.js")),
             web.post("/send/camera", self.offer),
             web.get("/send/status", self.status_json),
+            web.get("/send/ice", self.ice),
             web.get("/send/keyframe.jpg", self.keyframe),
         ]
 
@@ -126,9 +131,9 @@ class SenderPage:
         """Start sending: segments flow once the page's camera track arrives."""
         config = self.config
         self._task = asyncio.create_task(
-            send_segments(
+            send_over(
                 self.camera.envelopes(),
-                config.uplink,
+                self.uplink,
                 config.sender,
                 config.channel,
                 on_sent=self._sent,
@@ -186,7 +191,7 @@ class SenderPage:
         description = await read_offer(request, self.config.token, "video")
         if self._pc is not None:  # a reload: the old page's connection goes
             await self._pc.close()
-        pc = self._pc = RTCPeerConnection()
+        pc = self._pc = self.config.uplink.ice.peer_connection()
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
@@ -206,11 +211,16 @@ class SenderPage:
                 "camera_size": camera.source_size,
                 "frames_received": camera.frames_received,
                 "receiver": self.config.uplink.url,
+                "connection": None if (path := self.uplink.path()) is None else path.as_json(),
                 "sending_for_s": round(time.time() - started, 1) if started else None,
                 "failed": None if self._task is None or not self._task.done() else _why(self._task),
                 **self.status.as_json(),
             }
         )
+
+    async def ice(self, request: web.Request) -> web.Response:
+        require_token(request, self.config.token)
+        return web.json_response(self.config.uplink.ice.page_json())
 
     async def keyframe(self, request: web.Request) -> web.Response:
         require_token(request, self.config.token)

@@ -4,9 +4,11 @@ signaling, the playback page (static files) and a stats endpoint. Each sender's 
 
 Routes: ``GET /`` the playback page; ``POST /offer`` a sender's SDP offer (bearer token), which
 opens a call; ``POST /watch`` the page's offer for the generated video track (bearer token);
-``GET /stats`` JSON (bearer token); ``GET /keyframe.jpg`` the newest call's keyframe as decoded
-(bearer token); ``POST /shown`` the page's report that a segment appeared (bearer token). A
-two-way call adds the sender page's routes under ``/send/`` and both pages on one at ``/call``.
+``GET /stats`` JSON, each call's ICE path included (bearer token); ``GET /ice`` the ICE
+servers the page connects with (bearer token: it holds TURN credentials); ``GET /keyframe.jpg``
+the newest call's keyframe as decoded (bearer token); ``POST /shown`` the page's report that a
+segment appeared (bearer token). A two-way call adds the sender page's routes under ``/send/``
+and both pages on one at ``/call``.
 A wrong or missing token is 401 before any peer connection exists; a malformed body is 400.
 A sender that disconnects ends its call, and a call whose pipeline fails is shown as failed;
 either way the server keeps serving the next one.
@@ -27,6 +29,7 @@ from aiortc import RTCDataChannel, RTCPeerConnection
 
 from mirage_stream.errors import InputError
 from mirage_stream.live.call import LiveCall
+from mirage_stream.live.ice import IceConfig
 from mirage_stream.live.memory import return_freed_frames_to_the_os
 from mirage_stream.live.signaling import (
     MAX_SDP_CHARS,
@@ -62,6 +65,7 @@ class ReceiverServerConfig:
     receiver: ReceiverConfig = field(default_factory=ReceiverConfig)
     max_calls: int = 8  # calls at once; more are refused (503) until one ends
     offers_per_s: float = 2.0  # per client address, for /offer and /watch
+    ice: IceConfig = field(default_factory=IceConfig)
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_calls <= 256:
@@ -103,6 +107,7 @@ class ReceiverServer:
                 web.post("/offer", self.offer),
                 web.post("/watch", self.watch),
                 web.get("/stats", self.stats),
+                web.get("/ice", self.ice),
                 web.get("/keyframe.jpg", self.keyframe),
                 web.post("/shown", self.shown),
                 web.get("/playback.js", script_route("playback.js")),
@@ -128,7 +133,7 @@ class ReceiverServer:
             raise web.HTTPServiceUnavailable(
                 text=f"this receiver holds {self.config.max_calls} calls already\n"
             )
-        pc = RTCPeerConnection()
+        pc = self.config.ice.peer_connection()
         self.peer_connections_created += 1
         call = LiveCall(next(self._numbers), pc, self.config.receiver, self.generator)
         self.calls[call.number] = call
@@ -171,7 +176,7 @@ class ReceiverServer:
         description = await read_offer(request, self.config.token, "video")
         if len(self.watchers) >= MAX_WATCHERS:
             raise web.HTTPServiceUnavailable(text=f"{MAX_WATCHERS} pages watch already\n")
-        pc = RTCPeerConnection()
+        pc = self.config.ice.peer_connection()
         self.peer_connections_created += 1
         self.watchers.add(pc)
         pc.addTrack(FeedTrack(self.current_feed))
@@ -199,6 +204,10 @@ class ReceiverServer:
                 "watchers": len(self.watchers),
             }
         )
+
+    async def ice(self, request: web.Request) -> web.Response:
+        require_token(request, self.config.token)
+        return web.json_response(self.config.ice.page_json())
 
     def _newest_call(self) -> LiveCall | None:
         return self.calls[max(self.calls)] if self.calls else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from array import array
 from dataclasses import asdict, dataclass, field
@@ -46,6 +47,7 @@ class CallStats:
     segments_lost: int = 0  # payload lost on the link (every try failed)
     segments_skipped: int = 0  # generation fell behind, or a payload was rejected
     keyframes_damaged: int = 0
+    damaged_keyframes_decoded: int = 0  # of those, decoded to a picture all the same
     segments_cut_in_playout: int = 0  # played late: their first frames dropped to catch up
     captions_intact: int = 0  # payloads decoded with the caption's CRC holding
     payload_bytes: int = 0
@@ -65,6 +67,8 @@ class CallStats:
     generation_setting: str | None = None
     generation_s_per_s: float | None = None
     generation_changes: int = 0
+    # The ICE path (``IcePath.as_json``): candidate type, both ends and the round trip.
+    connection: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         g2g = sorted(self.glass_to_glass_s)
@@ -77,6 +81,7 @@ class CallStats:
             "segments_lost": self.segments_lost,
             "segments_skipped": self.segments_skipped,
             "keyframes_damaged": self.keyframes_damaged,
+            "damaged_keyframes_decoded": self.damaged_keyframes_decoded,
             "segments_cut_in_playout": self.segments_cut_in_playout,
             "captions_intact": self.captions_intact,
             "payload_bytes": self.payload_bytes,
@@ -85,6 +90,7 @@ class CallStats:
             if self.payload_bytes and self.raw_bytes
             else None,
             "g2g_p50_s": g2g[len(g2g) // 2] if g2g else None,
+            "g2g_p95_s": g2g[math.ceil(0.95 * len(g2g)) - 1] if g2g else None,  # nearest rank
             "g2g_max_s": g2g[-1] if g2g else None,
             "generation_queue_depth": self.generation_queue_depth,
             "generation_queue_max": self.generation_queue_max,
@@ -96,6 +102,7 @@ class CallStats:
             "generation_setting": self.generation_setting,
             "generation_s_per_s": self.generation_s_per_s,
             "generation_changes": self.generation_changes,
+            "connection": self.connection,
             "last": {} if self.last is None else self.last.as_json(),
         }
 

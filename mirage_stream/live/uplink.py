@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
@@ -20,6 +20,7 @@ from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from mirage_stream.errors import InputError, PayloadError
 from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.link import Delivery
+from mirage_stream.live.ice import IceConfig, IcePath, selected_path
 from mirage_stream.live.messages import (
     FeedbackMessage,
     KeyframeChunk,
@@ -45,6 +46,7 @@ class UplinkConfig:
     url: str
     token: str
     reconnect_s: float = 1.0
+    ice: IceConfig = field(default_factory=IceConfig)
 
 
 @dataclass
@@ -80,7 +82,7 @@ class Uplink:
     async def connect(self) -> None:
         """Offer, get the answer with the token, wait until both channels are open."""
         await self.close()
-        pc = RTCPeerConnection()
+        pc = self.config.ice.peer_connection()
         captions = pc.createDataChannel("captions")
         keyframes = pc.createDataChannel("keyframes", ordered=False, maxRetransmits=0)
         keyframes.bufferedAmountLowThreshold = MAX_BUFFERED_BYTES  # wakes the pacing
@@ -107,6 +109,10 @@ class Uplink:
         await asyncio.wait_for(
             asyncio.gather(*(event.wait() for event in opened)), CONNECT_TIMEOUT_S
         )
+
+    def path(self) -> IcePath | None:
+        """The candidate pair the connection to the receiver took (None when not connected)."""
+        return selected_path(self._pc) if self.connected and self._pc is not None else None
 
     def _on_message(self, data: bytes | str) -> None:
         try:

@@ -8,6 +8,7 @@ const table = document.getElementById("stats");
 const video = document.getElementById("video");
 const keyframe = document.getElementById("keyframe");
 let shownSegment = null;
+let watching = null;  // this page's peer connection to the receiver
 
 // The server moves the RTP timestamp of a segment's first frame 4 * (1 + index % 63) ticks off
 // the 3600-tick frame grid (steps of 4: the conversion to RTP time may round a tick away). Seen
@@ -35,7 +36,7 @@ function measureSegments() {
 }
 
 async function watch() {
-  const pc = new RTCPeerConnection();
+  const pc = watching = await mirage.peerConnection("/ice");
   pc.addTransceiver("video", {direction: "recvonly"});
   pc.ontrack = (event) => { video.srcObject = event.streams[0] || new MediaStream([event.track]); };
   const reply = await mirage.offerAndAnswer(pc, "/watch");
@@ -68,6 +69,8 @@ async function poll() {
       ["SNR", withUnit(last.snr_db, " dB")], ["BER", ber], ["bytes per segment", last.payload_bytes],
       ["data speed-up against the generated video as raw RGB", speedup], ["time on air", withUnit(last.time_on_air_ms, " ms")],
       ["glass to glass", withUnit(last.glass_to_glass_s, " s")],
+      ["call's path (sender to receiver)", mirage.describePath(call.connection)],
+      ["this page's path", mirage.describePath(await mirage.path(watching))],
       ["sender stages", timings(last.sender_stage_ms)], ["receiver stages", timings(last.stage_ms)],
       ["generation queue (now / max)", call.generation_queue_depth + " / " + call.generation_queue_max],
       // Only a diffusion generator has a rate adapter: its setting and cost, once known.

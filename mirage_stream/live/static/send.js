@@ -7,6 +7,7 @@
   const keyframe = document.getElementById("sent-keyframe");
   let pageProblem = null;  // a camera problem known to this page outranks the server's view
   let shownSegment = null;
+  let camera = null;  // this page's peer connection to the sender process
 
   function setState(text, failed) {
     stateBox.textContent = text;
@@ -23,7 +24,7 @@
       return;
     }
     document.getElementById("preview").srcObject = stream;
-    const pc = new RTCPeerConnection();
+    const pc = camera = await mirage.peerConnection("/send/ice");
     for (const track of stream.getVideoTracks()) {
       pc.addTrack(track, stream);
       track.onended = () => {
@@ -71,6 +72,8 @@
       ["caption", last.caption], ["bytes per segment", last.payload_bytes],
       ["SNR", withUnit(last.snr_db, " dB")], ["BER", ber], ["time on air", withUnit(last.time_on_air_ms, " ms")],
       ["data speed-up against the raw camera", speedup], ["receiver", status.receiver],
+      ["path to the receiver", mirage.describePath(status.connection)],
+      ["this page's path", mirage.describePath(await mirage.path(camera))],
     ]);
   }
 
