@@ -87,6 +87,7 @@ class NetworkBenchConfig:
     seed: int = 0
     extra_sender_args: tuple[str, ...] = ()  # any `send` option, as on its command line
     extra_receiver_args: tuple[str, ...] = field(default=())
+    screenshot: Path | None = None  # the playback page in the receiver's namespace, mid-call
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -191,6 +192,8 @@ def bench_network(config: NetworkBenchConfig) -> NetworkBenchResult:
             ],
             sender_log,
         )  # fmt: skip
+        if config.screenshot is not None:
+            _screenshot(lab, token, config.screenshot)
         _wait(lambda: sender.poll() is not None, config.seconds * 3 + _START_TIMEOUT_S)
         if sender.poll() is None:
             sender.terminate()
@@ -234,6 +237,26 @@ def bench_network(config: NetworkBenchConfig) -> NetworkBenchResult:
             sender_log_tail="" if sent and played else _tail(sender_log),
             receiver_log_tail="" if sent and played else _tail(receiver_log),
         )
+
+
+def _screenshot(lab: NetworkLab, token: str, out: Path) -> None:
+    """Once the call plays, the playback page as a viewer beside the receiver sees it."""
+
+    def playing() -> bool:
+        calls = _receiver_stats(lab, token).get("calls", [])
+        return bool(calls) and int(calls[-1].get("segments_played", 0)) >= 2
+
+    _wait(playing, _START_TIMEOUT_S, step_s=1.0)
+    url = f"http://{RECEIVER_PRIVATE}:{SIGNALING_PORT}/#token={token}"
+    shot = lab.folder / "page.png"
+    code = (
+        "import sys; from mirage_stream.bench.page_shot import main; "
+        f"sys.argv = ['page_shot', {url!r}, {str(shot)!r}]; raise SystemExit(main())"
+    )
+    lab.python("host_b", code, timeout_s=120)
+    if shot.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(shot.read_bytes())
 
 
 def _last_json_line(path: Path) -> dict[str, Any]:

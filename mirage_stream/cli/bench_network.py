@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from pathlib import Path
 
 from mirage_stream.cli.common import Subcommands, print_json
 from mirage_stream.options import add_json_argument, positive_float
@@ -54,6 +55,13 @@ def register(benches: Subcommands) -> None:
     parser.add_argument(
         "--receiver-args", default="", help="more `receive` options, quoted as one argument"
     )
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        default=None,
+        metavar="PNG",
+        help="the playback page mid-call, opened by headless chromium beside the receiver",
+    )
     add_json_argument(parser)
     parser.set_defaults(handler=_network)
 
@@ -71,6 +79,7 @@ def _network(args: argparse.Namespace) -> int:
         seed=args.seed,
         extra_sender_args=tuple(shlex.split(args.sender_args)),
         extra_receiver_args=tuple(shlex.split(args.receiver_args)),
+        screenshot=args.screenshot,
     )
     reason = lab_unavailable()
     if reason is not None:
