@@ -51,10 +51,14 @@ class ReceiverChain:
 
 
 def build_sender_chain(
-    sender: SenderConfig, channel: ChannelConfig, feedback: FeedbackInbox | None = None
+    sender: SenderConfig,
+    channel: ChannelConfig,
+    feedback: FeedbackInbox | None = None,
+    *,
+    live: bool = False,
 ) -> SenderChain:
     """The sender and the simulated channel its bits go through; the rate adapter (when on)
-    models exactly that channel."""
+    models exactly that channel. ``live``: the sender sheds work when behind real time."""
     awgn = channel.channel()
     model = LinkModel(
         bandwidth_hz=awgn.bandwidth_hz,
@@ -63,7 +67,7 @@ def build_sender_chain(
         max_tries=awgn.max_tries,
     )
     return SenderChain(
-        sender=build_sender(sender, feedback, model, initial_snr_db=channel.snr_db),
+        sender=build_sender(sender, feedback, model, initial_snr_db=channel.snr_db, live=live),
         link=SimulatedLinkStage(awgn, channel.snr(), seed=channel.seed),
     )
 
@@ -104,6 +108,7 @@ def build_receiver_chain(
             keyframe_strength=config.keyframe_strength,
             steps=config.steps,
             guidance=config.guidance,
+            drop_late=live,
             seed=config.seed,
             rate_adapter=adapter,
         ),

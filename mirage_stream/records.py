@@ -32,6 +32,8 @@ class SenderRecord:
     keyframe_indices: tuple[int, ...] = ()
     keyframe_skipped: str | None = None  # why no keyframe was sent
     plan: SegmentPlan | None = None
+    shed: str = ""  # "light": sent with less work, the sender running behind (load_shed.py)
+    shed_skipped: int = 0  # segments the sender has dropped for lateness so far
 
 
 @dataclass(frozen=True)

@@ -54,3 +54,32 @@ def test_config_rejects_bad_sizes():
         SourceConfig(width=321)
     with pytest.raises(InputError):
         SourceConfig(max_seconds=0)
+
+
+def test_a_looped_file_is_decoded_once_and_replayed_as_copies(monkeypatch):
+    import asyncio
+
+    from mirage_stream.sources.config import InputConfig
+    from mirage_stream.sources.stream import SegmentStream
+
+    opened = []
+    config = InputConfig(input="sample:carphone", segment_s=2.0, loop=True)
+    stream = SegmentStream(config, total_seconds=12.0)  # carphone is 4 s: three passes
+    original = stream._open
+    monkeypatch.setattr(stream, "_open", lambda: opened.append(1) or original())
+
+    async def read():
+        segments, means = [], []
+        async for envelope in stream.envelopes():
+            segments.append(envelope.item)
+            means.append(float(envelope.item.frames.mean()))
+            envelope.item.frames[:] = 0  # a stage writing into its frames ...
+        return segments, means
+
+    segments, means = asyncio.run(read())
+    stream.close()
+    assert [s.index for s in segments] == list(range(6))
+    assert [s.t0 for s in segments] == pytest.approx([0, 2, 4, 6, 8, 10], abs=0.05)
+    assert opened == []  # the first pass used the source opened at start; none after
+    # ... reaches no later pass: each replays the first pass's pictures.
+    assert means[2:4] == means[0:2] == means[4:6] and min(means) > 0

@@ -77,6 +77,15 @@ class LiveBenchResult:
     held_real_time: bool
     # Diffusion generators only (null otherwise): each call's rate adapter at the end.
     generation: list[GenerationEnd] | None
+    # Shedding (sender/load_shed.py): what the sources captured, what was dropped on purpose
+    # (the senders' late and overflowing segments, the receiver's skipped ones), what went with
+    # less work, and whether latency stayed bounded: g2g p95 within segment + 1.0 s for the
+    # segments played, and every segment captured played, shed or lost on the link.
+    segments_captured: int = 0
+    segments_shed: int = 0
+    shed_share: float | None = None
+    segments_light: int = 0
+    latency_bounded: bool = False
 
 
 async def _bench(config: LiveBenchConfig) -> LiveBenchResult:
@@ -111,6 +120,13 @@ async def _bench(config: LiveBenchConfig) -> LiveBenchResult:
     played = sum(stats.segments_played for stats in calls)
     p95 = float(np.percentile(g2g, 95)) if g2g else None
     segment_s = config.input.segment_s
+    captured = sum(
+        c["segments_sent"] + c["segments_unsent"] + c["segments_dropped"] for c in counts
+    )
+    skipped = sum(stats.segments_skipped for stats in calls)
+    lost = sum(stats.segments_lost for stats in calls)
+    shed = captured - sent + skipped
+    accounted = played + shed + lost >= captured
     return LiveBenchResult(
         calls=config.calls,
         input=config.input.input,
@@ -121,8 +137,8 @@ async def _bench(config: LiveBenchConfig) -> LiveBenchResult:
         g2g_p95_s=round(p95, 3) if p95 is not None else None,
         segments_sent=sent,
         segments_played=played,
-        segments_lost=sum(stats.segments_lost for stats in calls),
-        segments_skipped=sum(stats.segments_skipped for stats in calls),
+        segments_lost=lost,
+        segments_skipped=skipped,
         captions_lost=sent - sum(stats.captions_intact for stats in calls),
         cpu_per_call=round(cpu_s / (config.seconds * config.calls), 3),
         wall_s=round(wall_s, 2),
@@ -135,6 +151,11 @@ async def _bench(config: LiveBenchConfig) -> LiveBenchResult:
             if stats.generation_setting is not None
         ]
         or None,
+        segments_captured=captured,
+        segments_shed=shed,
+        shed_share=round(shed / captured, 3) if captured else None,
+        segments_light=sum(c["segments_light"] for c in counts),
+        latency_bounded=accounted and p95 is not None and p95 <= segment_s + 1.0,
     )
 
 

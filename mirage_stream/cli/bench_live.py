@@ -56,6 +56,8 @@ def _live(args: argparse.Namespace) -> int:
         f"{result.segments_played}/{result.segments_sent} segments played, "
         f"{result.segments_lost} lost, {result.captions_lost} captions lost; "
         f"{result.cpu_per_call} cores per call; "
-        f"held in real time: {result.held_real_time}"
+        f"held in real time: {result.held_real_time}; shed {result.segments_shed} of "
+        f"{result.segments_captured} segments, {result.segments_light} lightened; latency "
+        f"bounded: {result.latency_bounded}"
     )
     return 0

@@ -117,6 +117,10 @@ class LiveCall:
             self.stats.segments_received += 1
             self.stats.last_received_at = time.time()
             self.stats.state = "live"
+            self.stats.sender_shed_light += message.shed == "light"
+            self.stats.sender_shed_skipped = max(
+                self.stats.sender_shed_skipped, message.sender_skipped
+            )
             self.reassembly.add_segment(message)
         elif isinstance(message, KeyframeChunk):
             self.reassembly.add_chunk(message)
@@ -160,7 +164,9 @@ class LiveCall:
             await self.pc.close()  # the server ends the call on the state change
             return
         queue = chain.generation_queue
-        self._skipped_before_generation += result.dropped_total - queue.dropped.total
+        self._skipped_before_generation += (
+            result.dropped_total - queue.dropped.total - chain.generate.late_dropped
+        )
         self.refresh()
         self.stats.captions_intact = chain.decode.captions_intact
 
@@ -182,10 +188,15 @@ class LiveCall:
         if self._chain is None:
             return
         queue, stats = self._chain.generation_queue, self.stats
-        skipped = self._skipped_before_generation + queue.dropped.total
+        skipped = (
+            self._skipped_before_generation
+            + queue.dropped.total
+            + self._chain.generate.late_dropped
+        )
         if skipped > stats.segments_skipped:
             self._behind_until = time.monotonic() + BEHIND_HOLD_S
         stats.segments_skipped = skipped
+        stats.late_not_generated = self._chain.generate.late_dropped
         stats.generation_queue_depth = queue.depth
         stats.generation_queue_max = queue.max_depth
         stats.behind = queue.depth >= queue.capacity or time.monotonic() < self._behind_until

@@ -39,6 +39,8 @@ class SegmentMessage:
     bit_errors: int
     delivered: bool
     sender_stage_ms: tuple[tuple[str, float], ...] = ()  # (stage, milliseconds), for the page
+    shed: str = ""  # "light": the sender did less for this segment, running behind real time
+    sender_skipped: int = 0  # segments the sender has dropped for lateness so far in the call
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,8 @@ def encode_message(message: LiveMessage) -> bytes:
             message.bit_errors,
             message.delivered,
             [[name[:MAX_NAME_CHARS], ms] for name, ms in message.sender_stage_ms[:MAX_STAGES]],
+            message.shed[:MAX_NAME_CHARS],
+            message.sender_skipped,
         ]
     elif isinstance(message, KeyframeChunk):
         body = ["kf", message.index, message.number, message.total, message.data]
@@ -110,6 +114,12 @@ def _bytes(value: Any, what: str) -> bytes:
     return value
 
 
+def _shed(value: Any) -> str:
+    if value not in ("", "light"):
+        raise PayloadError("live message: bad shed mark")
+    return str(value)
+
+
 def decode_message(data: bytes | str) -> LiveMessage:
     if not isinstance(data, bytes) or not 0 < len(data) <= MAX_MESSAGE_BYTES:
         raise PayloadError("live message: not bytes of an acceptable size")
@@ -128,7 +138,7 @@ def decode_message(data: bytes | str) -> LiveMessage:
     if not isinstance(body, list) or not body:
         raise PayloadError("live message: not an array")
     kind = body[0]
-    if kind == "seg" and len(body) == 12:
+    if kind == "seg" and len(body) == 14:
         spans = body[3]
         if not isinstance(spans, list) or len(spans) > MAX_SPANS:
             raise PayloadError("live message: bad spans")
@@ -157,6 +167,8 @@ def decode_message(data: bytes | str) -> LiveMessage:
             bit_errors=_int(body[9], "bit errors"),
             delivered=_bool(body[10], "delivered"),
             sender_stage_ms=tuple(timings),
+            shed=_shed(body[12]),
+            sender_skipped=_int(body[13], "skipped count"),
         )
     if kind == "kf" and len(body) == 5:
         total = _int(body[3], "chunk total", 1, MAX_CHUNKS)

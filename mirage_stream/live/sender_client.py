@@ -24,6 +24,7 @@ from mirage_stream.pipeline import (
 )
 from mirage_stream.player import PlaybackClock
 from mirage_stream.sender.config import SenderConfig
+from mirage_stream.sender.load_shed import ShedCounts
 from mirage_stream.sources.config import InputConfig
 from mirage_stream.sources.stream import SegmentStream
 from mirage_stream.types import VideoSegment
@@ -83,7 +84,8 @@ async def send_over(
     on_sent: SentHook | None = None,
 ) -> dict[str, Any]:
     """``send_segments`` over an uplink the caller holds (the camera page shows its path)."""
-    chain = build_sender_chain(sender, channel, uplink.feedback)
+    chain = build_sender_chain(sender, channel, uplink.feedback, live=True)
+    shedder = chain.sender.shedder
     if not await uplink.ensure_connected():
         log.warning("receiver not reachable yet; capturing anyway and retrying")
     # Live capture does not wait: a sender that falls behind drops its oldest waiting segment
@@ -95,6 +97,7 @@ async def send_over(
         policy=DropPolicy.DROP_OLDEST,
         history=LIVE_TRACE_HISTORY,
     )
+    shed = shedder.counts if shedder is not None else ShedCounts()
     return {
         "call": uplink.call,
         "segments_sent": uplink.counts.segments_sent,
@@ -102,6 +105,9 @@ async def send_over(
         "segments_dropped": result.dropped_total,
         "reconnects": uplink.counts.reconnects,
         "keyframe_chunks_unsent": uplink.counts.keyframe_chunks_unsent,
+        # Of segments_dropped, those the sender shed for lateness; and those sent lightened.
+        "segments_shed": shed.skipped,
+        "segments_light": shed.light,
     }
 
 

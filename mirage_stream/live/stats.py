@@ -49,6 +49,10 @@ class CallStats:
     keyframes_damaged: int = 0
     damaged_keyframes_decoded: int = 0  # of those, decoded to a picture all the same
     segments_cut_in_playout: int = 0  # played late: their first frames dropped to catch up
+    # Work the sender shed when it ran behind real time (sender/load_shed.py), as it reported.
+    sender_shed_light: int = 0  # segments sent with less work
+    sender_shed_skipped: int = 0  # segments dropped before sending
+    late_not_generated: int = 0  # of segments_skipped: arrived too late to play in time
     captions_intact: int = 0  # payloads decoded with the caption's CRC holding
     payload_bytes: int = 0
     raw_bytes: int = 0
@@ -83,6 +87,13 @@ class CallStats:
             "keyframes_damaged": self.keyframes_damaged,
             "damaged_keyframes_decoded": self.damaged_keyframes_decoded,
             "segments_cut_in_playout": self.segments_cut_in_playout,
+            "shed": {
+                "sender_light": self.sender_shed_light,
+                "sender_skipped": self.sender_shed_skipped,
+                "receiver_skipped": self.segments_skipped,
+                "receiver_late": self.late_not_generated,
+                "playout_cut": self.segments_cut_in_playout,
+            },
             "captions_intact": self.captions_intact,
             "payload_bytes": self.payload_bytes,
             # Raw bytes count what was played: before the first segment there is no ratio.

@@ -29,9 +29,8 @@ from mirage_stream.live.messages import (
     encode_message,
     split_payload,
 )
-from mirage_stream.pipeline import (
-    SegmentTrace,
-)
+from mirage_stream.pipeline import SegmentTrace
+from mirage_stream.records import SenderRecord
 from mirage_stream.types import ChannelFeedback
 
 log = logging.getLogger(__name__)
@@ -151,6 +150,7 @@ class Uplink:
             return False
         assert self._captions is not None and self._keyframes is not None
         report = delivery.report
+        described = trace.record(SenderRecord)
         spans = delivery.spans
         chunks: list[bytes] = []
         if delivery.data is None:
@@ -169,6 +169,8 @@ class Uplink:
             bit_errors=report.bit_errors,
             delivered=delivery.data is not None,
             sender_stage_ms=tuple((name, round(ms, 1)) for name, ms in trace.timings_ms.items()),
+            shed=described.shed if described is not None else "",
+            sender_skipped=described.shed_skipped if described is not None else 0,
         )
         try:
             for number, chunk in enumerate(chunks):

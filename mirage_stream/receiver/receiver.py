@@ -219,6 +219,9 @@ class DecodeStage:
         return await asyncio.to_thread(self.decode, delivery, trace)
 
 
+LATE_AFTER_S = 0.7  # live: beyond the segment's length, the age past which it is not generated
+
+
 @dataclass
 class GenerateStage:
     """Personalises the prompt (eq. 16) and generates the segment (eq. 17-19)."""
@@ -233,7 +236,12 @@ class GenerateStage:
     seed: int = 0
     # Live calls with a diffusion generator: steps and size lowered to hold real time.
     rate_adapter: GenerationRateAdapter | None = None
+    # Live calls: a segment already this late (LATE_AFTER_S past a segment's length since its
+    # capture) is not generated; it would play too late, and its work is what makes the next
+    # one late too. Counted in ``late_dropped``.
+    drop_late: bool = False
     name: str = "generate"
+    late_dropped: int = field(default=0, init=False)
     _tail: tuple[FrameArray, ...] = field(default=(), init=False)
 
     def render(self, decoded: DecodedSegment, trace: SegmentTrace) -> GeneratedSegment:
@@ -283,5 +291,13 @@ class GenerateStage:
             notes=decoded.notes,
         )
 
-    async def process(self, decoded: DecodedSegment, trace: SegmentTrace) -> GeneratedSegment:
+    async def process(
+        self, decoded: DecodedSegment, trace: SegmentTrace
+    ) -> GeneratedSegment | None:
+        if self.drop_late and trace.captured_at is not None:
+            age_s = time.time() - trace.captured_at
+            if age_s > decoded.payload.duration + LATE_AFTER_S:
+                trace.dropped = f"shed: {age_s:.1f} s after capture, too late to generate"
+                self.late_dropped += 1
+                return None
         return await asyncio.to_thread(self.render, decoded, trace)

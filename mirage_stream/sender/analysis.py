@@ -61,6 +61,7 @@ from mirage_stream.sender.sightings import (
 from mirage_stream.types import FaceFact, FactConfidence, SceneFacts, VideoSegment
 
 # Thresholds, each checked against the shipped clips (tests/test_scene.py) and synthetic scenes.
+LIGHT_SAMPLES = 3  # detector frames per segment when a live sender sheds work (load_shed.py)
 _TALKING_MOUTH_PX = 0.35  # mouth residual flow over two frames
 _TALKING_RATIO = 1.1  # mouth against eyes: speech moves the mouth more than the brow
 # A head that turns moves its brow as much as its mouth (several pixels over two frames): mouth
@@ -156,7 +157,8 @@ class SceneAnalyser:
         default_factory=lambda: HAND_DETECTORS.factory(DEFAULT_HAND_DETECTOR)()
     )
 
-    def analyse(self, segment: VideoSegment) -> SegmentAnalysis:
+    def analyse(self, segment: VideoSegment, light: bool = False) -> SegmentAnalysis:
+        """``light``: the detectors on fewer frames (a live sender running behind)."""
         frames = segment.frames
         count = segment.num_frames
         if count == 0:
@@ -176,7 +178,7 @@ class SceneAnalyser:
         face_count = _confirmed_count([len(f.faces) for f in features])
         richest = max(features, key=lambda f: len(f.faces))
         faces = richest.faces[:face_count]
-        sampled = sample_indices(count, segment.duration)
+        sampled = sample_indices(count, segment.duration, most=LIGHT_SAMPLES if light else 6)
         sightings = find_sightings(frames, sampled, self.objects)
         # Hands count only with someone in view, so frames that show nobody skip the palm
         # detector (its cost is per frame).

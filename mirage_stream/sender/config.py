@@ -48,6 +48,8 @@ class SenderConfig:
     # Face landmarks and hands at a few frames, for the receiver's warp (~100 B; beyond the
     # paper).
     motion_track: bool = True
+    # Live only: less work per segment, or the segment dropped, when behind real time.
+    shed_load: bool = True
     latency_budget_ms: float | None = None
     # The scene analysis' detectors (names in OBJECT_DETECTORS / HAND_DETECTORS): "none" trades
     # what the caption can say for sender CPU on a slow machine.
@@ -156,6 +158,14 @@ class SenderConfig:
             "payload; default %(default)s",
         )
         group.add_argument(
+            "--shed-load",
+            action=argparse.BooleanOptionalAction,
+            default=defaults.shed_load,
+            help="live: when the sender runs behind real time, do less per segment (detectors "
+            "on 3 frames, no motion track, no face retries) and, a whole segment behind, drop "
+            "the segment (counted); a file run never sheds; default %(default)s",
+        )
+        group.add_argument(
             "--motion-track",
             action=argparse.BooleanOptionalAction,
             default=defaults.motion_track,
@@ -220,6 +230,7 @@ class SenderConfig:
             face_detail=args.face_detail,
             keyframe_timing=args.keyframe_timing,
             motion_track=args.motion_track,
+            shed_load=args.shed_load,
             latency_budget_ms=args.latency_budget_ms,
             object_detector=args.object_detector,
             hand_detector=args.hand_detector,

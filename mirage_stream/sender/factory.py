@@ -13,6 +13,7 @@ from mirage_stream.sender.caption_backends import build_captioner
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sender.hands import HAND_DETECTORS
 from mirage_stream.sender.keyframes import ScoredKeyframeSelector
+from mirage_stream.sender.load_shed import LoadShedder
 from mirage_stream.sender.motion_track import LandmarkTracker, NoMotionTracker
 from mirage_stream.sender.objects import OBJECT_DETECTORS
 from mirage_stream.sender.privacy import FaceHider, FacePolicy
@@ -27,8 +28,10 @@ def build_sender(
     feedback: FeedbackInbox | None = None,
     link: LinkModel | None = None,
     initial_snr_db: float = -10.0,
+    live: bool = False,
 ) -> SenderStage:
-    """The sender stage; every model it needs is loaded here, so a bad path fails at start."""
+    """The sender stage; every model it needs is loaded here, so a bad path fails at start.
+    ``live``: it sheds work when behind real time (when the config lets it)."""
     try:
         make_codec(config.codec)
     except CodecError as error:
@@ -78,4 +81,5 @@ def build_sender(
         rate=rate,
         protection=protection,
         feedback=feedback,
+        shedder=LoadShedder() if live and config.shed_load else None,
     )

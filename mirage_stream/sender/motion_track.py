@@ -10,7 +10,7 @@ turns past what the frontal cascade sees stays tracked while the mesh still reco
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mirage_stream.motion_track import MotionTrack, PointKind, Position, TrackedPoint
-from mirage_stream.sender.detectors import detect_faces
+from mirage_stream.sender.detectors import Box, detect_faces
 from mirage_stream.sender.hands import Palm
 from mirage_stream.sender.shipped_model import ShippedModel
 from mirage_stream.types import FrameArray
@@ -89,6 +89,7 @@ class MotionTracker(Protocol):
         frames: Sequence[FrameArray] | npt.NDArray[np.uint8],
         sample_frames: Sequence[int],
         palms: Sequence[Sequence[Palm]],
+        faces: Mapping[int, Sequence[Box]] | None = None,
     ) -> MotionTrack | None: ...
 
 
@@ -104,15 +105,21 @@ class LandmarkTracker:
         frames: Sequence[FrameArray] | npt.NDArray[np.uint8],
         sample_frames: Sequence[int],
         palms: Sequence[Sequence[Palm]],
+        faces: Mapping[int, Sequence[Box]] | None = None,
     ) -> MotionTrack | None:
+        """``faces``: boxes the analysis already found at some of the frames (largest first),
+        where the mesh then starts instead of a new face search."""
         if len(sample_frames) < 2:
             return None
-        points = self._face_points(frames, sample_frames) + _hand_points(palms)
+        points = self._face_points(frames, sample_frames, faces or {}) + _hand_points(palms)
         kept = tuple(p for p in points if p.seen >= 2)
         return MotionTrack(tuple(sample_frames), kept) if kept else None
 
     def _face_points(
-        self, frames: Sequence[FrameArray] | npt.NDArray[np.uint8], sample_frames: Sequence[int]
+        self,
+        frames: Sequence[FrameArray] | npt.NDArray[np.uint8],
+        sample_frames: Sequence[int],
+        faces: Mapping[int, Sequence[Box]],
     ) -> list[TrackedPoint]:
         meshes: list[FaceMesh | None] = []
         previous: FaceMesh | None = None
@@ -120,7 +127,7 @@ class LandmarkTracker:
             frame = frames[index]
             previous = self._follow(frame, previous) if previous else None
             if previous is None:
-                previous = self._find(frame)
+                previous = self._find(frame, faces.get(index, ()))
             meshes.append(previous)
         seen = [m for m in meshes if m is not None]
         if len(seen) < 2:
@@ -144,8 +151,10 @@ class LandmarkTracker:
             for landmark in FACE_LANDMARKS
         ]
 
-    def _find(self, frame: FrameArray) -> FaceMesh | None:
-        faces = detect_faces(frame, work_width=frame.shape[1])
+    def _find(self, frame: FrameArray, known: Sequence[Box] = ()) -> FaceMesh | None:
+        # The analysis' box where it has one (its cascade ran on this frame already); else a
+        # search at full width, which also finds faces too small for the analysis' copy.
+        faces = list(known) or detect_faces(frame, work_width=frame.shape[1])
         if not faces:
             return None
         box = faces[0]
@@ -206,5 +215,6 @@ class NoMotionTracker:
         frames: Sequence[FrameArray] | npt.NDArray[np.uint8],
         sample_frames: Sequence[int],
         palms: Sequence[Sequence[Palm]],
+        faces: Mapping[int, Sequence[Box]] | None = None,
     ) -> MotionTrack | None:
         return None

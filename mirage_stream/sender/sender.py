@@ -8,6 +8,7 @@ select keyframes (eq. 4), hide faces if the policy says so, encode.
 from __future__ import annotations
 
 import asyncio
+import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,7 @@ from mirage_stream.sender.captioner import Captioner, CaptionSettings
 from mirage_stream.sender.detectors import Box, detect_faces
 from mirage_stream.sender.keyframe_timing import keyframe_timing
 from mirage_stream.sender.keyframes import KeyframeChoice, KeyframeSelector
+from mirage_stream.sender.load_shed import LoadShedder, Shed
 from mirage_stream.sender.motion_track import MotionTracker, NoMotionTracker
 from mirage_stream.sender.privacy import FaceHider, FacePolicy
 from mirage_stream.sender.protection import KeyframeProtection, ProtectionPolicy
@@ -87,6 +89,7 @@ class SenderStage:
     protection: ProtectionPolicy | None = None  # keyframe protection "auto" without rate
     feedback: FeedbackInbox | None = None
     tracker: MotionTracker = field(default_factory=NoMotionTracker)
+    shedder: LoadShedder | None = None  # live: less work, or none, when behind real time
     name: str = "sender"
     _codecs: dict[str, KeyframeCodec] = field(default_factory=dict, init=False)
 
@@ -120,8 +123,12 @@ class SenderStage:
             trace.dropped = "segment holds no frames"
             return None
         self._take_feedback()
+        shed = self._shed(segment, trace)
+        if shed is Shed.SKIP:
+            return None
+        light = shed is Shed.LIGHT
         with trace.timed("analyse"):
-            analysis = self.analyser.analyse(segment)
+            analysis = self.analyser.analyse(segment, light=light)
         plan = self._plan(
             trace, [c.thumbnail for c in analysis.candidates], bool(analysis.cut_frames)
         )
@@ -138,10 +145,14 @@ class SenderStage:
         with trace.timed("encode"):
             codec = self.codec(plan.codec)
             encoded = tuple(
-                self._encode_keeping_face(codec, segment, analysis, image, k.frame_index, choice)
+                codec.encode(image, k.frame_index)
+                if light
+                else self._encode_keeping_face(
+                    codec, segment, analysis, image, k.frame_index, choice
+                )
                 for image, k in zip(images, choice.keyframes, strict=True)
             )
-            if encoded and self._wants_face_detail():
+            if encoded and self._wants_face_detail() and not light:
                 known = analysis.features_of(choice.keyframes[0].frame_index)
                 detail = self._face_detail(images[0], known.faces if known else (), codec)
                 encoded += (replace(detail, frame_index=encoded[0].frame_index),) if detail else ()
@@ -157,7 +168,9 @@ class SenderStage:
             height=segment.height,
             num_frames=segment.num_frames,
             caption=caption.text,
-            facts=self._tracked(
+            facts=self._timed(caption.facts, segment, encoded)
+            if light
+            else self._tracked(
                 self._timed(caption.facts, segment, encoded), segment, analysis, plan, trace
             ),
             keyframes=encoded,
@@ -175,9 +188,21 @@ class SenderStage:
                     keyframe_fec_parity=payload.keyframe_fec_parity,
                     keyframes_protected=payload.keyframes_protected,
                 ),
+                shed=shed.value,
+                shed_skipped=self.shedder.counts.skipped if self.shedder else 0,
             )
         )
         return payload
+
+    def _shed(self, segment: VideoSegment, trace: SegmentTrace) -> Shed:
+        """The shedder's verdict on this segment (live calls only; a file run never sheds)."""
+        if self.shedder is None or trace.captured_at is None:
+            return Shed.NONE
+        lag_s = time.time() - trace.captured_at
+        shed = self.shedder.decide(lag_s, segment.duration)
+        if shed is Shed.SKIP:
+            trace.dropped = f"shed: the sender ran {lag_s:.1f} s behind real time"
+        return shed
 
     def _timed(
         self, facts: SceneFacts, segment: VideoSegment, encoded: tuple[EncodedKeyframe, ...]
@@ -200,7 +225,8 @@ class SenderStage:
         if hidden or not (self.settings.motion_track and plan.motion_track):
             return facts
         with trace.timed("track"):
-            track = self.tracker.track(segment.frames, analysis.sampled, analysis.palms)
+            known = {c.index: c.faces for c in analysis.candidates if c.faces}
+            track = self.tracker.track(segment.frames, analysis.sampled, analysis.palms, known)
         return replace(facts, motion_track=track)
 
     def _encode_keeping_face(
@@ -270,7 +296,11 @@ class SenderStage:
         return payload
 
     async def process(self, segment: VideoSegment, trace: SegmentTrace) -> SemanticPayload | None:
-        return await asyncio.to_thread(self.describe, segment, trace)
+        start = time.perf_counter()
+        payload = await asyncio.to_thread(self.describe, segment, trace)
+        if self.shedder is not None and payload is not None:
+            self.shedder.worked(time.perf_counter() - start)
+        return payload
 
 
 # Frames either side tried, nearest first, when a keyframe's face does not survive coding: the

@@ -76,10 +76,10 @@ class Sightings:
         return [d for i, d in self.detections if i == nearest and d.kind in kinds]
 
 
-def sample_indices(count: int, duration_s: float) -> list[int]:
+def sample_indices(count: int, duration_s: float, most: int = 6) -> list[int]:
     """Frames to run the detector on: the first, the last and evenly between, about 2.5 a
-    second, 3 to 6 of them."""
-    wanted = min(count, max(3, min(6, round(2.5 * duration_s) + 1)))
+    second, 3 to ``most`` of them."""
+    wanted = min(count, max(3, min(most, round(2.5 * duration_s) + 1)))
     return sorted({int(i) for i in np.linspace(0, count - 1, num=wanted).round()})
 
 

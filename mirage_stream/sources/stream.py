@@ -3,12 +3,14 @@ segment and the wall-clock time its last frame was captured.
 
 A camera delivers at its own pace; a file is read as fast as the pipeline takes it, or, with a
 ``pacer``, released when a camera would have finished capturing each segment (t0 + duration on
-the pacer's clock), looped when the config says so.
+the pacer's clock), looped when the config says so. A looped file small enough
+(``LOOP_CACHE_BYTES`` of working frames) is decoded once: later passes replay copies of its
+segments, as a camera would deliver frames without decoding anything.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -18,6 +20,8 @@ from mirage_stream.sources.config import InputConfig
 from mirage_stream.sources.file_source import FileSource
 from mirage_stream.sources.samples import resolve_input
 from mirage_stream.types import VideoSegment
+
+LOOP_CACHE_BYTES = 64 * 1024 * 1024
 
 
 class Pacer(Protocol):
@@ -40,6 +44,7 @@ class SegmentStream:
             Path(config.camera) if config.camera else resolve_input(config.input or "")
         )
         self._first: FileSource | None = self._open()
+        self._kept_pass: list[VideoSegment] | None = None  # a looped file's pass, decoded once
         self.fps = self._first.fps
         self.source_size = self._first.source_size
 
@@ -51,9 +56,8 @@ class SegmentStream:
     async def envelopes(self) -> AsyncIterator[Envelope[VideoSegment]]:
         offset, index = 0.0, 0
         while True:
-            source, self._first = self._first or self._open(), None
             last_end = offset
-            async for segment in source.segments(self.config.segment_s):
+            async for segment in self._one_pass():
                 t0 = offset + segment.t0
                 if self.pacer is not None and not self.config.camera:
                     await self.pacer.wait_until(t0 + segment.duration)
@@ -67,7 +71,40 @@ class SegmentStream:
                 return
             offset = last_end
 
+    async def _one_pass(self) -> AsyncIterator[VideoSegment]:
+        """The input's segments once: replayed when an earlier pass was kept whole, else
+        decoded (and kept, for a looped file, while they fit in ``LOOP_CACHE_BYTES``)."""
+        if self._kept_pass is not None:
+            for segment in _replayed(self._kept_pass):
+                yield segment
+            return
+        source, self._first = self._first or self._open(), None
+        keeping: list[VideoSegment] | None = (
+            [] if self.config.loop and not self.config.camera else None
+        )
+        size = 0
+        async for segment in source.segments(self.config.segment_s):
+            size += segment.frames.nbytes + sum(d.image.nbytes for d in segment.detail)
+            if keeping is not None and size <= LOOP_CACHE_BYTES:
+                keeping.append(_copy(segment))  # kept apart from what the stages get
+            elif keeping is not None:
+                keeping = None  # too long to hold: every pass decodes
+            yield segment
+        self._kept_pass = keeping
+
     def close(self) -> None:
         if self._first is not None:
             self._first.close()
             self._first = None
+
+
+def _copy(segment: VideoSegment) -> VideoSegment:
+    return VideoSegment(
+        segment.index, segment.frames.copy(), segment.fps, segment.t0, segment.detail
+    )
+
+
+def _replayed(kept: list[VideoSegment]) -> Iterator[VideoSegment]:
+    """Copies: a stage may write into its segment's frames."""
+    for segment in kept:
+        yield _copy(segment)
