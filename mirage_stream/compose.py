@@ -87,6 +87,12 @@ def build_receiver_chain(
     adapter = None
     if live and config.rate_adapter and generator.adapts_rate:
         adapter = GenerationRateAdapter()
+    queue: BoundedQueue = BoundedQueue(
+        config.generation_queue,
+        DropPolicy.DROP_OLDEST if live else DropPolicy.BLOCK,
+        drop_reason=GENERATION_SKIP_REASON,
+        history=LIVE_TRACE_HISTORY if live else None,
+    )
     return ReceiverChain(
         decode=DecodeStage(
             width=config.width,
@@ -94,12 +100,7 @@ def build_receiver_chain(
             feedback=feedback,
             damaged_keyframes=config.damaged_keyframes,
         ),
-        generation_queue=BoundedQueue(
-            config.generation_queue,
-            DropPolicy.DROP_OLDEST if live else DropPolicy.BLOCK,
-            drop_reason=GENERATION_SKIP_REASON,
-            history=LIVE_TRACE_HISTORY if live else None,
-        ),
+        generation_queue=queue,
         generate=GenerateStage(
             generator,
             config.profile,

@@ -98,17 +98,12 @@ def open_tun(name: str) -> int:
     return fd
 
 
-class EmulatedLink:
-    """Two TUN file descriptors joined by a thread: what one reads goes out of the other after
-    its direction's delay, loss and rate limit (``forward``: a to b; ``backward``: b to a)."""
+class _DeviceThread:
+    """A daemon thread serving TUN devices until ``stop``."""
 
-    def __init__(self, a: int, b: int, forward: LinkProfile, backward: LinkProfile, seed: int):
-        rng = random.Random(seed)
-        self.fds = (a, b)
-        self.forward = LinkDirection(forward, random.Random(rng.random()))
-        self.backward = LinkDirection(backward, random.Random(rng.random()))
+    def __init__(self, name: str) -> None:
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="emulated-link", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -116,6 +111,21 @@ class EmulatedLink:
     def stop(self, timeout_s: float = 5.0) -> None:
         self._stop.set()
         self._thread.join(timeout_s)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class EmulatedLink(_DeviceThread):
+    """Two TUN file descriptors joined by a thread: what one reads goes out of the other after
+    its direction's delay, loss and rate limit (``forward``: a to b; ``backward``: b to a)."""
+
+    def __init__(self, a: int, b: int, forward: LinkProfile, backward: LinkProfile, seed: int):
+        super().__init__("emulated-link")
+        rng = random.Random(seed)
+        self.fds = (a, b)
+        self.forward = LinkDirection(forward, random.Random(rng.random()))
+        self.backward = LinkDirection(backward, random.Random(rng.random()))
 
     def _run(self) -> None:
         a, b = self.fds
@@ -145,24 +155,16 @@ class EmulatedLink:
                     os.write(out, packet)
 
 
-class DiscardingDevice:
+class DiscardingDevice(_DeviceThread):
     """A TUN device that swallows what is routed to it, without an error to the sender: the
     wan's default route, as the Internet drops packets for private addresses. (Without it a
     TURN server that relays towards a host candidate gets "network unreachable", which coturn
     takes as the end of the allocation.)"""
 
     def __init__(self, fd: int) -> None:
+        super().__init__("discarding-device")
         self.fd = fd
         self.packets = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="discarding-device", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 5.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout_s)
 
     def _run(self) -> None:
         while not self._stop.is_set():

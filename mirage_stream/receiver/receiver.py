@@ -236,12 +236,14 @@ class GenerateStage:
     seed: int = 0
     # Live calls with a diffusion generator: steps and size lowered to hold real time.
     rate_adapter: GenerationRateAdapter | None = None
-    # Live calls: a segment already this late (LATE_AFTER_S past a segment's length since its
-    # capture) is not generated; it would play too late, and its work is what makes the next
-    # one late too. Counted in ``late_dropped``.
+    # Live calls (``drop_late``): a segment already too late (LATE_AFTER_S past its length
+    # since its capture) is not generated: it would play too late, and its work is what makes
+    # the next one late too. Never two in a row, though: late video beats none. Counted in
+    # ``late_dropped``.
     drop_late: bool = False
     name: str = "generate"
     late_dropped: int = field(default=0, init=False)
+    _dropped_last: bool = field(default=False, init=False)
     _tail: tuple[FrameArray, ...] = field(default=(), init=False)
 
     def render(self, decoded: DecodedSegment, trace: SegmentTrace) -> GeneratedSegment:
@@ -296,8 +298,11 @@ class GenerateStage:
     ) -> GeneratedSegment | None:
         if self.drop_late and trace.captured_at is not None:
             age_s = time.time() - trace.captured_at
-            if age_s > decoded.payload.duration + LATE_AFTER_S:
+            late = age_s > decoded.payload.duration + LATE_AFTER_S
+            if late and not self._dropped_last:
                 trace.dropped = f"shed: {age_s:.1f} s after capture, too late to generate"
                 self.late_dropped += 1
+                self._dropped_last = True
                 return None
+        self._dropped_last = False
         return await asyncio.to_thread(self.render, decoded, trace)

@@ -29,7 +29,7 @@ class LoadShedConfig:
     segment + 1 s of its capture: a sender a whole segment behind cannot make it)."""
 
     light_after: float = 0.5  # lag plus expected work, in segments
-    skip_after: float = 0.7  # the rest of the budget is the link, the receiver and its playout
+    skip_after: float = 0.65  # the rest of the budget is the link, the receiver and its playout
     recover_below: float = 0.3
     recover_segments: int = 3  # this many on time in a row before full work again
     # The expected work: a moving average of the sender's recent segments (its weight on the
