@@ -73,6 +73,10 @@ async function poll() {
       ["this page's path", mirage.describePath(await mirage.path(watching))],
       ["sender stages", timings(last.sender_stage_ms)], ["receiver stages", timings(last.stage_ms)],
       ["generation queue (now / max)", call.generation_queue_depth + " / " + call.generation_queue_max],
+      // Work shed to stay in real time: segments the sender lightened or dropped, the receiver's drops.
+      ...(call.shed && (call.shed.sender_light || call.shed.sender_skipped || call.shed.receiver_skipped)
+        ? [["shed (sender lightened / dropped, receiver dropped)", call.shed.sender_light + " / "
+          + call.shed.sender_skipped + ", " + call.shed.receiver_skipped]] : []),
       // Only a diffusion generator has a rate adapter: its setting and cost, once known.
       ...(call.generation_setting ? [["generation (rate adapter)", call.generation_setting + ", "
         + (withUnit(call.generation_s_per_s, " s per generated s") || "cost not measured yet") + ", "
