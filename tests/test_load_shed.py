@@ -35,6 +35,8 @@ def test_lag_decides_light_skip_and_recovery():
 def test_the_expected_work_counts_and_shrinks_after_a_skip():
     shedder = LoadShedder(LoadShedConfig(light_after=0.5, skip_after=0.7, newest_weight=0.5))
     shedder.worked(1.6)  # the last segment took 0.8 of a segment's length
+    assert shedder.decide(0.0, 2.0) is Shed.LIGHT  # too slow: lighter work first
+    shedder.worked(1.6)  # ... and still as slow
     assert shedder.decide(0.0, 2.0) is Shed.SKIP  # on time, but the work alone is too late
     # The skip halves the work that follows: its estimate shrinks, so the next one goes.
     assert shedder.decide(0.0, 2.0) is Shed.LIGHT

@@ -5,10 +5,11 @@ comes (now minus the wall-clock capture of its last frame; the camera has gone o
 meanwhile) plus the time its recent segments took. Falling behind, it first does less per
 segment (``LIGHT``: the detectors on three sampled frames instead of up to six, no motion
 track, no face retries or face detail: the caption and the keyframe still go). When the segment
-would still be done too late to play within a segment and a second of its capture, it is
-dropped (``SKIP``), counted, rather than sent ever later: on a machine with more calls than
-cores, dropping every other segment is what halves the work. It comes back to full work after a
-few segments on time. A file run never sheds: it waits instead.
+waited too long already, or, with the work already lightened, would still be done too late to
+play within a segment and a second of its capture, it is dropped (``SKIP``), counted, rather
+than sent ever later: on a machine with more calls than cores, dropping some segments is what
+makes the rest fast enough. It comes back to full work after a few segments on time. A file run
+never sheds: it waits instead.
 """
 
 from __future__ import annotations
@@ -55,8 +56,11 @@ class LoadShedder:
     def decide(self, lag_s: float, segment_s: float) -> Shed:
         """What to do with a segment whose turn comes ``lag_s`` after its capture."""
         config = self.config
+        waited = lag_s / max(segment_s, 1e-6)
         lag = (lag_s + self._work_s) / max(segment_s, 1e-6)
-        if lag >= config.skip_after:
+        # A skip when the wait alone is too long (newer video is waiting), or when the work
+        # still makes it too late after lightening it: lighter work comes first.
+        if waited >= config.skip_after or (lag >= config.skip_after and self._light):
             self._light, self._on_time = True, 0
             self._work_s *= config.after_skip
             self.counts.skipped += 1
