@@ -180,6 +180,7 @@ class SceneFacts:
     # Caption text only (not on the wire): every tracked person stays in place upright; the
     # strong colour the people wear; other kinds the detector confirmed, with their counts.
     standing: bool = False
+    sitting: bool = False  # every counted person seated, from the legs of their poses
     hands: bool = False  # palms seen in two sampled frames
     people_colour: str = ""
     objects: tuple[tuple[str, int], ...] = ()

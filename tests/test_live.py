@@ -236,12 +236,17 @@ def test_a_live_call_on_loopback_plays_every_segment():
             await runner.cleanup()
 
     counts, stats = asyncio.run(scenario())
-    assert counts["segments_sent"] == 4 and counts["segments_unsent"] == 0
-    assert stats.segments_played == 4 and stats.segments_lost == 0
-    assert stats.captions_intact == 4  # no caption lost at -10 dB
-    # Glass to glass is measured for every segment (its target, segment length + 0.5 s, is
-    # a speed figure: `mirage-stream bench live` reports it).
-    assert len(stats.glass_to_glass_s) == 4
+    # Every segment is accounted for: sent, or shed by a sender behind real time (a busy
+    # machine); nothing sent is lost.
+    sent = counts["segments_sent"]
+    assert sent + counts["segments_dropped"] == 4 and sent >= 1
+    assert counts["segments_unsent"] == 0
+    assert stats.captions_intact == sent  # no caption lost at -10 dB
+    assert stats.segments_played == sent - stats.segments_skipped >= 1
+    assert stats.segments_lost == 0
+    # Glass to glass is measured for every segment played (its target, segment length + 0.5 s,
+    # is a speed figure: `mirage-stream bench live` reports it).
+    assert len(stats.glass_to_glass_s) == stats.segments_played
     # The path the call took: host candidates on both ends (no STUN or TURN server named).
     assert stats.connection is not None and stats.connection["candidate_type"] == "host"
     assert stats.connection["remote_candidate"].startswith("host 127.0.0.1:") or (
@@ -400,10 +405,16 @@ def test_two_processes_a_killed_sender_and_a_new_call(tmp_path):
         first = _sender(url, token_file, "--max-seconds", "3")
         out, err = _finished(first, token_file)
         assert first.returncode == 0, err
-        assert json.loads(out.strip().splitlines()[-1])["segments_sent"] == 3
+        # Every segment is accounted for: sent, or shed by a sender behind real time (on a busy
+        # machine the first, which pays the detectors' start-up, may be).
+        counts = json.loads(out.strip().splitlines()[-1])
+        assert counts["segments_sent"] + counts["segments_dropped"] == 3
+        assert counts["segments_sent"] >= 1
         stats = _stats_when(url, token, lambda s: bool(s["ended_calls"]))
         (call,) = stats["ended_calls"]
-        assert call["segments_played"] == 3 and call["captions_intact"] == 3
+        assert call["captions_intact"] == counts["segments_sent"] and call["segments_lost"] == 0
+        # The receiver plays what it did not have to skip for lateness.
+        assert call["segments_played"] == counts["segments_sent"] - call["segments_skipped"] >= 1
         assert call["g2g_max_s"] is not None  # measured (its bound is `bench live`'s)
 
         # A sender killed mid-call leaves the receiver serving.
@@ -671,7 +682,9 @@ def test_a_failing_call_is_shown_as_failed_and_the_server_serves_the_next():
     assert failed and all(c.state == "failed" for c in failed)
     assert all(c.error == "RuntimeError: generator out of memory" for c in failed)
     assert shown["state"] == "call failed: RuntimeError: generator out of memory"
-    assert last.state == "ended" and last.segments_played == 2
+    # The working generator plays the new call (of its two segments, one may be shed when a
+    # busy machine makes the sender late).
+    assert last.state == "ended" and last.segments_played >= 1
 
 
 @pytest.mark.slow
@@ -691,10 +704,13 @@ def test_a_call_between_the_apps_with_the_tiny_diffusion_pipeline(tmp_path, tiny
         )
         out, err = _finished(sender, token_file)
         assert sender.returncode == 0, err
-        assert json.loads(out.strip().splitlines()[-1])["segments_sent"] == 2
+        counts = json.loads(out.strip().splitlines()[-1])
+        assert counts["segments_sent"] + counts["segments_dropped"] == 2  # some shed when late
+        assert counts["segments_sent"] >= 1
         stats = _stats_when(url, token, lambda s: bool(s["ended_calls"]), timeout=120)
         (call,) = stats["ended_calls"]
-        assert call["state"] == "ended" and call["segments_played"] == 2, call
+        assert call["state"] == "ended", call
+        assert call["segments_played"] == counts["segments_sent"] - call["segments_skipped"] >= 1
         assert call["last"]["snr_db"] in (-10.0, -12.0)  # the Gilbert-Elliott states
         assert "generate" in call["last"]["stage_ms"]
         # The rate adapter watched each segment's cost and says what it chose.

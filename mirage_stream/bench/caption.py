@@ -52,6 +52,7 @@ FACTS = (
     "people",
     "walking",
     "standing",
+    "sitting",
     "talking",
     "gesturing",
     "camera",
@@ -88,7 +89,7 @@ def verdict(claim: Statement, labels: ClipLabels) -> bool | None:
     if fact == "walking":
         direction_ok = labels.walking is None or value in (labels.walking, "both")
         return "walking" in labels.actions and direction_ok
-    if fact in ("standing", "talking", "gesturing"):
+    if fact in ("standing", "sitting", "talking", "gesturing"):
         return fact in labels.actions
     if fact == "camera":
         return None if value == "shake" else value in labels.camera
@@ -219,7 +220,7 @@ def score(results: list[ClipResult]) -> dict[str, Any]:
             counts = [c.value for _, c in claims if c.fact == "people"]
             people_hits += bool(counts)
             counted += any(_within(count, labels.people) for count in counts)
-    actions = ("walking", "standing", "talking", "gesturing")
+    actions = ("walking", "standing", "sitting", "talking", "gesturing")
 
     def ratio(a: int, b: int) -> float | None:
         return round(a / b, 3) if b else None

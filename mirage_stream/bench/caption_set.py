@@ -29,7 +29,7 @@ from mirage_stream.types import FrameArray
 
 LABELS_FILE = "caption_set.json"
 CAMERA_LABELS = ("still", "pan left", "pan right", "tilt up", "tilt down", "zoom in", "zoom out")
-ACTIONS = ("walking", "standing", "talking", "gesturing")
+ACTIONS = ("walking", "standing", "sitting", "talking", "gesturing")
 _CODECS = {"mp4": "libx264", "mkv": "libvpx-vp9", "avi": "mpeg4", "mov": "mjpeg"}
 
 

@@ -53,11 +53,16 @@ from mirage_stream.sender.people_count import (
     people_from_detections,
     people_from_movers,
 )
-from mirage_stream.sender.shots import scene_cuts
-from mirage_stream.sender.sightings import (
-    find_sightings,
-    sample_indices,
+from mirage_stream.sender.pose import (
+    DEFAULT_POSE_DETECTOR,
+    POSE_DETECTORS,
+    PoseDetector,
+    find_bodies,
+    seated,
+    someone_sits,
 )
+from mirage_stream.sender.shots import scene_cuts
+from mirage_stream.sender.sightings import detect_in, follow, sample_indices
 from mirage_stream.types import FaceFact, FactConfidence, SceneFacts, VideoSegment
 
 # Thresholds, each checked against the shipped clips (tests/test_scene.py) and synthetic scenes.
@@ -156,6 +161,9 @@ class SceneAnalyser:
     hands: HandDetector = field(
         default_factory=lambda: HAND_DETECTORS.factory(DEFAULT_HAND_DETECTOR)()
     )
+    poses: PoseDetector = field(
+        default_factory=lambda: POSE_DETECTORS.factory(DEFAULT_POSE_DETECTOR)()
+    )
 
     def analyse(self, segment: VideoSegment, light: bool = False) -> SegmentAnalysis:
         """``light``: the detectors on fewer frames (a live sender running behind)."""
@@ -179,7 +187,13 @@ class SceneAnalyser:
         richest = max(features, key=lambda f: len(f.faces))
         faces = richest.faces[:face_count]
         sampled = sample_indices(count, segment.duration, most=LIGHT_SAMPLES if light else 6)
-        sightings = find_sightings(frames, sampled, self.objects)
+        # Bodies: people the object detector missed or merged, and how they hold their legs.
+        detected = detect_in(frames, sampled, self.objects)
+        sightings = follow(detected)
+        most_faces = max(len(f.faces) for f in features)
+        poses = {} if light else find_bodies(self.poses, frames, sightings, most_faces, segment.fps)
+        if poses:
+            sightings = follow(detected, {i: [p.box for p in found] for i, found in poses.items()})
         # Hands count only with someone in view, so frames that show nobody skip the palm
         # detector (its cost is per frame).
         bodies = [sightings.boxes(i, ("person",)) for i in sampled]
@@ -241,7 +255,6 @@ class SceneAnalyser:
             outdoor_cues = not close_up and (sky >= _SKY_SHARE or greenery)
         indoor_cues = furnished and not outdoor_cues and not any(k == "car" for k, _ in objects)
         subject = _subject(flow)
-        most_faces = max((len(f.faces) for f in features), default=0)
         if detects_people:
             # On screen a person moves against the camera: a walk is told only from a camera
             # known to stand still.
@@ -249,6 +262,10 @@ class SceneAnalyser:
             people = people_from_detections(face_count, sightings, segment.fps, camera_still)
         else:
             people = people_from_movers(face_count, most_faces, movers)
+        # Legs in view decide: a body seated in a pose frame vetoes "stand" (an upright box
+        # may be a person on a tall chair), and "sit" needs every counted person seated.
+        sitting = not people.at_least and seated(list(poses.values()), people.count)
+        standing = people.standing and not someone_sits(list(poses.values()))
         talking, head_turning = (
             _face_motion(frames, features, cuts) if face_count > 0 else (False, False)
         )
@@ -260,7 +277,9 @@ class SceneAnalyser:
         gesturing = not people.walking and (
             (hands_in_view and hands.gesturing and (face_count > 0 or hands.on_upright_body))
             or (
+                # Motion against the camera means something only where the camera was judged.
                 face_count > 0
+                and camera_sure >= FactConfidence.STATED
                 and not head_turning
                 and subject[2] >= _GESTURE_SHARE
                 and not _on_face(subject[4], subject[5], faces[0], segment.width, segment.height)
@@ -293,7 +312,8 @@ class SceneAnalyser:
             walking=people.walking,
             subject_colour=_majority([pair.subject_colour for pair in flow]),
             people_at_least=people.at_least,
-            standing=people.standing,
+            standing=standing,
+            sitting=sitting and not people.walking,
             hands=hands_in_view,
             people_colour=people_colour(middle, sightings, count // 2) if people.count else "",
             objects=objects,

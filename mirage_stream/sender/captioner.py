@@ -182,6 +182,9 @@ def _content(facts: SceneFacts, detail: Granularity) -> list[Sentence]:
     if facts.standing:
         claims.append(Statement("standing", 1.0))
         where = f"{who} {'stand' if plural else 'stands'} in view"
+    elif facts.sitting:
+        claims.append(Statement("sitting", 1.0))
+        where = f"{who} {'sit' if plural else 'sits'} in view"
     else:
         where = f"{who} {'are' if plural else 'is'} in view"
     if not facts.faces:
@@ -201,6 +204,7 @@ def _actions(facts: SceneFacts, detail: Granularity) -> list[Sentence]:
     sure = facts.confidence
     present = facts.people > 0 and sure.people >= FactConfidence.STATED
     subject = "They" if facts.people > 1 else "The person"
+    verb_s = "" if facts.people > 1 else "s"  # they talk, the person talks
     talking = present and facts.talking and sure.talking >= FactConfidence.STATED
     gesturing = present and facts.gesturing and sure.gesturing >= FactConfidence.STATED
     hands: tuple[Statement, ...] = (Statement("hands", 1.0),) if facts.hands else ()
@@ -208,20 +212,20 @@ def _actions(facts: SceneFacts, detail: Granularity) -> list[Sentence]:
     if talking and gesturing:
         sentences.append(
             Sentence(
-                f"{subject} talks and gestures{with_hands} while talking."
+                f"{subject} talk{verb_s} and gesture{verb_s}{with_hands} while talking."
                 if facts.hands
-                else f"{subject} talks and moves while talking.",
+                else f"{subject} talk{verb_s} and move{verb_s} while talking.",
                 (Statement("talking", 1.0), Statement("gesturing", 1.0), *hands),
             )
         )
     elif talking:
-        sentences.append(Sentence(f"{subject} talks.", (Statement("talking", 1.0),)))
+        sentences.append(Sentence(f"{subject} talk{verb_s}.", (Statement("talking", 1.0),)))
     elif gesturing:
         sentences.append(
             Sentence(
-                f"{subject} gestures{with_hands}."
+                f"{subject} gesture{verb_s}{with_hands}."
                 if facts.hands
-                else f"{subject} moves or gestures.",
+                else f"{subject} move{verb_s} or gesture{verb_s}.",
                 (Statement("gesturing", 1.0), *hands),
             )
         )

@@ -12,6 +12,7 @@ from mirage_stream.options import positive_float
 from mirage_stream.sender.caption_backends import CAPTIONERS
 from mirage_stream.sender.hands import DEFAULT_HAND_DETECTOR, HAND_DETECTORS
 from mirage_stream.sender.objects import DEFAULT_OBJECT_DETECTOR, OBJECT_DETECTORS
+from mirage_stream.sender.pose import DEFAULT_POSE_DETECTOR, POSE_DETECTORS
 from mirage_stream.sender.privacy import FacePolicy
 from mirage_stream.sender.protection import KeyframeProtection
 from mirage_stream.types import Granularity
@@ -51,15 +52,17 @@ class SenderConfig:
     # Live only: less work per segment, or the segment dropped, when behind real time.
     shed_load: bool = True
     latency_budget_ms: float | None = None
-    # The scene analysis' detectors (names in OBJECT_DETECTORS / HAND_DETECTORS): "none" trades
-    # what the caption can say for sender CPU on a slow machine.
+    # The scene analysis' detectors (names in OBJECT_DETECTORS / HAND_DETECTORS /
+    # POSE_DETECTORS): "none" trades what the caption can say for sender CPU on a slow machine.
     object_detector: str = DEFAULT_OBJECT_DETECTOR
     hand_detector: str = DEFAULT_HAND_DETECTOR
+    pose_detector: str = DEFAULT_POSE_DETECTOR
 
     def __post_init__(self) -> None:
         CAPTIONERS.check(self.captioner)
         OBJECT_DETECTORS.check(self.object_detector)
         HAND_DETECTORS.check(self.hand_detector)
+        POSE_DETECTORS.check(self.pose_detector)
         if self.captioner == "vlm" and not self.vlm_model:
             raise InputError("--captioner vlm needs --vlm-model PATH_OR_HUB_ID")
         _choice(self.granularity, [g.value for g in Granularity], "--granularity")
@@ -212,6 +215,12 @@ class SenderConfig:
             help=f"hands and gestures for the caption: {HAND_DETECTORS.help()}; "
             "default %(default)s",
         )
+        group.add_argument(
+            "--pose-detector",
+            default=defaults.pose_detector,
+            help=f"bodies for the caption (people the object detector misses, sitting): "
+            f"{POSE_DETECTORS.help()}; default %(default)s",
+        )
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> SenderConfig:
@@ -234,4 +243,5 @@ class SenderConfig:
             latency_budget_ms=args.latency_budget_ms,
             object_detector=args.object_detector,
             hand_detector=args.hand_detector,
+            pose_detector=args.pose_detector,
         )

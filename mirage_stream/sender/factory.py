@@ -16,6 +16,7 @@ from mirage_stream.sender.keyframes import ScoredKeyframeSelector
 from mirage_stream.sender.load_shed import LoadShedder
 from mirage_stream.sender.motion_track import LandmarkTracker, NoMotionTracker
 from mirage_stream.sender.objects import OBJECT_DETECTORS
+from mirage_stream.sender.pose import POSE_DETECTORS
 from mirage_stream.sender.privacy import FaceHider, FacePolicy
 from mirage_stream.sender.protection import KeyframeProtection, ProtectionPolicy
 from mirage_stream.sender.sender import SenderSettings, SenderStage
@@ -64,6 +65,7 @@ def build_sender(
         analyser=SceneAnalyser(
             objects=OBJECT_DETECTORS.factory(config.object_detector)(),
             hands=HAND_DETECTORS.factory(config.hand_detector)(),
+            poses=POSE_DETECTORS.factory(config.pose_detector)(),
         ),
         settings=SenderSettings(
             codec=config.codec,

@@ -49,7 +49,7 @@ def people_from_detections(
     count = max(seen, face_count)
     heights = [d.height for _, d in sightings.detections if d.kind == "person"]
     small = bool(heights) and min(heights) < _EXACT_COUNT_HEIGHT
-    at_least = sightings.most("person") > count or seen == 0 or small
+    at_least = sightings.most("person") > count or seen == 0 or small or sightings.rests_on_bodies()
     return PeopleCount(
         count,
         at_least,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,15 +56,19 @@ class Sightings:
     counts: dict[str, tuple[int, ...]]  # per kind: how many in each sampled frame
     tracks: tuple[Track, ...]
     detections: tuple[tuple[int, Detection], ...]  # every detection, with its frame index
+    # People per sampled frame as the object detector alone saw them (before the bodies).
+    detected_people: tuple[int, ...] = ()
+    sampled: tuple[int, ...] = ()  # the sampled frames' indices, in order
 
     def confirmed(self, kind: str) -> int:
         """The largest count of ``kind`` seen in at least two sampled frames (in the only one
         when one frame was sampled)."""
-        counts = self.counts.get(kind, ())
-        if len(counts) <= 1:
-            return counts[0] if counts else 0
-        seen = [c for c in set(counts) if sum(other >= c for other in counts) >= 2]
-        return max(seen, default=0)
+        return _confirmed(self.counts.get(kind, ()))
+
+    def rests_on_bodies(self) -> bool:
+        """The confirmed people count needs people only the bodies showed: a lower bound then,
+        since bodies were looked for in two frames only."""
+        return self.confirmed("person") > _confirmed(self.detected_people)
 
     def most(self, kind: str) -> int:
         return max(self.counts.get(kind, ()), default=0)
@@ -74,6 +79,13 @@ class Sightings:
             return []
         nearest = min({i for i, _ in self.detections}, key=lambda i: abs(i - index))
         return [d for i, d in self.detections if i == nearest and d.kind in kinds]
+
+
+def _confirmed(counts: tuple[int, ...]) -> int:
+    if len(counts) <= 1:
+        return counts[0] if counts else 0
+    seen = [c for c in set(counts) if sum(other >= c for other in counts) >= 2]
+    return max(seen, default=0)
 
 
 def sample_indices(count: int, duration_s: float, most: int = 6) -> list[int]:
@@ -114,11 +126,54 @@ def _plausible(detection: Detection) -> bool:
     return not (detection.kind in _SCENE_SIZED and detection.width * detection.height > _SCENE_AREA)
 
 
+_SAME_BODY_IOU = 0.3
+
+
+def merge_people(found: list[Detection], bodies: Sequence[Detection]) -> list[Detection]:
+    """A frame's detections with the people a second detector (bodies from poses) found there:
+    a detected person box around two or more bodies is a group the detector merged and gives
+    way to them; one that overlaps a body, or holds its centre, is the same person (the
+    detector's box is kept, so a track continues in frames without bodies); a body nobody's
+    box overlaps is a person missed."""
+
+    def inside(body: Detection, box: Detection) -> bool:
+        x, y = body.centre
+        return box.x <= x <= box.x + box.width and box.y <= y <= box.y + box.height
+
+    kept = [d for d in found if d.kind != "person" or sum(inside(body, d) for body in bodies) < 2]
+    people = [d for d in kept if d.kind == "person"]
+    missed = [
+        b for b in bodies if all(b.iou(d) < _SAME_BODY_IOU and not inside(b, d) for d in people)
+    ]
+    return kept + missed
+
+
+FrameDetections = list[tuple[int, list[Detection]]]  # (frame index, what was found there)
+
+
+def detect_in(
+    frames: list[FrameArray] | np.ndarray, indices: list[int], detector: ObjectDetector
+) -> FrameDetections:
+    """Run ``detector`` on ``frames[i]`` for each of ``indices``."""
+    return [(i, [d for d in detector.detect(frames[i]) if _plausible(d)]) for i in indices]
+
+
 def find_sightings(
     frames: list[FrameArray] | np.ndarray, indices: list[int], detector: ObjectDetector
 ) -> Sightings:
     """Run ``detector`` on ``frames[i]`` for each of ``indices`` and follow what it finds."""
-    per_frame = [(i, [d for d in detector.detect(frames[i]) if _plausible(d)]) for i in indices]
+    return follow(detect_in(frames, indices, detector))
+
+
+def follow(
+    detected: FrameDetections, bodies: Mapping[int, Sequence[Detection]] | None = None
+) -> Sightings:
+    """Follow what was detected in each sampled frame, with the ``bodies`` (person boxes from
+    poses) found in some of them."""
+    bodies = bodies or {}
+    indices = [i for i, _ in detected]
+    per_frame = [(i, merge_people(found, bodies.get(i, ()))) for i, found in detected]
+    alone = tuple(sum(d.kind == "person" for d in found) for _, found in detected)
     kinds = sorted({d.kind for _, found in per_frame for d in found})
     counts = {k: tuple(sum(d.kind == k for d in found) for _, found in per_frame) for k in kinds}
     open_tracks: list[list[tuple[int, Detection]]] = []
@@ -130,7 +185,18 @@ def find_sightings(
         if len(sightings) >= max(2, math.ceil(_TRACKED_SHARE * len(indices)))
     )
     detections = tuple((i, d) for i, found in per_frame for d in found)
-    return Sightings(len(indices), counts, tracks, detections)
+    return Sightings(len(indices), counts, tracks, detections, alone, tuple(indices))
+
+
+def _stays(speed: float, growth: float) -> bool:
+    """A track slower than a stroll that neither grows nor shrinks: the person stays put."""
+    return speed < _STILL_HEIGHTS_PER_S and 1 / 1.1 <= growth <= 1.1
+
+
+def people_stay(sightings: Sightings, fps: float) -> bool:
+    """Every tracked person stays in place (none walks): the only case a posture is told."""
+    people = [t for t in sightings.tracks if t.kind == "person"]
+    return bool(people) and all(_stays(*t.heights_moved(fps)[1:]) for t in people)
 
 
 @dataclass(frozen=True)
@@ -154,7 +220,7 @@ def people_motion(sightings: Sightings, fps: float) -> PeopleMotion:
             directions.append("away")
         elif speed >= _WALK_HEIGHTS_PER_S and abs(travel) >= _WALK_SPAN_HEIGHTS:
             directions.append("right" if travel > 0 else "left")
-        elif speed < _STILL_HEIGHTS_PER_S and 1 / 1.1 <= growth <= 1.1:
+        elif _stays(speed, growth):
             aspect = float(np.median([d.height / max(d.width, 1e-3) for _, d in track.sightings]))
             still += aspect >= _STANDING_ASPECT
     walking = ""
