@@ -23,7 +23,7 @@ from mirage_stream.bench.real_footage import (
 from mirage_stream.errors import PayloadError
 from mirage_stream.sender.analysis import SceneAnalyser
 from mirage_stream.sender.captioner import CaptionSettings, describe
-from mirage_stream.sender.hands import PalmDetector, hands_seen, palm_anchors
+from mirage_stream.sender.hands import PalmDetector, blaze_anchors, hands_seen
 from mirage_stream.sender.objects import (
     OBJECT_DETECTORS,
     Detection,
@@ -90,7 +90,7 @@ def test_the_shipped_detector_finds_a_standing_signer_and_nothing_in_an_empty_ro
 
 
 def test_the_palm_detector_finds_a_signers_hands_not_an_empty_car_park():
-    assert palm_anchors().shape == (2016, 2)
+    assert blaze_anchors().shape == (2016, 2) and blaze_anchors(128).shape == (896, 2)
     detector = PalmDetector()
     frames = list(footage_frames(_clip("stage-2")))
     assert sum(bool(detector.detect(frame)) for frame in frames[:60:10]) >= 3

@@ -26,6 +26,12 @@ from mirage_stream.sender.camera_trust import (
     camera_moves_between,
     zoom_everywhere,
 )
+from mirage_stream.sender.close_faces import (
+    CLOSE_FACE_DETECTORS,
+    DEFAULT_CLOSE_FACE_DETECTOR,
+    CloseFaceDetector,
+    close_face_count,
+)
 from mirage_stream.sender.colours import dominant_colours
 from mirage_stream.sender.detectors import Box, detect_faces
 from mirage_stream.sender.flow import (
@@ -62,7 +68,7 @@ from mirage_stream.sender.pose import (
     someone_sits,
 )
 from mirage_stream.sender.shots import scene_cuts
-from mirage_stream.sender.sightings import detect_in, follow, sample_indices
+from mirage_stream.sender.sightings import confirmed_count, detect_in, follow, sample_indices
 from mirage_stream.types import FaceFact, FactConfidence, SceneFacts, VideoSegment
 
 # Thresholds, each checked against the shipped clips (tests/test_scene.py) and synthetic scenes.
@@ -124,15 +130,6 @@ class SegmentAnalysis:
         return next((c for c in self.candidates if c.index == index), None)
 
 
-def _confirmed_count(counts: list[int]) -> int:
-    """The largest count seen in at least two sampled frames (one frame alone may be a false
-    detection, and a turned head hides a face from the cascade in others)."""
-    if len(counts) <= 1:
-        return counts[0] if counts else 0
-    confirmed = [c for c in set(counts) if sum(other >= c for other in counts) >= 2]
-    return max(confirmed, default=0)
-
-
 def _candidate_indices(count: int, candidates: int, cuts: tuple[int, ...]) -> list[int]:
     """Evenly spaced frames plus the first frame of every shot after a cut."""
     spread = np.linspace(0, count - 1, num=min(candidates, count)).round().astype(int)
@@ -164,6 +161,9 @@ class SceneAnalyser:
     poses: PoseDetector = field(
         default_factory=lambda: POSE_DETECTORS.factory(DEFAULT_POSE_DETECTOR)()
     )
+    close_faces: CloseFaceDetector = field(
+        default_factory=lambda: CLOSE_FACE_DETECTORS.factory(DEFAULT_CLOSE_FACE_DETECTOR)()
+    )
 
     def analyse(self, segment: VideoSegment, light: bool = False) -> SegmentAnalysis:
         """``light``: the detectors on fewer frames (a live sender running behind)."""
@@ -183,15 +183,18 @@ class SceneAnalyser:
             )
             for i in _candidate_indices(count, wanted, cuts)
         )
-        face_count = _confirmed_count([len(f.faces) for f in features])
+        face_count = confirmed_count([len(f.faces) for f in features])
         richest = max(features, key=lambda f: len(f.faces))
         faces = richest.faces[:face_count]
         sampled = sample_indices(count, segment.duration, most=LIGHT_SAMPLES if light else 6)
-        # Bodies: people the object detector missed or merged, and how they hold their legs.
         detected = detect_in(frames, sampled, self.objects)
         sightings = follow(detected)
         most_faces = max(len(f.faces) for f in features)
-        poses = {} if light else find_bodies(self.poses, frames, sightings, most_faces, segment.fps)
+        # Faces the cascade misses near the camera are someone in view (its boxes stay the ones
+        # placed and hidden); bodies are people the object detector missed or merged, and legs.
+        near = face_count or close_face_count(self.close_faces, frames, sampled)
+        found = max(most_faces, near)
+        poses = {} if light else find_bodies(self.poses, frames, sightings, found, segment.fps)
         if poses:
             sightings = follow(detected, {i: [p.box for p in found] for i, found in poses.items()})
         # Hands count only with someone in view, so frames that show nobody skip the palm
@@ -259,7 +262,7 @@ class SceneAnalyser:
             # On screen a person moves against the camera: a walk is told only from a camera
             # known to stand still.
             camera_still = camera_sure >= FactConfidence.STATED and camera_move(motion) == "still"
-            people = people_from_detections(face_count, sightings, segment.fps, camera_still)
+            people = people_from_detections(near, sightings, segment.fps, camera_still)
         else:
             people = people_from_movers(face_count, most_faces, movers)
         # Legs in view decide: a body seated in a pose frame vetoes "stand" (an upright box

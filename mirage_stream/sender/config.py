@@ -10,6 +10,7 @@ from mirage_stream.codecs import CODECS, available_codecs
 from mirage_stream.errors import InputError
 from mirage_stream.options import positive_float
 from mirage_stream.sender.caption_backends import CAPTIONERS
+from mirage_stream.sender.close_faces import CLOSE_FACE_DETECTORS, DEFAULT_CLOSE_FACE_DETECTOR
 from mirage_stream.sender.hands import DEFAULT_HAND_DETECTOR, HAND_DETECTORS
 from mirage_stream.sender.objects import DEFAULT_OBJECT_DETECTOR, OBJECT_DETECTORS
 from mirage_stream.sender.pose import DEFAULT_POSE_DETECTOR, POSE_DETECTORS
@@ -53,16 +54,19 @@ class SenderConfig:
     shed_load: bool = True
     latency_budget_ms: float | None = None
     # The scene analysis' detectors (names in OBJECT_DETECTORS / HAND_DETECTORS /
-    # POSE_DETECTORS): "none" trades what the caption can say for sender CPU on a slow machine.
+    # POSE_DETECTORS / CLOSE_FACE_DETECTORS): "none" trades what the caption can say for
+    # sender CPU on a slow machine.
     object_detector: str = DEFAULT_OBJECT_DETECTOR
     hand_detector: str = DEFAULT_HAND_DETECTOR
     pose_detector: str = DEFAULT_POSE_DETECTOR
+    close_face_detector: str = DEFAULT_CLOSE_FACE_DETECTOR
 
     def __post_init__(self) -> None:
         CAPTIONERS.check(self.captioner)
         OBJECT_DETECTORS.check(self.object_detector)
         HAND_DETECTORS.check(self.hand_detector)
         POSE_DETECTORS.check(self.pose_detector)
+        CLOSE_FACE_DETECTORS.check(self.close_face_detector)
         if self.captioner == "vlm" and not self.vlm_model:
             raise InputError("--captioner vlm needs --vlm-model PATH_OR_HUB_ID")
         _choice(self.granularity, [g.value for g in Granularity], "--granularity")
@@ -221,6 +225,12 @@ class SenderConfig:
             help=f"bodies for the caption (people the object detector misses, sitting): "
             f"{POSE_DETECTORS.help()}; default %(default)s",
         )
+        group.add_argument(
+            "--close-face-detector",
+            default=defaults.close_face_detector,
+            help=f"faces near the camera the cascade misses (someone in view): "
+            f"{CLOSE_FACE_DETECTORS.help()}; default %(default)s",
+        )
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> SenderConfig:
@@ -244,4 +254,5 @@ class SenderConfig:
             object_detector=args.object_detector,
             hand_detector=args.hand_detector,
             pose_detector=args.pose_detector,
+            close_face_detector=args.close_face_detector,
         )

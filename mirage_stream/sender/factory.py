@@ -10,6 +10,7 @@ from mirage_stream.hub import ModelChoice
 from mirage_stream.sender.airtime_adapter import AirtimeRateAdapter, LinkModel
 from mirage_stream.sender.analysis import SceneAnalyser
 from mirage_stream.sender.caption_backends import build_captioner
+from mirage_stream.sender.close_faces import CLOSE_FACE_DETECTORS
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sender.hands import HAND_DETECTORS
 from mirage_stream.sender.keyframes import ScoredKeyframeSelector
@@ -66,6 +67,7 @@ def build_sender(
             objects=OBJECT_DETECTORS.factory(config.object_detector)(),
             hands=HAND_DETECTORS.factory(config.hand_detector)(),
             poses=POSE_DETECTORS.factory(config.pose_detector)(),
+            close_faces=CLOSE_FACE_DETECTORS.factory(config.close_face_detector)(),
         ),
         settings=SenderSettings(
             codec=config.codec,

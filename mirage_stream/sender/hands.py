@@ -41,12 +41,14 @@ class Palm:
     size: float  # side of the palm's box, fractions of the frame width
 
 
-def palm_anchors() -> npt.NDArray[np.float32]:
-    """The detector's 2016 anchor centres: 24x24 cells of 2 (stride 8), 12x12 of 6 (the three
-    stride-16 layers merged), fixed size, in the model's output order."""
+def blaze_anchors(input_size: int = _INPUT) -> npt.NDArray[np.float32]:
+    """The anchor centres of MediaPipe's single-shot detectors of the BlazeFace family (the
+    palm detector at 192, 2016 anchors; the short-range face detector at 128, 896): cells of 2
+    at stride 8, then of 6 at stride 16 (the three stride-16 layers merged), fixed size, in the
+    models' output order."""
     centres = []
     for stride, per_cell in ((8, 2), (16, 6)):
-        cells = _INPUT // stride
+        cells = input_size // stride
         for row in range(cells):
             for column in range(cells):
                 centres += [((column + 0.5) / cells, (row + 0.5) / cells)] * per_cell
@@ -77,7 +79,7 @@ class PalmDetector:
 
     def __init__(self) -> None:
         self._model = ShippedModel(MODEL_FILE, MODEL_SHA256)
-        self._anchors = palm_anchors()
+        self._anchors = blaze_anchors()
 
     def detect(self, frame: FrameArray) -> list[Palm]:
         """Palms in ``frame``: the frame letterboxed to a square, as the model was trained."""

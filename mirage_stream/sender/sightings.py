@@ -63,12 +63,12 @@ class Sightings:
     def confirmed(self, kind: str) -> int:
         """The largest count of ``kind`` seen in at least two sampled frames (in the only one
         when one frame was sampled)."""
-        return _confirmed(self.counts.get(kind, ()))
+        return confirmed_count(self.counts.get(kind, ()))
 
     def rests_on_bodies(self) -> bool:
         """The confirmed people count needs people only the bodies showed: a lower bound then,
         since bodies were looked for in two frames only."""
-        return self.confirmed("person") > _confirmed(self.detected_people)
+        return self.confirmed("person") > confirmed_count(self.detected_people)
 
     def most(self, kind: str) -> int:
         return max(self.counts.get(kind, ()), default=0)
@@ -81,7 +81,10 @@ class Sightings:
         return [d for i, d in self.detections if i == nearest and d.kind in kinds]
 
 
-def _confirmed(counts: tuple[int, ...]) -> int:
+def confirmed_count(counts: Sequence[int]) -> int:
+    """The largest count seen in at least two sampled frames (in the only one when one frame
+    was sampled): one frame alone may be a false detection, and a turned head hides a face
+    in others."""
     if len(counts) <= 1:
         return counts[0] if counts else 0
     seen = [c for c in set(counts) if sum(other >= c for other in counts) >= 2]
