@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mirage_stream.registry import Registry
-from mirage_stream.sender.hands import blaze_anchors
+from mirage_stream.sender.hands import blaze_anchors, letterboxed
 from mirage_stream.sender.objects import Detection
 from mirage_stream.sender.shipped_model import ShippedModel
 from mirage_stream.types import FrameArray
@@ -61,11 +61,7 @@ class ShortRangeFaceDetector:
         """Faces in ``frame`` (letterboxed to a square, as the model was trained), as boxes in
         fractions of the frame."""
         height, width = frame.shape[:2]
-        side = max(height, width)
-        top, left = (side - height) // 2, (side - width) // 2
-        square = np.zeros((side, side, 3), np.uint8)
-        square[top : top + height, left : left + width] = frame
-        tensor = cv2.resize(square, (_INPUT, _INPUT), interpolation=cv2.INTER_AREA)
+        tensor, side, left, top = letterboxed(frame, _INPUT)
         interpreter = self._model.interpreter()
         interpreter.set_tensor(
             interpreter.get_input_details()[0]["index"],

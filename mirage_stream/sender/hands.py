@@ -55,6 +55,18 @@ def blaze_anchors(input_size: int = _INPUT) -> npt.NDArray[np.float32]:
     return np.asarray(centres, dtype=np.float32)
 
 
+def letterboxed(frame: FrameArray, size: int) -> tuple[npt.NDArray[np.uint8], int, int, int]:
+    """``frame`` centred in a black square and resized to ``size`` x ``size``, as MediaPipe's
+    detectors were trained: (the image, the square's side, the frame's left and top in it)."""
+    height, width = frame.shape[:2]
+    side = max(height, width)
+    top, left = (side - height) // 2, (side - width) // 2
+    square = np.zeros((side, side, 3), np.uint8)
+    square[top : top + height, left : left + width] = frame
+    image = cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA)
+    return np.asarray(image, dtype=np.uint8), side, left, top
+
+
 class HandDetector(Protocol):
     @property
     def name(self) -> str: ...
@@ -84,11 +96,7 @@ class PalmDetector:
     def detect(self, frame: FrameArray) -> list[Palm]:
         """Palms in ``frame``: the frame letterboxed to a square, as the model was trained."""
         height, width = frame.shape[:2]
-        side = max(height, width)
-        top, left = (side - height) // 2, (side - width) // 2
-        square = np.zeros((side, side, 3), np.uint8)
-        square[top : top + height, left : left + width] = frame
-        tensor = cv2.resize(square, (_INPUT, _INPUT), interpolation=cv2.INTER_AREA)
+        tensor, side, left, top = letterboxed(frame, _INPUT)
         interpreter = self._model.interpreter()
         interpreter.set_tensor(
             interpreter.get_input_details()[0]["index"], (tensor.astype(np.float32) / 255)[None]
