@@ -210,9 +210,9 @@ def test_a_signer_on_real_footage_stands_with_hands_in_view_and_never_walks():
         source.close()
     assert frames.shape[0] == segment.num_frames
     facts = SceneAnalyser().analyse(segment).facts
-    assert facts.people == 1 and facts.hands and not facts.walking
+    assert facts.people == 1 and facts.hands and not facts.walking and facts.indoors
     text = describe(facts, CaptionSettings())
-    assert "walk" not in text and "outdoors" not in text
+    assert "walk" not in text and "outdoors" not in text and "indoors" in text
 
 
 def _whole_clip_segment(name: str):

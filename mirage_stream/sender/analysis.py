@@ -14,9 +14,7 @@ from mirage_stream.sender.appearance import (
     flat_area_noise,
     mean_brightness,
     sharpness,
-    sky_share,
     thumbnail,
-    vegetation_share,
     vivid_share,
 )
 from mirage_stream.sender.camera_trust import (
@@ -67,6 +65,12 @@ from mirage_stream.sender.pose import (
     seated,
     someone_sits,
 )
+from mirage_stream.sender.setting import (
+    DEFAULT_SETTING_CLASSIFIER,
+    SETTING_CLASSIFIERS,
+    SettingClassifier,
+    judge_setting,
+)
 from mirage_stream.sender.shots import scene_cuts
 from mirage_stream.sender.sightings import confirmed_count, detect_in, follow, sample_indices
 from mirage_stream.types import FaceFact, FactConfidence, SceneFacts, VideoSegment
@@ -78,23 +82,15 @@ _TALKING_RATIO = 1.1  # mouth against eyes: speech moves the mouth more than the
 # A head that turns moves its brow as much as its mouth (several pixels over two frames): mouth
 # motion is read as speech only while the brow stays within this share of the face's width.
 _TURNING_BROW_SHARE = 0.03
-_SKY_SHARE = 0.05  # of the top third (median over candidates)
-_VEGETATION_SHARE = 0.15  # of the frame
-_CLOSE_UP_FACE = 0.25  # of the frame width: the background is too small to judge the setting
 _VIVID_SHARE = 0.2
 _RENDER_NOISE = 1.5  # grey levels between frames in flat areas
 _GESTURE_SHARE = 0.04  # of the frame moving against the camera, with a face in view
 # Confidence of each cue when its threshold is met (see FactConfidence): a face the cascade
-# finds in two sampled frames is rarely wrong; sky/greenery and render cues are indirect.
+# finds in two sampled frames is rarely wrong; render cues are indirect.
 _TALKING_CONFIDENCE = 0.8
 _GESTURE_CONFIDENCE = 0.6
-_OUTDOOR_CONFIDENCE = 0.7
-_INDOOR_CONFIDENCE = 0.7
 # Kinds whose motion is their own, not the camera's: left out of the camera fit.
 _MOVABLE = ("person", "car", "bicycle", "dog", "cat", "cow")
-# Furniture and desk things the detector confirms in two sampled frames: evidence of a room
-# (white walls, windows and ceiling lights are not: they fooled the sky cue).
-_INDOOR_KINDS = ("chair", "table", "screen", "laptop")
 _CAPTIONED_KINDS = ("car", "bicycle", "dog", "cat", "cow", "chair", "table", "screen", "laptop")
 # Less background than this outside the detected objects, on average: the camera is not told.
 _CAMERA_BACKGROUND = 0.3
@@ -164,6 +160,9 @@ class SceneAnalyser:
     close_faces: CloseFaceDetector = field(
         default_factory=lambda: CLOSE_FACE_DETECTORS.factory(DEFAULT_CLOSE_FACE_DETECTOR)()
     )
+    setting: SettingClassifier = field(
+        default_factory=lambda: SETTING_CLASSIFIERS.factory(DEFAULT_SETTING_CLASSIFIER)()
+    )
 
     def analyse(self, segment: VideoSegment, light: bool = False) -> SegmentAnalysis:
         """``light``: the detectors on fewer frames (a live sender running behind)."""
@@ -229,34 +228,21 @@ class SceneAnalyser:
         if flow and np.median([pair.background_share for pair in flow]) < _CAMERA_BACKGROUND:
             camera_sure = min(camera_sure, UNSURE_CAMERA_CONFIDENCE)
         middle = frames[count // 2]
-        # Any face seen, confirmed or not: a large face hides the setting (a car's window
-        # shows sky behind a driver's head).
-        seen_faces = [box for feature in features for box in feature.faces]
-        close_up = any(box.width >= _CLOSE_UP_FACE * segment.width for box in seen_faces)
         objects = tuple(
             (kind, sightings.confirmed(kind))
             for kind in _CAPTIONED_KINDS
             if sightings.confirmed(kind) > 0
         )
-        furnished = any(kind in _INDOOR_KINDS for kind, _ in objects)
-        surrounding = {
-            d.kind for _, d in sightings.detections if d.width * d.height > _SURROUNDING_AREA
-        }
-        sky = float(np.median([sky_share(frames[f.index]) for f in features]))
-        greenery = vegetation_share(middle) >= _VEGETATION_SHARE
-        if self.objects.kinds:
-            # With a detector: greenery outside any room, or sky over a street with cars or
-            # bicycles in it (not around the camera: a car's window shows sky too); the sky
-            # cue alone is gone (white walls and windows fake it).
-            street = any(
-                sightings.confirmed(kind) and kind not in surrounding for kind in ("car", "bicycle")
-            )
-            outdoor_cues = (
-                not close_up and not furnished and (greenery or (street and sky >= _SKY_SHARE))
-            )
-        else:
-            outdoor_cues = not close_up and (sky >= _SKY_SHARE or greenery)
-        indoor_cues = furnished and not outdoor_cues and not any(k == "car" for k, _ in objects)
+        # Any face seen, confirmed or not, counts for the close-up that hides the setting.
+        setting = judge_setting(
+            self.setting,
+            frames,
+            sightings,
+            [f.index for f in features],
+            [box.width / segment.width for feature in features for box in feature.faces],
+            with_detector=bool(self.objects.kinds),
+            light=light,
+        )
         subject = _subject(flow)
         if detects_people:
             # On screen a person moves against the camera: a walk is told only from a camera
@@ -307,8 +293,8 @@ class SceneAnalyser:
             talking=talking,
             gesturing=gesturing,
             brightness=mean_brightness(frames),
-            outdoors=outdoor_cues,
-            indoors=indoor_cues,
+            outdoors=setting.outdoors,
+            indoors=setting.indoors,
             animation=animation,
             colours=tuple(name for name, _ in dominant_colours(middle)),
             cuts=tuple(cut / segment.fps for cut in cuts),
@@ -325,11 +311,7 @@ class SceneAnalyser:
                 talking=_TALKING_CONFIDENCE if talking else 0.0,
                 gesturing=_GESTURE_CONFIDENCE if gesturing else 0.0,
                 walking=people.walking_confidence,
-                outdoors=_OUTDOOR_CONFIDENCE
-                if outdoor_cues
-                else _INDOOR_CONFIDENCE
-                if indoor_cues
-                else 0.0,
+                outdoors=setting.confidence,
                 animation=_ANIMATION_CONFIDENCE if animation else 0.0,
                 camera=camera_sure,
             ),

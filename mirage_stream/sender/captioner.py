@@ -297,7 +297,7 @@ def _scene(facts: SceneFacts, detail: Granularity) -> list[Sentence]:
     setting: tuple[Statement, ...] = ()
     where = ""
     if sure and facts.outdoors:
-        where, setting = " outdoors (greenery in view)", (Statement("outdoors", 1.0),)
+        where, setting = " outdoors", (Statement("outdoors", 1.0),)
     elif sure and facts.indoors:
         where, setting = " indoors", (Statement("indoors", 1.0),)
     sentences.append(Sentence(f"The scene is {light}{where}.", setting))

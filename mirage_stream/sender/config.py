@@ -16,6 +16,7 @@ from mirage_stream.sender.objects import DEFAULT_OBJECT_DETECTOR, OBJECT_DETECTO
 from mirage_stream.sender.pose import DEFAULT_POSE_DETECTOR, POSE_DETECTORS
 from mirage_stream.sender.privacy import FacePolicy
 from mirage_stream.sender.protection import KeyframeProtection
+from mirage_stream.sender.setting import DEFAULT_SETTING_CLASSIFIER, SETTING_CLASSIFIERS
 from mirage_stream.types import Granularity
 
 DEFAULT_CAPTIONER = "measured-facts"
@@ -54,12 +55,13 @@ class SenderConfig:
     shed_load: bool = True
     latency_budget_ms: float | None = None
     # The scene analysis' detectors (names in OBJECT_DETECTORS / HAND_DETECTORS /
-    # POSE_DETECTORS / CLOSE_FACE_DETECTORS): "none" trades what the caption can say for
-    # sender CPU on a slow machine.
+    # POSE_DETECTORS / CLOSE_FACE_DETECTORS / SETTING_CLASSIFIERS): "none" trades what the
+    # caption can say for sender CPU on a slow machine.
     object_detector: str = DEFAULT_OBJECT_DETECTOR
     hand_detector: str = DEFAULT_HAND_DETECTOR
     pose_detector: str = DEFAULT_POSE_DETECTOR
     close_face_detector: str = DEFAULT_CLOSE_FACE_DETECTOR
+    setting_classifier: str = DEFAULT_SETTING_CLASSIFIER
 
     def __post_init__(self) -> None:
         CAPTIONERS.check(self.captioner)
@@ -67,6 +69,7 @@ class SenderConfig:
         HAND_DETECTORS.check(self.hand_detector)
         POSE_DETECTORS.check(self.pose_detector)
         CLOSE_FACE_DETECTORS.check(self.close_face_detector)
+        SETTING_CLASSIFIERS.check(self.setting_classifier)
         if self.captioner == "vlm" and not self.vlm_model:
             raise InputError("--captioner vlm needs --vlm-model PATH_OR_HUB_ID")
         _choice(self.granularity, [g.value for g in Granularity], "--granularity")
@@ -231,6 +234,12 @@ class SenderConfig:
             help=f"faces near the camera the cascade misses (someone in view): "
             f"{CLOSE_FACE_DETECTORS.help()}; default %(default)s",
         )
+        group.add_argument(
+            "--setting-classifier",
+            default=defaults.setting_classifier,
+            help=f"indoors or outdoors for the caption: {SETTING_CLASSIFIERS.help()}; "
+            "default %(default)s",
+        )
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> SenderConfig:
@@ -255,4 +264,5 @@ class SenderConfig:
             hand_detector=args.hand_detector,
             pose_detector=args.pose_detector,
             close_face_detector=args.close_face_detector,
+            setting_classifier=args.setting_classifier,
         )

@@ -21,6 +21,7 @@ from mirage_stream.sender.pose import POSE_DETECTORS
 from mirage_stream.sender.privacy import FaceHider, FacePolicy
 from mirage_stream.sender.protection import KeyframeProtection, ProtectionPolicy
 from mirage_stream.sender.sender import SenderSettings, SenderStage
+from mirage_stream.sender.setting import SETTING_CLASSIFIERS
 from mirage_stream.sender.snr_tracker import SnrTracker
 from mirage_stream.types import Granularity
 
@@ -68,6 +69,7 @@ def build_sender(
             hands=HAND_DETECTORS.factory(config.hand_detector)(),
             poses=POSE_DETECTORS.factory(config.pose_detector)(),
             close_faces=CLOSE_FACE_DETECTORS.factory(config.close_face_detector)(),
+            setting=SETTING_CLASSIFIERS.factory(config.setting_classifier)(),
         ),
         settings=SenderSettings(
             codec=config.codec,

@@ -28,18 +28,26 @@ _PER_THREAD = threading.local()
 class ShippedModel:
     """A shipped model and its LiteRT interpreter for the calling thread."""
 
-    def __init__(self, file: str, sha256: str) -> None:
+    def __init__(self, file: str, sha256: str, keep_tensors: bool = False) -> None:
+        """``keep_tensors``: an interpreter of its own that keeps every intermediate tensor
+        readable after ``invoke`` (a layer's features, not only the outputs)."""
         from ai_edge_litert.interpreter import Interpreter
 
         self._interpreter_class: Any = Interpreter
         self._file = file
+        self._keep_tensors = keep_tensors
         self._data = model_bytes(file, sha256)  # a bad file fails when the sender is built
 
     def interpreter(self) -> Any:
-        built: dict[str, Any] = _PER_THREAD.__dict__.setdefault("interpreters", {})
-        interpreter = built.get(self._file)
+        built: dict[tuple[str, bool], Any] = _PER_THREAD.__dict__.setdefault("interpreters", {})
+        key = (self._file, self._keep_tensors)
+        interpreter = built.get(key)
         if interpreter is None:
-            interpreter = self._interpreter_class(model_content=self._data, num_threads=1)
+            interpreter = self._interpreter_class(
+                model_content=self._data,
+                num_threads=1,
+                experimental_preserve_all_tensors=self._keep_tensors,
+            )
             interpreter.allocate_tensors()
-            built[self._file] = interpreter
+            built[key] = interpreter
         return interpreter
