@@ -94,7 +94,6 @@ _MOVABLE = ("person", "car", "bicycle", "dog", "cat", "cow")
 _CAPTIONED_KINDS = ("car", "bicycle", "dog", "cat", "cow", "chair", "table", "screen", "laptop")
 # Less background than this outside the detected objects, on average: the camera is not told.
 _CAMERA_BACKGROUND = 0.3
-_SURROUNDING_AREA = 0.8
 # Vivid colours over noise-free flat areas also describe a sharp photograph of a flag or a
 # uniform re-encoded without grain: on the tune half a portrait scored as vivid as the cartoon.
 # Kept as a hint for the receiver's style, never stated.
@@ -211,7 +210,7 @@ class SceneAnalyser:
             return [
                 (d.x, d.y, d.width, d.height)
                 for d in sightings.boxes(index, _MOVABLE)
-                if d.width * d.height <= _SURROUNDING_AREA
+                if not d.surrounds_camera
             ]
 
         flow = measure_flow(frames, pairs=wanted, cuts=cuts, foreground=foreground)

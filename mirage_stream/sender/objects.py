@@ -43,6 +43,12 @@ class Detection:
     def centre(self) -> tuple[float, float]:
         return self.x + self.width / 2, self.y + self.height / 2
 
+    @property
+    def surrounds_camera(self) -> bool:
+        """A box that fills 80% of the view is what the camera is in (a car's interior), not a
+        thing in front of it."""
+        return self.width * self.height > 0.8
+
     def iou(self, other: Detection) -> float:
         left, top = max(self.x, other.x), max(self.y, other.y)
         right = min(self.x + self.width, other.x + other.width)

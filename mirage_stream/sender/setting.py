@@ -43,7 +43,6 @@ STATED_CONFIDENCE = 0.7  # a stated setting's confidence (FactConfidence.outdoor
 _SKY_SHARE = 0.05  # of the top third (median over candidates)
 _VEGETATION_SHARE = 0.15  # of the frame
 _CLOSE_UP_FACE = 0.25  # of the frame width: the background is too small to judge the setting
-_SURROUNDING_AREA = 0.8  # a box this large is what the camera is in (a car's interior)
 # Furniture and desk things the detector confirms in two sampled frames: evidence of a room.
 INDOOR_KINDS = ("chair", "table", "screen", "laptop")
 _STREET_KINDS = ("car", "bicycle")
@@ -180,9 +179,7 @@ def judge_setting(
     if any(width >= _CLOSE_UP_FACE for width in faces):
         return Setting(False, False)
     confirmed = {kind for kind in (*INDOOR_KINDS, *_STREET_KINDS) if sightings.confirmed(kind)}
-    surrounding = {
-        d.kind for _, d in sightings.detections if d.width * d.height > _SURROUNDING_AREA
-    }
+    surrounding = {d.kind for _, d in sightings.detections if d.surrounds_camera}
     furnished = bool(confirmed & set(INDOOR_KINDS))
     street = any(kind in confirmed and kind not in surrounding for kind in _STREET_KINDS)
     sampled = list(sightings.sampled) or [len(frames) // 2]
