@@ -23,6 +23,7 @@ from mirage_stream.receiver.config import ReceiverConfig
 from mirage_stream.receiver.generation_rate import GenerationRateAdapter
 from mirage_stream.receiver.generator_backends import build_generator
 from mirage_stream.receiver.generators import Generator
+from mirage_stream.receiver.portrait import PortraitComposer, PortraitReceiver
 from mirage_stream.sender.airtime_adapter import LinkModel
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sender.factory import build_sender
@@ -99,6 +100,7 @@ def build_receiver_chain(
             height=config.height,
             feedback=feedback,
             damaged_keyframes=config.damaged_keyframes,
+            portrait=PortraitReceiver() if config.reenact else None,
         ),
         generation_queue=queue,
         generate=GenerateStage(
@@ -112,5 +114,6 @@ def build_receiver_chain(
             drop_late=live,
             seed=config.seed,
             rate_adapter=adapter,
+            composer=PortraitComposer() if config.reenact else None,
         ),
     )

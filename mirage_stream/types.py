@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mirage_stream.motion_track import MotionTrack
+from mirage_stream.portrait.parts import EncodedFaceTrack, ReferenceChunk
 from mirage_stream.timing import KeyframeTiming
 
 FrameArray = npt.NDArray[np.uint8]
@@ -291,6 +292,10 @@ class SemanticPayload:
     # True: the keyframe symbols travel on the reliable path with the caption (CRC, RS,
     # repetition, ARQ) instead of best effort, when the channel would damage them too much.
     keyframes_protected: bool = False
+    # The person in a call (beyond the paper, ``mirage_stream.portrait``): a piece of the
+    # caller's reference picture, and how their face moves through the segment.
+    reference: ReferenceChunk | None = None
+    face_track: EncodedFaceTrack | None = None
 
 
 @dataclass(frozen=True)
@@ -301,6 +306,8 @@ class ReceivedPayload:
     caption_ok: bool
     hints_ok: bool
     keyframes_ok: tuple[bool, ...]
+    reference_ok: bool = True  # False: a reference chunk came damaged (it is then left out)
+    face_track_ok: bool = True  # False: the face track's bits came damaged
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ def test_damaged_bits_map_to_symbol_indices():
 def test_av1_baseline_leaves_the_scheduling_policy_alone():
     # Run as root, SVT-AV1 makes the thread that opens it SCHED_FIFO 99; every later thread
     # and child process would inherit that (it once starved the machine mid test run).
-    from mirage_stream.bench.codec import av1_still
+    from mirage_stream.codecs.still import av1_still
 
     before = (os.sched_getscheduler(0), os.sched_getparam(0))
     size, decoded = av1_still(np.full((48, 64, 3), 128, np.uint8), 50)

@@ -11,13 +11,11 @@ after bit flips at several BERs, in the lattice index order and in a random orde
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +34,7 @@ from mirage_stream.codecs.learned.codecs import (
     shipped_vq_variants,
     vq_from_variant,
 )
+from mirage_stream.codecs.still import av1_still
 from mirage_stream.errors import InputError
 from mirage_stream.metrics import psnr_db, ssim
 from mirage_stream.metrics.fidelity import sharpness_ratio
@@ -104,48 +103,6 @@ def _upscale(image: FrameArray) -> FrameArray:
     if (image.shape[1], image.shape[0]) == SIZE:
         return image
     return np.asarray(cv2.resize(image, SIZE, interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
-
-
-@contextlib.contextmanager
-def scheduling_policy_kept() -> Iterator[None]:
-    """Restore the calling thread's scheduling policy when the block ends.
-
-    Why: run as root, SVT-AV1 switches the thread that opens an encoder to SCHED_FIFO at
-    priority 99. Every thread and process started from it afterwards inherits that, and on a
-    small machine one busy real-time thread (a spinning OpenMP worker, a child app) starves
-    everything else: the whole test run once hung this way.
-    """
-    policy, param = os.sched_getscheduler(0), os.sched_getparam(0)
-    try:
-        yield
-    finally:
-        if (os.sched_getscheduler(0), os.sched_getparam(0)) != (policy, param):
-            os.sched_setscheduler(0, policy, param)
-
-
-def av1_still(image: FrameArray, crf: int) -> tuple[int, FrameArray]:
-    """One-frame AV1 encode (libsvtav1) and decode (libdav1d): (bitstream bytes, decoded)."""
-    with scheduling_policy_kept():
-        return _av1_still(image, crf)
-
-
-def _av1_still(image: FrameArray, crf: int) -> tuple[int, FrameArray]:
-    import av
-
-    height, width = image.shape[:2]
-    encoder = av.CodecContext.create("libsvtav1", "w")
-    encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
-    encoder.time_base = Fraction(1, 25)
-    encoder.options = {"crf": str(crf), "preset": "8"}
-    frame = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuv420p")
-    packets = list(encoder.encode(frame)) + list(encoder.encode(None))
-    decoder: Any = av.CodecContext.create("libdav1d", "r")
-    decoded = []
-    for packet in packets:
-        decoded += decoder.decode(packet)
-    decoded += decoder.decode(None)
-    size = sum(packet.size for packet in packets)
-    return size, np.asarray(decoded[0].to_ndarray(format="rgb24"), dtype=np.uint8)
 
 
 def jpeg_still(image: FrameArray, quality: int) -> tuple[int, FrameArray]:

@@ -26,13 +26,8 @@ import numpy as np
 
 from channel_sim import bit_error_rate, flip_bits, time_on_air_s
 from channel_sim.reliable import plan_code
-from mirage_stream.bench.codec import (
-    AV1_CRF,
-    av1_still,
-    jpeg_still,
-    matched_bytes,
-    scheduling_policy_kept,
-)
+from mirage_stream.bench.codec import AV1_CRF, jpeg_still, matched_bytes
+from mirage_stream.codecs.still import av1_still, scheduling_policy_kept
 from mirage_stream.link.config import ChannelConfig
 from mirage_stream.metrics.fidelity import psnr_db, ssim
 from mirage_stream.types import FrameArray

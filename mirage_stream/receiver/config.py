@@ -41,6 +41,8 @@ class ReceiverConfig:
     seed: int = DEFAULT_SEED
     diffusion: DiffusionOptions = field(default_factory=DiffusionOptions)
     rate_adapter: bool = True  # live: lower a diffusion model's steps and size to keep up
+    # Rebuild the caller's face from their reference picture and face track where both came.
+    reenact: bool = True
 
     def __post_init__(self) -> None:
         # Even sizes: generated video is encoded as yuv420p.
@@ -180,6 +182,15 @@ class ReceiverConfig:
             help="live: keep steps and size fixed even when generation falls behind",
         )
 
+        group.add_argument(
+            "--reenact",
+            action=argparse.BooleanOptionalAction,
+            default=defaults.reenact,
+            help="where the sender sent the caller's reference picture and face track, "
+            "rebuild every frame's face from the picture (never for an anonymising profile); "
+            "default %(default)s",
+        )
+
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ReceiverConfig:
         profile = load_profile(Path(args.profile)) if args.profile else ReceiverProfile()
@@ -205,4 +216,5 @@ class ReceiverConfig:
                 continuity=not args.no_continuity,
             ),
             rate_adapter=not args.no_rate_adapter,
+            reenact=args.reenact,
         )

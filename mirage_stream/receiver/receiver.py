@@ -29,7 +29,8 @@ from mirage_stream.receiver.generators import (
     Generator,
     GeneratorConfig,
 )
-from mirage_stream.receiver.profile import ReceiverProfile, build_prompt
+from mirage_stream.receiver.portrait import FaceInput, PortraitComposer, PortraitReceiver
+from mirage_stream.receiver.profile import IdentityMode, ReceiverProfile, build_prompt
 from mirage_stream.receiver.regions import paste_region
 from mirage_stream.records import DecodeRecord, GenerationRecord
 from mirage_stream.types import (
@@ -65,6 +66,7 @@ class DecodedSegment:
     keyframes: tuple[tuple[int, FrameArray], ...]  # (frame index, image at output size)
     keyframe_damaged: bool
     notes: tuple[str, ...]
+    face: FaceInput | None = None  # the caller's reference and face track, when both came
 
 
 @dataclass
@@ -81,6 +83,8 @@ class DecodeStage:
     height: int = WORKING_HEIGHT
     feedback: FeedbackInbox | None = None  # reports to the sender's rate adapter
     damaged_keyframes: str = DamagedKeyframes.BEST_EFFORT  # a DamagedKeyframes value
+    # The caller's reference and face track (None: both ignored, the paper's receiver).
+    portrait: PortraitReceiver | None = None
     name: str = "decode"
     captions_intact: int = field(default=0, init=False)  # payloads whose caption CRC held
     _last_keyframe: FrameArray | None = field(default=None, init=False)
@@ -205,6 +209,7 @@ class DecodeStage:
         if not received.hints_ok:
             notes.append("scene facts damaged (CRC mismatch); no motion applied")
         keyframes, damaged = self._keyframes(received, notes)
+        face = self._face(received, notes)
         trace.attach(
             DecodeRecord(
                 keyframe_damaged=damaged,
@@ -213,7 +218,17 @@ class DecodeStage:
                 keyframes=keyframes,
             )
         )
-        return DecodedSegment(received.payload, keyframes, damaged, tuple(notes))
+        return DecodedSegment(received.payload, keyframes, damaged, tuple(notes), face)
+
+    def _face(self, received: ReceivedPayload, notes: list[str]) -> FaceInput | None:
+        payload = received.payload
+        if self.portrait is None:
+            return None
+        if not received.reference_ok:
+            notes.append("reference chunk damaged (CRC mismatch); left out")
+        if not received.face_track_ok:
+            notes.append("face track damaged (CRC mismatch); read sample by sample")
+        return self.portrait.take(payload.reference, payload.face_track, notes)
 
     async def process(self, delivery: Delivery, trace: SegmentTrace) -> DecodedSegment | None:
         return await asyncio.to_thread(self.decode, delivery, trace)
@@ -241,6 +256,9 @@ class GenerateStage:
     # the next one late too. Never two in a row, though: late video beats none. Counted in
     # ``late_dropped``.
     drop_late: bool = False
+    # Rebuild the caller's face from their reference and face track where both came (off for
+    # an anonymising profile: the picture would show who is calling).
+    composer: PortraitComposer | None = None
     name: str = "generate"
     late_dropped: int = field(default=0, init=False)
     _dropped_last: bool = field(default=False, init=False)
@@ -268,8 +286,13 @@ class GenerateStage:
                 config, steps_scale=setting.steps_scale, model_scale=setting.model_scale
             )
             setting_used = setting.describe()
+        face = decoded.face if self._shows_faces() else None
+        keyframes = decoded.keyframes
+        if face is not None and self.composer is not None:
+            # The sharp reference, moved to each keyframe's moment, conditions the generator.
+            keyframes = self._reenacted_keyframes(face, keyframes)
         request = GenerationRequest(
-            keyframes=decoded.keyframes,
+            keyframes=keyframes,
             facts=payload.facts.trusted(),  # act only on what the sender stated
             prompt=prompt,
             config=config,
@@ -279,6 +302,10 @@ class GenerateStage:
         )
         start = time.perf_counter()  # the stage is timed by the pipeline as "generate"
         frames = self.generator.generate(request)
+        if face is not None and self.composer is not None:
+            with trace.timed("reenact"):
+                newest = decoded.keyframes[-1][1] if decoded.keyframes else None
+                frames = self.composer.compose(frames, face, newest)
         if adapter is not None:
             duration_s = payload.num_frames / payload.fps
             adapter.observe(payload.segment_index, time.perf_counter() - start, duration_s)
@@ -293,6 +320,20 @@ class GenerateStage:
             notes=decoded.notes,
         )
 
+    def _shows_faces(self) -> bool:
+        return self.profile.identity is IdentityMode.KEEP
+
+    def _reenacted_keyframes(
+        self, face: FaceInput, keyframes: tuple[tuple[int, FrameArray], ...]
+    ) -> tuple[tuple[int, FrameArray], ...]:
+        assert self.composer is not None
+        result = []
+        for index, image in keyframes:
+            one = np.ascontiguousarray(image[None])
+            moved = self.composer.compose(one, _at_frame(face, index), image)
+            result.append((index, moved[0]))
+        return tuple(result)
+
     async def process(
         self, decoded: DecodedSegment, trace: SegmentTrace
     ) -> GeneratedSegment | None:
@@ -306,3 +347,15 @@ class GenerateStage:
                 return None
         self._dropped_last = False
         return await asyncio.to_thread(self.render, decoded, trace)
+
+
+def _at_frame(face: FaceInput, index: int) -> FaceInput:
+    """``face`` with its track cut to the one frame ``index`` (as frame 0)."""
+    track = face.track
+    nearest = min(
+        range(len(track.samples)),
+        key=lambda i: abs(track.first_frame + i * track.step - index),
+        default=None,
+    )
+    samples = (track.samples[nearest],) if nearest is not None else ()
+    return FaceInput(face.reference, replace(track, first_frame=0, step=1, samples=samples))

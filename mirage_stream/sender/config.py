@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mirage_stream.codecs import CODECS, available_codecs
 from mirage_stream.errors import InputError
@@ -13,6 +13,7 @@ from mirage_stream.sender.caption_backends import CAPTIONERS
 from mirage_stream.sender.close_faces import CLOSE_FACE_DETECTORS, DEFAULT_CLOSE_FACE_DETECTOR
 from mirage_stream.sender.hands import DEFAULT_HAND_DETECTOR, HAND_DETECTORS
 from mirage_stream.sender.objects import DEFAULT_OBJECT_DETECTOR, OBJECT_DETECTORS
+from mirage_stream.sender.portrait import PortraitSettings
 from mirage_stream.sender.pose import DEFAULT_POSE_DETECTOR, POSE_DETECTORS
 from mirage_stream.sender.privacy import FacePolicy
 from mirage_stream.sender.protection import KeyframeProtection
@@ -51,6 +52,10 @@ class SenderConfig:
     # Face landmarks and hands at a few frames, for the receiver's warp (~100 B; beyond the
     # paper).
     motion_track: bool = True
+    # The person in a call: the caller's reference picture and face track (beyond the paper;
+    # never sent for hidden faces). With a face track the motion track above is left out.
+    portrait: bool = True
+    portrait_settings: PortraitSettings = field(default_factory=PortraitSettings)
     # Live only: less work per segment, or the segment dropped, when behind real time.
     shed_load: bool = True
     latency_budget_ms: float | None = None
@@ -186,6 +191,17 @@ class SenderConfig:
             "default %(default)s",
         )
         group.add_argument(
+            "--portrait",
+            action=argparse.BooleanOptionalAction,
+            default=defaults.portrait,
+            help="the person in a call: send one sharp reference picture of the caller (an "
+            "AV1 still, at the start and when the scene changes) and their head pose and "
+            "expression at --track-rate, so the receiver rebuilds every frame from the "
+            "picture; never with --privacy or hidden faces; --no-portrait sends the paper's "
+            "payload; default %(default)s",
+        )
+        PortraitSettings.add_arguments(group)
+        group.add_argument(
             "--keyframe-protection",
             default=defaults.keyframe_protection,
             help="how keyframe symbols travel: auto (per segment, the least time on air that "
@@ -258,6 +274,8 @@ class SenderConfig:
             face_detail=args.face_detail,
             keyframe_timing=args.keyframe_timing,
             motion_track=args.motion_track,
+            portrait=args.portrait,
+            portrait_settings=PortraitSettings.from_args(args),
             shed_load=args.shed_load,
             latency_budget_ms=args.latency_budget_ms,
             object_detector=args.object_detector,

@@ -17,6 +17,7 @@ from mirage_stream.sender.keyframes import ScoredKeyframeSelector
 from mirage_stream.sender.load_shed import LoadShedder
 from mirage_stream.sender.motion_track import LandmarkTracker, NoMotionTracker
 from mirage_stream.sender.objects import OBJECT_DETECTORS
+from mirage_stream.sender.portrait import PortraitSender
 from mirage_stream.sender.pose import POSE_DETECTORS
 from mirage_stream.sender.privacy import FaceHider, FacePolicy
 from mirage_stream.sender.protection import KeyframeProtection, ProtectionPolicy
@@ -81,7 +82,9 @@ def build_sender(
             face_detail=config.face_detail,
             keyframe_timing=config.keyframe_timing,
             motion_track=config.motion_track,
+            portrait=config.portrait,
         ),
+        portrait=PortraitSender(config.portrait_settings) if config.portrait else None,
         tracker=LandmarkTracker() if config.motion_track else NoMotionTracker(),
         hider=FaceHider(FacePolicy(config.face_policy)),
         rate=rate,

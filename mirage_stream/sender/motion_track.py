@@ -1,10 +1,6 @@
-"""The motion track at the sender: six face landmarks of the largest face (MediaPipe face mesh,
-``models/README.md``: source, licence, checksum) and up to two palms (the analysis' palm
-detections) at the frames the analysis sampled, linked into points that keep their identity.
-
-The face is found by OpenCV's cascade once, then followed the way MediaPipe's own pipeline
-does: each sample's crop is the square around the previous sample's landmarks, so a head that
-turns past what the frontal cascade sees stays tracked while the mesh still recognises a face.
+"""The motion track at the sender: six face landmarks of the largest face (``face_mesh``) and
+up to two palms (the analysis' palm detections) at the frames the analysis sampled, linked into
+points that keep their identity.
 """
 
 from __future__ import annotations
@@ -14,24 +10,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
-from mirage_stream.motion_track import MotionTrack, PointKind, Position, TrackedPoint
-from mirage_stream.sender.detectors import Box, detect_faces
+from mirage_stream.motion_track import MotionTrack, PointKind, TrackedPoint
+from mirage_stream.sender.detectors import Box
+from mirage_stream.sender.face_mesh import FaceFollower, FaceMesh
 from mirage_stream.sender.hands import Palm
-from mirage_stream.sender.shipped_model import ShippedModel
 from mirage_stream.types import FrameArray
 
-MODEL_FILE = "face_landmark.tflite"
-MODEL_SHA256 = "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814"
-_INPUT = 192
 # Mesh indices: nose tip, chin, the outer corners of both eyes, the inner upper and lower lip.
 FACE_LANDMARKS = (1, 152, 33, 263, 13, 14)
 _LIPS = (13, 14)
-MIN_FACE_SCORE = 0.5  # the mesh's own face-presence output, a sigmoid
-_CROP_SCALE = 1.5  # MediaPipe widens the landmarks' box this much for the next crop
 # How far the picture around a landmark follows it, as a share of the face's size: the whole
 # head for the rigid points, the mouth alone for the lips.
 _FACE_REACH = 0.2
@@ -39,45 +29,6 @@ _LIP_REACH = 0.12
 _MAX_HANDS = 2
 _HAND_LINK = 0.25  # a palm further than this (share of the width) from a track starts anew
 _HAND_REACH = 1.2  # times the palm's size
-
-
-@dataclass(frozen=True)
-class FaceMesh:
-    points: npt.NDArray[np.float32]  # 468 x 2, frame pixels
-    score: float
-
-    @property
-    def size(self) -> float:
-        span = self.points.max(axis=0) - self.points.min(axis=0)
-        return float(span.max())
-
-
-class FaceLandmarker:
-    """MediaPipe's face mesh on a square crop; one LiteRT interpreter per thread."""
-
-    name = "mediapipe-face-mesh"
-
-    def __init__(self) -> None:
-        self._model = ShippedModel(MODEL_FILE, MODEL_SHA256)
-
-    def mesh(self, frame: FrameArray, centre: Position, side: float) -> FaceMesh:
-        """Landmarks in the ``side``-pixel square around ``centre`` (pixels); the crop may
-        reach past the frame (black there, as MediaPipe pads)."""
-        scale = _INPUT / side
-        x0, y0 = centre[0] - side / 2, centre[1] - side / 2
-        to_crop = np.array([[scale, 0, -x0 * scale], [0, scale, -y0 * scale]], np.float32)
-        crop = cv2.warpAffine(frame, to_crop, (_INPUT, _INPUT), flags=cv2.INTER_LINEAR)
-        interpreter = self._model.interpreter()
-        interpreter.set_tensor(
-            interpreter.get_input_details()[0]["index"], (crop.astype(np.float32) / 255)[None]
-        )
-        interpreter.invoke()
-        landmarks, presence = (
-            interpreter.get_tensor(o["index"]) for o in interpreter.get_output_details()
-        )
-        points = landmarks.reshape(-1, 3)[:, :2] / scale + np.array([x0, y0], np.float32)
-        logit = float(np.clip(presence.ravel()[0], -60, 60))
-        return FaceMesh(points.astype(np.float32), 1 / (1 + math.exp(-logit)))
 
 
 class MotionTracker(Protocol):
@@ -97,7 +48,7 @@ class MotionTracker(Protocol):
 class LandmarkTracker:
     """Face landmarks and palms into a ``MotionTrack``; None when nothing was seen twice."""
 
-    landmarker: FaceLandmarker = field(default_factory=FaceLandmarker)
+    follower: FaceFollower = field(default_factory=FaceFollower)
     name: str = "face-mesh+palms"
 
     def track(
@@ -124,10 +75,7 @@ class LandmarkTracker:
         meshes: list[FaceMesh | None] = []
         previous: FaceMesh | None = None
         for index in sample_frames:
-            frame = frames[index]
-            previous = self._follow(frame, previous) if previous else None
-            if previous is None:
-                previous = self._find(frame, faces.get(index, ()))
+            previous = self.follower.next(frames[index], previous, faces.get(index, ()))
             meshes.append(previous)
         seen = [m for m in meshes if m is not None]
         if len(seen) < 2:
@@ -150,23 +98,6 @@ class LandmarkTracker:
             )
             for landmark in FACE_LANDMARKS
         ]
-
-    def _find(self, frame: FrameArray, known: Sequence[Box] = ()) -> FaceMesh | None:
-        # The analysis' box where it has one (its cascade ran on this frame already); else a
-        # search at full width, which also finds faces too small for the analysis' copy.
-        faces = list(known) or detect_faces(frame, work_width=frame.shape[1])
-        if not faces:
-            return None
-        box = faces[0]
-        centre = (box.x + box.width / 2, box.y + box.height / 2)
-        mesh = self.landmarker.mesh(frame, centre, _CROP_SCALE * max(box.width, box.height))
-        return mesh if mesh.score >= MIN_FACE_SCORE else None
-
-    def _follow(self, frame: FrameArray, previous: FaceMesh) -> FaceMesh | None:
-        low, high = previous.points.min(axis=0), previous.points.max(axis=0)
-        centre = (float(low[0] + high[0]) / 2, float(low[1] + high[1]) / 2)
-        mesh = self.landmarker.mesh(frame, centre, _CROP_SCALE * previous.size)
-        return mesh if mesh.score >= MIN_FACE_SCORE else None
 
 
 def _hand_points(palms: Sequence[Sequence[Palm]]) -> list[TrackedPoint]:

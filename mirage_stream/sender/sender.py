@@ -28,6 +28,7 @@ from mirage_stream.sender.keyframe_timing import keyframe_timing
 from mirage_stream.sender.keyframes import KeyframeChoice, KeyframeSelector
 from mirage_stream.sender.load_shed import LoadShedder, Shed
 from mirage_stream.sender.motion_track import MotionTracker, NoMotionTracker
+from mirage_stream.sender.portrait import PortraitPart, PortraitSender
 from mirage_stream.sender.privacy import FaceHider, FacePolicy
 from mirage_stream.sender.protection import KeyframeProtection, ProtectionPolicy
 from mirage_stream.sender.regions import face_region
@@ -62,6 +63,8 @@ class SenderSettings:
     keyframe_timing: bool = False
     # Send where the face landmarks and hands go (sender.motion_track); off: the paper's payload.
     motion_track: bool = False
+    # Send the caller's reference picture and face track (sender.portrait); off: the paper's.
+    portrait: bool = False
 
     def fixed_plan(self) -> SegmentPlan:
         return SegmentPlan(
@@ -90,6 +93,7 @@ class SenderStage:
     feedback: FeedbackInbox | None = None
     tracker: MotionTracker = field(default_factory=NoMotionTracker)
     shedder: LoadShedder | None = None  # live: less work, or none, when behind real time
+    portrait: PortraitSender | None = None  # with settings.portrait: reference + face track
     name: str = "sender"
     _codecs: dict[str, KeyframeCodec] = field(default_factory=dict, init=False)
 
@@ -159,6 +163,14 @@ class SenderStage:
         if self.rate is not None:
             compressed = len(zlib.compress(caption.text.encode("utf-8"), 9))
             self.rate.record_caption_bytes(plan.granularity, compressed)
+        person = self._person(segment, analysis, trace)
+        facts = (
+            self._timed(caption.facts, segment, encoded)
+            if light or (person is not None and person.track is not None)
+            else self._tracked(
+                self._timed(caption.facts, segment, encoded), segment, analysis, plan, trace
+            )
+        )
         payload = SemanticPayload(
             segment_index=segment.index,
             t0=segment.t0,
@@ -168,14 +180,12 @@ class SenderStage:
             height=segment.height,
             num_frames=segment.num_frames,
             caption=caption.text,
-            facts=self._timed(caption.facts, segment, encoded)
-            if light
-            else self._tracked(
-                self._timed(caption.facts, segment, encoded), segment, analysis, plan, trace
-            ),
+            facts=facts,
             keyframes=encoded,
             keyframe_fec_parity=plan.keyframe_fec_parity if encoded else 0,
             keyframes_protected=plan.keyframes_protected and bool(encoded),
+            reference=person.reference if person else None,
+            face_track=person.encoded_track if person else None,
         )
         payload = self._protect(payload, plan.codec)
         trace.attach(
@@ -211,6 +221,19 @@ class SenderStage:
             return facts
         indices = [k.frame_index for k in encoded if k.region is None]
         return replace(facts, keyframe_timing=keyframe_timing(segment.frames, indices))
+
+    def _person(
+        self, segment: VideoSegment, analysis: SegmentAnalysis, trace: SegmentTrace
+    ) -> PortraitPart | None:
+        """The reference chunk and face track of the person in view. Never for a face that is
+        hidden (privacy, blurred or pixelated faces): a reference shows who is calling and a
+        track how they move."""
+        hidden = self.settings.privacy or self.hider.policy is not FacePolicy.KEEP
+        if hidden or not self.settings.portrait or self.portrait is None:
+            return None
+        with trace.timed("portrait"):
+            known = {c.index: c.faces for c in analysis.candidates if c.faces}
+            return self.portrait.describe(segment, known, analysis.cut_frames)
 
     def _tracked(
         self,

@@ -1,17 +1,21 @@
 """SemanticPayload <-> bytes.
 
-Layout (msgpack array, version 3)::
+Layout (msgpack array, version 7)::
 
-    [ b"MIRG", 3,
+    [ b"MIRG", 7,
       [header_blob, crc], [caption_blob, crc], [hints_blob, crc],
-      [ [kf_meta_blob, crc, kf_data_blob, crc], ... ] ]
+      [ [kf_meta_blob, crc, kf_data_blob, crc], ... ],
+      [reference_blob, crc], [face_track_blob, crc] ]
 
 Each blob is a msgpack ``bin``; each CRC32 covers its blob, so damage is found part by part.
 ``header_blob`` packs (segment index, t0, duration, fps, width, height, frames, keyframe FEC
 parity, keyframes protected); ``caption_blob`` is the zlib-compressed UTF-8 caption;
 ``hints_blob`` packs the scene facts (``mirage_stream.wire.facts``); ``kf_meta_blob`` packs
 (codec, variant, rows, cols, frame index, region: [] for the whole frame or x, y, width, height
-in 1/1024ths) and ``kf_data_blob`` holds the packed symbol bits. Only the symbol bits may be
+in 1/1024ths) and ``kf_data_blob`` holds the packed symbol bits. ``reference_blob`` packs a
+chunk of the caller's reference picture (id, index, count, bytes) and ``face_track_blob`` the
+face track (reference id, first frame, step, samples, bits); each is empty when not sent
+(``mirage_stream.portrait``). Only the symbol bits may be
 sent best-effort (see ``WireImage.exposed_spans``); everything else is meant for the protected
 path.
 
@@ -29,6 +33,7 @@ from typing import Any
 import msgpack
 
 from mirage_stream.errors import PayloadError
+from mirage_stream.portrait.parts import EncodedFaceTrack, ReferenceChunk
 from mirage_stream.types import (
     EncodedKeyframe,
     ReceivedPayload,
@@ -40,8 +45,10 @@ from mirage_stream.wire.facts import HINT_ITEMS, pack_facts, unpack_facts
 
 MAGIC = b"MIRG"
 # 3: keyframes protected (header), keyframe regions (meta); 4: the facts' indoors flag and
-# walking towards / away; 5: the facts' keyframe timing; 6: the facts' motion track
-VERSION = 6
+# walking towards / away; 5: the facts' keyframe timing; 6: the facts' motion track; 7: the
+# reference picture's chunk and the face track
+VERSION = 7
+_TOP_ITEMS = 8
 MAX_PAYLOAD_BYTES = 256 * 1024  # room for one q=8 AE keyframe (the paper sends ~128 KB)
 MAX_CAPTION_BYTES = 16 * 1024
 MAX_KEYFRAMES = 16
@@ -56,7 +63,7 @@ _ZLIB_LEVEL = 9
 _LIMITS: dict[str, int] = {
     "max_bin_len": MAX_PAYLOAD_BYTES,
     "max_str_len": MAX_NAME_CHARS,
-    "max_array_len": max(MAX_KEYFRAMES, HINT_ITEMS),
+    "max_array_len": max(MAX_KEYFRAMES, HINT_ITEMS, _TOP_ITEMS),
     "max_map_len": 0,
     "max_ext_len": 0,
 }
@@ -92,7 +99,7 @@ def encode_payload_image(payload: SemanticPayload) -> WireImage:
     )
     caption = zlib.compress(payload.caption.encode("utf-8"), _ZLIB_LEVEL)
     hints = _pack(pack_facts(payload.facts))
-    chunks: list[bytes] = [_pack_array_header(6), _pack(MAGIC), _pack(VERSION)]
+    chunks: list[bytes] = [_pack_array_header(_TOP_ITEMS), _pack(MAGIC), _pack(VERSION)]
     for blob in (header, caption, hints):
         chunks += [_pack_array_header(2), _pack(blob), _pack(zlib.crc32(blob))]
     chunks.append(_pack_array_header(len(payload.keyframes)))
@@ -120,6 +127,9 @@ def encode_payload_image(payload: SemanticPayload) -> WireImage:
         spans.append((data_offset, len(keyframe.data)))
         chunks += [packed_data, _pack(zlib.crc32(keyframe.data))]
         keyframe_bytes += len(meta) + len(keyframe.data)
+    reference, face_track = _reference_blob(payload), _face_track_blob(payload)
+    for blob in (reference, face_track):
+        chunks += [_pack_array_header(2), _pack(blob), _pack(zlib.crc32(blob))]
     data = b"".join(chunks)
     if len(data) > MAX_PAYLOAD_BYTES:
         raise PayloadError(f"payload of {len(data)} bytes exceeds the {MAX_PAYLOAD_BYTES}-byte cap")
@@ -128,6 +138,8 @@ def encode_payload_image(payload: SemanticPayload) -> WireImage:
         "caption": len(caption),
         "hints": len(hints),
         "keyframes": keyframe_bytes,
+        "reference": len(reference),
+        "face_track": len(face_track),
     }
     parts["framing"] = len(data) - sum(parts.values())
     return WireImage(data=data, exposed_spans=tuple(spans), part_bytes=parts)
@@ -136,6 +148,20 @@ def encode_payload_image(payload: SemanticPayload) -> WireImage:
 def encode_payload(payload: SemanticPayload) -> bytes:
     """Encode ``payload`` to wire bytes."""
     return encode_payload_image(payload).data
+
+
+def _reference_blob(payload: SemanticPayload) -> bytes:
+    chunk = payload.reference
+    if chunk is None:
+        return b""
+    return _pack([chunk.reference_id, chunk.index, chunk.count, chunk.data])
+
+
+def _face_track_blob(payload: SemanticPayload) -> bytes:
+    track = payload.face_track
+    if track is None:
+        return b""
+    return _pack([track.reference_id, track.first_frame, track.step, track.count, track.data])
 
 
 def _pack_array_header(length: int) -> bytes:
@@ -258,7 +284,7 @@ def decode_payload(data: bytes) -> ReceivedPayload:
     """
     _require(isinstance(data, bytes | bytearray | memoryview), "payload must be bytes")
     _require(0 < len(data) <= MAX_PAYLOAD_BYTES, f"payload size {len(data)} outside (0, cap]")
-    top = _as_list(_unpack(bytes(data), "payload"), "payload", 6)
+    top = _as_list(_unpack(bytes(data), "payload"), "payload", _TOP_ITEMS)
     _require(top[0] == MAGIC, "payload: bad magic")
     _require(top[1] == VERSION, f"payload: unsupported version {top[1]!r}")
 
@@ -273,6 +299,8 @@ def decode_payload(data: bytes) -> ReceivedPayload:
     facts = unpack_facts(_unpack(hints_blob, "hints"), _require) if hints_ok else SceneFacts()
 
     decoded = [_decode_keyframe(entry, i) for i, entry in enumerate(_as_list(top[5], "keyframes"))]
+    reference, reference_ok = _reference(top[6])
+    face_track, face_track_ok = _face_track(top[7])
     fps = _as_float(header[3], "fps")
     _require(0 < fps <= 1000, f"fps={fps} outside (0, 1000]")
     payload = SemanticPayload(
@@ -288,6 +316,8 @@ def decode_payload(data: bytes) -> ReceivedPayload:
         keyframes=tuple(keyframe for keyframe, _ in decoded),
         keyframe_fec_parity=_as_int(header[7], "keyframe FEC parity", 0, 64),
         keyframes_protected=bool(_as_int(header[8], "keyframes protected", 0, 1)),
+        reference=reference,
+        face_track=face_track,
     )
     _require(
         payload.width * payload.height * payload.num_frames <= MAX_SEGMENT_PIXELS,
@@ -298,4 +328,47 @@ def decode_payload(data: bytes) -> ReceivedPayload:
         caption_ok=caption_ok,
         hints_ok=hints_ok,
         keyframes_ok=tuple(ok for _, ok in decoded),
+        reference_ok=reference_ok,
+        face_track_ok=face_track_ok,
     )
+
+
+def _reference(part: Any) -> tuple[ReferenceChunk | None, bool]:
+    """A damaged chunk is left out (the reference then stays incomplete: today's picture)."""
+    blob, ok = _checked_blob(part, "reference")
+    if not blob or not ok:
+        return None, ok
+    items = _as_list(_unpack(blob, "reference"), "reference", 4)
+    return (
+        ReferenceChunk(
+            reference_id=_as_int(items[0], "reference id", 0, 255),
+            index=_as_int(items[1], "reference chunk", 0, 63),
+            count=_as_int(items[2], "reference chunks", 1, 64),
+            data=_as_bytes(items[3], "reference bytes"),
+        ),
+        True,
+    )
+
+
+def _face_track(part: Any) -> tuple[EncodedFaceTrack | None, bool]:
+    """A damaged track is still read when its framing holds: each sample's bits stand alone
+    (``portrait.track``), and the receiver's median takes a damaged value out."""
+    blob, ok = _checked_blob(part, "face track")
+    if not blob:
+        return None, ok
+    try:
+        items = _as_list(_unpack(blob, "face track"), "face track", 5)
+        return (
+            EncodedFaceTrack(
+                reference_id=_as_int(items[0], "face track reference", 0, 255),
+                first_frame=_as_int(items[1], "face track first frame", 0, MAX_FRAMES),
+                step=_as_int(items[2], "face track step", 1, MAX_FRAMES),
+                count=_as_int(items[3], "face track samples", 0, 256),
+                data=_as_bytes(items[4], "face track bits"),
+            ),
+            ok,
+        )
+    except PayloadError:
+        if ok:
+            raise
+        return None, False
