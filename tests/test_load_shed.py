@@ -61,7 +61,8 @@ def _describe(sender, segment, captured_at):
 
 
 def test_a_live_sender_behind_real_time_lightens_then_skips_and_a_file_run_never(segment):
-    live = build_sender_chain(SenderConfig(), ChannelConfig(), live=True).sender
+    # Without the portrait, whose face track stands in for the motion track.
+    live = build_sender_chain(SenderConfig(portrait=False), ChannelConfig(), live=True).sender
     payload, trace = _describe(live, segment, time.time())  # on time: full work
     assert payload is not None and payload.facts.motion_track is not None
     assert trace.record(SenderRecord).shed == ""
@@ -72,9 +73,18 @@ def test_a_live_sender_behind_real_time_lightens_then_skips_and_a_file_run_never
     payload, trace = _describe(live, segment, time.time() - 3.0)  # more than a segment
     assert payload is None and trace.dropped.startswith("shed: the sender ran")
     assert live.shedder is not None and live.shedder.counts.skipped == 1
-    run = build_sender_chain(SenderConfig(), ChannelConfig()).sender
+    run = build_sender_chain(SenderConfig(portrait=False), ChannelConfig()).sender
     assert run.shedder is None
     payload, _ = _describe(run, segment, time.time() - 30.0)  # a file run waits, never sheds
     assert payload is not None and payload.facts.motion_track is not None
     off = build_sender_chain(SenderConfig(shed_load=False), ChannelConfig(), live=True).sender
     assert off.shedder is None
+
+
+def test_a_lightened_live_sender_keeps_the_face_track(segment):
+    """The face is what a call is about: shedding keeps the portrait's track."""
+    live = build_sender_chain(SenderConfig(), ChannelConfig(), live=True).sender
+    _describe(live, segment, time.time())
+    payload, trace = _describe(live, segment, time.time() - 1.3)
+    assert trace.record(SenderRecord).shed == "light"
+    assert payload is not None and payload.face_track is not None

@@ -176,9 +176,14 @@ def test_the_track_comparison_shows_the_frame_the_track_changed_most_and_sums_ea
 
 @pytest.mark.parametrize(
     ("settings", "tracked"),
-    [({}, True), ({"motion_track": False}, False), ({"face_policy": "blur"}, False)],
+    [
+        ({"portrait": False}, True),
+        ({"portrait": False, "motion_track": False}, False),
+        ({"portrait": False, "face_policy": "blur"}, False),
+        ({}, False),  # the face track of the portrait stands in for it
+    ],
 )
-def test_the_sender_sends_a_track_by_default_and_none_when_asked_or_faces_are_hidden(
+def test_the_sender_sends_a_track_without_the_portrait_and_none_when_asked_or_hidden(
     carphone_frames, settings, tracked
 ):
     from mirage_stream.pipeline import SegmentTrace

@@ -71,9 +71,14 @@ def budget_for_air(time_on_air_ms: float, channel: ChannelConfig) -> int:
     return low
 
 
-def encode_video(frames: FrameArray, fps: float, scheme: str) -> list[bytes]:
-    """A segment coded at the scheme's lowest rate: its packets, in decode order."""
+def encode_video(
+    frames: FrameArray, fps: float, scheme: str, crf: int | None = None
+) -> list[bytes]:
+    """A segment coded at the scheme's lowest rate (or at ``crf``): its packets, in decode
+    order."""
     encoder_name, options, _ = VIDEO_SCHEMES[scheme]
+    if crf is not None:
+        options = {**options, "crf": str(crf)}
     with scheduling_policy_kept():
         encoder: Any = av.CodecContext.create(encoder_name, "w")
         encoder.width, encoder.height = frames.shape[2], frames.shape[1]

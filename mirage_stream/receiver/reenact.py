@@ -1,20 +1,22 @@
-"""Reenactment: every output frame is the caller's reference picture warped so that its face
+"""Reenactment: every output frame is the caller's reference picture moved so that its face
 takes the pose and expression the face track gives for that frame.
 
-The warp is piecewise affine on a triangulation of the reference: the 468 face landmarks
-(``portrait.shape``), a ring around the head that moves rigidly with it (hair, ears, neck:
-the 2-D similarity that best carries the face's landmarks), and an outer ring with the frame's
-corners that stay put, so the scene behind the person does not bend when the head turns; only
-the band between the two rings stretches. Triangles are drawn far to near by their depth in
-the posed 3-D face, so a turning head hides its far side instead of folding over it. An open
-mouth that the reference does not show is painted: the cavity dark, a band of teeth under the
-upper lip, in the face's own light (a simple stage, named for what it is: no learned
-inpainting ships here).
+Two layers. The head and scene: a piecewise-affine warp on a ring around the head, which moves
+rigidly with the face (the 2-D similarity that best carries its landmarks: hair, ears and neck
+go with the head), an outer ring and the frame's corners, which stay put; inside the head ring
+the picture moves whole, outside the outer ring nothing moves, and only the band between them
+stretches, so the scene behind the person does not bend. The face: a piecewise-affine warp on a
+triangulation of the 468 face landmarks (``portrait.shape``), drawn far to near by their depth
+in the posed 3-D face; a triangle that turned its back (the far side of a turning head) is not
+drawn, and the face fades out softly where it ends, so its edge shows no teeth. An open mouth
+that the reference does not show is painted: the cavity dark, a band of teeth under the upper
+lip, in the face's own light (a simple stage, named for what it is: no learned inpainting ships
+here).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -22,7 +24,7 @@ import numpy.typing as npt
 from scipy.spatial import Delaunay
 
 from mirage_stream.portrait.reference import HeldReference
-from mirage_stream.portrait.shape import FaceShapeModel, similarity
+from mirage_stream.portrait.shape import FaceSample, FaceShapeModel, HeadPose
 from mirage_stream.portrait.track import FaceTrack, sample_from_values, track_parameters
 from mirage_stream.types import FrameArray
 
@@ -37,7 +39,14 @@ HEAD_RING = (1.5, 1.7)  # the rigid ring, times the face's half width and half h
 SCENE_RING = 2.4  # the still ring
 _MOUTH_SHOWN = 0.03  # opening (eye distances) beyond the reference's that gets painted
 _MOUTH_FULL = 0.12  # ... and at which the painting is opaque
-_FIXED_DEPTH = np.inf  # rings and corners: drawn first, behind the face
+_FACE_EDGE = 0.03  # the face layer fades out over this share of the face's size
+_MAP_STEP = 2  # the backward map is computed every this many pixels
+# How far a face is turned from the reference's pose at most: a frontal picture turned
+# further (a profile) tears at the far cheek, so it turns this far and no further.
+MAX_YAW = np.radians(35.0)
+MAX_PITCH = np.radians(25.0)
+
+Points = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True)
@@ -45,18 +54,18 @@ class ReferenceRig:
     """A held reference made ready to warp at one output size."""
 
     image: FrameArray  # at the output size
-    points: npt.NDArray[np.float32]  # every vertex at the reference: mesh, head ring, scene ring
-    triangles: npt.NDArray[np.int32]  # T x 3 vertex indices
-    mesh_count: int
-    ring_count: int
-    eye_distance: float
+    mesh: Points  # 468 x 2, the face's landmarks in the reference
+    face_triangles: npt.NDArray[np.int32]  # T x 3 landmark indices
+    scene: Points  # head ring, outer ring, frame corners, in the reference
+    scene_triangles: npt.NDArray[np.int32]
+    ring_count: int  # the head ring's points, first in ``scene``
+    pose: HeadPose  # the face's pose in the reference
+    face_size: float  # pixels
     mouth_open: float  # the reference's inner-lip gap in eye distances
-    head_mask: npt.NDArray[np.float32]  # soft 1 over the head ring at the reference, else 0
+    head_mask: npt.NDArray[np.float32]  # soft 1 inside the head ring at the reference
 
 
-def _ellipse(
-    centre: npt.NDArray[np.float32], half: npt.NDArray[np.float32], scale: tuple[float, float]
-) -> npt.NDArray[np.float32]:
+def _ellipse(centre: Points, half: Points, scale: tuple[float, float]) -> Points:
     angles = np.linspace(0, 2 * np.pi, _RING_POINTS, endpoint=False)
     ring = np.stack([np.cos(angles) * half[0] * scale[0], np.sin(angles) * half[1] * scale[1]], 1)
     return (ring + centre).astype(np.float32)
@@ -73,38 +82,28 @@ def rig_reference(
     mesh = model.posed(held.picture.face, width, height)[:, :2]
     low, high = mesh.min(axis=0), mesh.max(axis=0)
     centre, half = (low + high) / 2, (high - low) / 2
-    head = _ellipse(centre, half, HEAD_RING)
-    scene = _ellipse(centre, half, (SCENE_RING, SCENE_RING))
     corners = np.array(
-        [
-            [-1, -1],
-            [width, -1],
-            [width, height],
-            [-1, height],
-            [width / 2, -1],
-            [width, height / 2],
-            [width / 2, height],
-            [-1, height / 2],
-        ],
-        np.float32,
+        [[x, y] for x in (-1, width / 2, width) for y in (-1, height / 2, height)], np.float32
     )
-    points = np.concatenate([mesh, head, scene, corners]).astype(np.float32)
-    triangles = Delaunay(points.astype(np.float64)).simplices.astype(np.int32)
-    eye = float(np.linalg.norm(mesh[EYE_CORNERS[0]] - mesh[EYE_CORNERS[1]]))
+    scene = np.concatenate(
+        [_ellipse(centre, half, HEAD_RING), _ellipse(centre, half, (SCENE_RING,) * 2), corners]
+    )
+    eye = max(float(np.linalg.norm(mesh[EYE_CORNERS[0]] - mesh[EYE_CORNERS[1]])), 1.0)
+    triangulation = Delaunay(mesh.astype(np.float64))
     mask = np.zeros((height, width), np.float32)
-    cv2.fillPoly(mask, [np.round(head).astype(np.int32)], 1.0)
-    mask = np.asarray(
-        cv2.GaussianBlur(mask, (0, 0), max(2.0, 0.15 * float(half.mean()))), np.float32
-    )
+    cv2.fillPoly(mask, [np.round(scene[:_RING_POINTS]).astype(np.int32)], 1.0)
+    mask = np.asarray(cv2.GaussianBlur(mask, (0, 0), max(2.0, 0.1 * float(half.mean()))))
     return ReferenceRig(
         image=np.ascontiguousarray(image),
-        points=points,
-        triangles=triangles,
-        mesh_count=len(mesh),
-        ring_count=len(head),
-        eye_distance=max(eye, 1.0),
-        mouth_open=float(np.linalg.norm(mesh[UPPER_LIP] - mesh[LOWER_LIP])) / max(eye, 1.0),
-        head_mask=mask,
+        mesh=mesh.astype(np.float32),
+        face_triangles=triangulation.simplices.astype(np.int32),
+        scene=scene.astype(np.float32),
+        scene_triangles=Delaunay(scene.astype(np.float64)).simplices.astype(np.int32),
+        ring_count=_RING_POINTS,
+        pose=held.picture.face.pose,
+        face_size=float((high - low).max()),
+        mouth_open=float(np.linalg.norm(mesh[UPPER_LIP] - mesh[LOWER_LIP])) / eye,
+        head_mask=mask.astype(np.float32),
     )
 
 
@@ -124,31 +123,91 @@ def _affines(
     return maps
 
 
-def warp_frame(
-    rig: ReferenceRig, target: npt.NDArray[np.float32], depth: npt.NDArray[np.float32]
-) -> FrameArray:
-    """The reference warped so that its vertices land on ``target`` (every vertex, reference
-    order); ``depth`` per vertex orders the triangles (larger: further)."""
-    height, width = rig.image.shape[:2]
-    triangles = rig.triangles
-    maps = _affines(rig.points[triangles].astype(np.float64), target[triangles].astype(np.float64))
-    order = np.argsort(-depth[triangles].max(axis=1), kind="stable")
-    index = np.zeros((height, width), np.int32)
-    corners = np.round(target[triangles] * 16).astype(np.int32)
+def _signed_areas(corners: Points) -> Points:
+    a, b, c = corners[:, 0], corners[:, 1], corners[:, 2]
+    cross = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+    return np.asarray(cross, np.float32)
+
+
+def piecewise_warp(
+    image: FrameArray, source: Points, target: Points, order: npt.NDArray[np.intp]
+) -> tuple[FrameArray, npt.NDArray[np.bool_]]:
+    """``image`` warped triangle by triangle from ``source`` to ``target`` corners (T x 3 x 2
+    each), drawing the triangles listed in ``order`` one over the other; and where they
+    cover the frame. Only the targets' box is computed, and the backward map on a grid of
+    every ``_MAP_STEP``-th pixel, enlarged bilinearly: the map is piecewise linear and
+    continuous, so the grid loses little and costs a quarter."""
+    height, width = image.shape[:2]
+    maps = _affines(source.astype(np.float64), target.astype(np.float64))
+    step = _MAP_STEP
+    low = np.floor(np.clip(target.reshape(-1, 2).min(axis=0) - 1, 0, None)).astype(int)
+    high = np.ceil(np.minimum(target.reshape(-1, 2).max(axis=0) + 1, [width - 1, height - 1]))
+    box_w, box_h = max(1, int(high[0]) - low[0] + 1), max(1, int(high[1]) - low[1] + 1)
+    grid_w, grid_h = -(-box_w // step), -(-box_h // step)
+    index = np.zeros((grid_h, grid_w), np.int32)
+    # Grid cell (i, j) stands for the box pixels' centre (step j + (step - 1) / 2, ...), as
+    # cv2.resize places it.
+    corners = np.round((target - low - (step - 1) / 2) / step * 16).astype(np.int32)
     for t in order:
         cv2.fillConvexPoly(index, corners[t], int(t) + 1, lineType=cv2.LINE_8, shift=4)
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    ys, xs = np.mgrid[0:grid_h, 0:grid_w].astype(np.float32) * step + (step - 1) / 2
+    xs += low[0]
+    ys += low[1]
     identity = np.zeros((1, 2, 3))
     identity[0, 0, 0] = identity[0, 1, 1] = 1.0
-    table = np.concatenate([identity, maps]).astype(np.float32)
-    chosen = table[index]
-    map_x = chosen[..., 0, 0] * xs + chosen[..., 0, 1] * ys + chosen[..., 0, 2]
-    map_y = chosen[..., 1, 0] * xs + chosen[..., 1, 1] * ys + chosen[..., 1, 2]
-    warped = cv2.remap(rig.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    return np.asarray(warped, np.uint8)
+    table = np.concatenate([identity, maps]).astype(np.float32).reshape(-1, 6)
+    coefficients = [table[:, k][index] for k in range(6)]
+    map_x = coefficients[0] * xs + coefficients[1] * ys + coefficients[2]
+    map_y = coefficients[3] * xs + coefficients[4] * ys + coefficients[5]
+    full = (grid_w * step, grid_h * step)
+    map_x = cv2.resize(map_x, full, interpolation=cv2.INTER_LINEAR)[:box_h, :box_w]
+    map_y = cv2.resize(map_y, full, interpolation=cv2.INTER_LINEAR)[:box_h, :box_w]
+    inside = cv2.resize((index > 0).astype(np.uint8), full, interpolation=cv2.INTER_NEAREST)
+    patch = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    warped = image.copy()
+    covered = np.zeros((height, width), bool)
+    warped[low[1] : low[1] + box_h, low[0] : low[0] + box_w] = patch
+    covered[low[1] : low[1] + box_h, low[0] : low[0] + box_w] = inside[:box_h, :box_w] > 0
+    return warped, covered
 
 
-def _paint_mouth(frame: FrameArray, rig: ReferenceRig, mesh: npt.NDArray[np.float32]) -> None:
+def head_and_scene(rig: ReferenceRig, pose: HeadPose) -> FrameArray:
+    """The reference with the head moved rigidly as from ``rig.pose`` to ``pose``: scaled as
+    the head's distance changed, turned by the change of roll, moved with the head's centre.
+    Not fitted to the landmarks' outline, which narrows as the head turns aside: the head
+    keeps its size whichever way it looks."""
+    height, width = rig.image.shape[:2]
+    before = rig.pose
+    scale = pose.scale / before.scale
+    angle = pose.roll - before.roll
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    centre_before = np.array([before.x * width, before.y * height])
+    shift = np.array([pose.x * width, pose.y * height]) - scale * rotation @ centre_before
+    target = rig.scene.copy()
+    ring = rig.scene[: rig.ring_count]
+    target[: rig.ring_count] = (scale * ring @ rotation.T + shift).astype(np.float32)
+    triangles = rig.scene_triangles
+    order = np.arange(len(triangles))
+    warped, _ = piecewise_warp(rig.image, rig.scene[triangles], target[triangles], order)
+    return warped
+
+
+def face_layer(
+    rig: ReferenceRig, mesh: Points, depth: Points
+) -> tuple[FrameArray, npt.NDArray[np.bool_]]:
+    """The reference's face warped so that its landmarks land on ``mesh``, far triangles
+    first; a triangle that turned its back goes under every other (it still fills the thin
+    gaps a turning face opens between its far-side triangles); and where it covers the
+    frame."""
+    triangles = rig.face_triangles
+    source, target = rig.mesh[triangles], mesh[triangles]
+    turned = np.sign(_signed_areas(source)) != np.sign(_signed_areas(target))
+    far = np.where(turned, np.inf, depth[triangles].mean(axis=1))
+    order = np.argsort(-far, kind="stable")
+    return piecewise_warp(rig.image, source, target, order)
+
+
+def _paint_mouth(frame: FrameArray, rig: ReferenceRig, mesh: Points) -> None:
     """Dark cavity and a teeth band inside the inner lips, where the mouth opens wider than
     it does in the reference."""
     eye = float(np.linalg.norm(mesh[EYE_CORNERS[0]] - mesh[EYE_CORNERS[1]])) or 1.0
@@ -157,25 +216,28 @@ def _paint_mouth(frame: FrameArray, rig: ReferenceRig, mesh: npt.NDArray[np.floa
     if excess <= 0:
         return
     strength = min(1.0, excess / (_MOUTH_FULL - _MOUTH_SHOWN))
-    lips = np.round(mesh[list(INNER_LIPS)] * 4).astype(np.int32)
-    height, width = frame.shape[:2]
-    mask = np.zeros((height, width), np.float32)
-    cv2.fillPoly(mask, [lips], 1.0, lineType=cv2.LINE_AA, shift=2)
-    if not mask.any():
+    lips = mesh[list(INNER_LIPS)]
+    blur = max(0.6, 0.04 * eye)
+    rows, columns = _box(lips, 3 * blur + 1, frame.shape[1], frame.shape[0])
+    origin = np.array([columns.start, rows.start], np.float32)
+    patch = frame[rows, columns]
+    mask = np.zeros(patch.shape[:2], np.float32)
+    cv2.fillPoly(mask, [np.round((lips - origin) * 4).astype(np.int32)], 1.0, cv2.LINE_AA, 2)
+    if not (mask > 0.5).any():
         return
-    light = float(frame[mask > 0.5].mean()) / 255 if (mask > 0.5).any() else 0.5
-    painted = np.empty_like(frame, dtype=np.float32)
+    light = float(patch[mask > 0.5].mean()) / 255
+    painted = np.empty(patch.shape, np.float32)
     painted[:] = np.array([70, 30, 30], np.float32) * (0.5 + light)
     # Teeth: a band under the upper lip, a third of the opening deep.
-    upper = mesh[list(UPPER_INNER_LIP)]
+    upper = mesh[list(UPPER_INNER_LIP)] - origin
     lowered = upper + np.array([0, gap / 3], np.float32)
     outline = np.concatenate([upper, lowered[::-1]])
     band = np.zeros_like(mask)
     cv2.fillPoly(band, [np.round(outline * 4).astype(np.int32)], 1.0, cv2.LINE_AA, shift=2)
     teeth = np.array([215, 205, 190], np.float32) * min(1.0, 0.6 + light)
     painted = painted * (1 - band[..., None]) + teeth * band[..., None]
-    alpha = cv2.GaussianBlur(mask, (0, 0), max(0.6, 0.04 * eye))[..., None] * strength
-    frame[:] = np.clip(frame * (1 - alpha) + painted * alpha, 0, 255).astype(np.uint8)
+    alpha = cv2.GaussianBlur(mask, (0, 0), blur)[..., None] * strength
+    frame[rows, columns] = np.clip(patch * (1 - alpha) + painted * alpha, 0, 255).astype(np.uint8)
 
 
 @dataclass(frozen=True)
@@ -190,29 +252,36 @@ def reenact(
     """The reference moved frame by frame as ``track`` says."""
     height, width = rig.image.shape[:2]
     values, known = track_parameters(track, num_frames)
-    reference_mesh = rig.points[: rig.mesh_count]
-    head_at_reference = rig.points[rig.mesh_count : rig.mesh_count + rig.ring_count]
-    fixed = rig.points[rig.mesh_count + rig.ring_count :]
     frames = np.empty((num_frames, height, width, 3), np.uint8)
-    depth = np.full(len(rig.points), _FIXED_DEPTH, np.float32)
+    edge = max(0.6, _FACE_EDGE * rig.face_size)
     for f in range(num_frames):
         if not known[f]:
             frames[f] = rig.image
             continue
-        posed = model.posed(sample_from_values(values[f]), width, height)
-        mesh = posed[:, :2]
-        scale, rotation, shift = _similarity_2d(reference_mesh, mesh)
-        head = (scale * head_at_reference @ rotation.T + shift).astype(np.float32)
-        target = np.concatenate([mesh, head, fixed]).astype(np.float32)
-        depth[: rig.mesh_count] = posed[:, 2]
-        frames[f] = warp_frame(rig, target, depth)
+        sample = _within_reach(sample_from_values(values[f]), rig.pose)
+        posed = model.posed(sample, width, height)
+        mesh = np.ascontiguousarray(posed[:, :2])
+        back = head_and_scene(rig, sample.pose)
+        face, covered = face_layer(rig, mesh, posed[:, 2])
+        box = _box(mesh, 3 * edge, width, height)
+        inside = cv2.erode(covered[box].astype(np.uint8), np.ones((3, 3), np.uint8))
+        alpha = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), edge)[..., None]
+        shown = np.where(covered[box][..., None], face[box], back[box])
+        back[box] = np.clip(shown * alpha + back[box] * (1 - alpha), 0, 255).astype(np.uint8)
+        frames[f] = back
         _paint_mouth(frames[f], rig, mesh)
     return Reenacted(frames, known)
 
 
-def _similarity_2d(
-    source: npt.NDArray[np.float32], target: npt.NDArray[np.float32]
-) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    pad = np.zeros((len(source), 1), np.float32)
-    scale, rotation, shift = similarity(np.hstack([source, pad]), np.hstack([target, pad]))
-    return scale, rotation[:2, :2], shift[:2]
+def _box(points: Points, margin: float, width: int, height: int) -> tuple[slice, slice]:
+    """The rows and columns around ``points``, ``margin`` pixels wider, inside the frame."""
+    low = np.floor(np.maximum(points.min(axis=0) - margin, 0)).astype(int)
+    high = np.ceil(np.minimum(points.max(axis=0) + margin + 1, [width, height])).astype(int)
+    return slice(low[1], max(low[1] + 1, high[1])), slice(low[0], max(low[0] + 1, high[0]))
+
+
+def _within_reach(sample: FaceSample, reference: HeadPose) -> FaceSample:
+    pose = sample.pose
+    yaw = float(np.clip(pose.yaw, reference.yaw - MAX_YAW, reference.yaw + MAX_YAW))
+    pitch = float(np.clip(pose.pitch, reference.pitch - MAX_PITCH, reference.pitch + MAX_PITCH))
+    return FaceSample(replace(pose, yaw=yaw, pitch=pitch), sample.expression)
