@@ -79,6 +79,7 @@ class GenerationRecord:
     prompt: str
     prompt_removed: tuple[str, ...] = ()
     setting: str | None = None  # live: the rate adapter's choice for this segment
+    reenacted: bool = False  # the caller's face rebuilt from their reference and face track
 
 
 @dataclass(frozen=True)

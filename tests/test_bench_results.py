@@ -25,10 +25,11 @@ KEYS = {
     GenerationEnd: "setting s_per_generated_s changes",
     CallBenchResult: "input camera_size two_way seconds segment_s snr_db segments_sent "
     "segments_played segments_lost segments_skipped segments_not_sent segments_measured_in_page "
-    "g2g_p50_s g2g_p95_s first_frame_s cpu_per_call browser_cpu held_real_time directions wall_s",
+    "g2g_p50_s g2g_p95_s first_frame_s first_reference_frame_s segments_reenacted cpu_per_call "
+    "browser_cpu held_real_time directions wall_s",
     DirectionResult: "segments_sent segments_played segments_lost segments_skipped "
     "segments_not_sent segments_measured_in_page g2g_p50_s g2g_p95_s first_frame_s "
-    "payload_bytes_per_segment",
+    "first_reference_frame_s segments_reenacted payload_bytes_per_segment",
     GeneratorBenchResult: "model pipeline family continues device dtype params width height "
     "frames steps s_per_generated_s first_frame_s segment_s text_encoder_s peak_memory_mb build_s "
     "notes",

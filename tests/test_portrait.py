@@ -302,14 +302,14 @@ def test_the_reenacted_face_opens_its_mouth_as_the_source_did(talking, meshes):
 def test_an_anonymising_receiver_shows_no_reenacted_face(talking):
     import asyncio
 
+    from mirage_stream.link.simulated import Delivery
     from mirage_stream.pipeline import SegmentTrace
+    from mirage_stream.receiver.generator_backends import GeneratorOptions, build_generator
     from mirage_stream.receiver.portrait import PortraitComposer, PortraitReceiver
     from mirage_stream.receiver.profile import IdentityMode, ReceiverProfile
     from mirage_stream.receiver.receiver import DecodeStage, GenerateStage
-    from mirage_stream.receiver.generator_backends import GeneratorOptions, build_generator
     from mirage_stream.sender.config import SenderConfig
     from mirage_stream.sender.factory import build_sender
-    from mirage_stream.link.simulated import Delivery
     from mirage_stream.types import LinkReport
     from mirage_stream.wire.payload import encode_payload
 
@@ -328,9 +328,54 @@ def test_an_anonymising_receiver_shows_no_reenacted_face(talking):
             composer=PortraitComposer(),
         )
         outputs[mode] = asyncio.run(generate.process(decoded, SegmentTrace(0))).frames
-    plain = GenerateStage(build_generator("offline", GeneratorOptions()), ReceiverProfile(IdentityMode.ANONYMISE))
+    plain = GenerateStage(
+        build_generator("offline", GeneratorOptions()), ReceiverProfile(IdentityMode.ANONYMISE)
+    )
     decoded = DecodeStage().decode(delivery, SegmentTrace(0))
     assert decoded is not None and decoded.face is None  # a receiver without the portrait
     expected = asyncio.run(plain.process(decoded, SegmentTrace(0))).frames
     assert np.array_equal(outputs[IdentityMode.ANONYMISE], expected)
     assert not np.array_equal(outputs[IdentityMode.KEEP], expected)
+
+
+def test_a_missing_chunk_or_a_track_for_another_reference_gives_todays_picture(
+    reference_picture, meshes
+):
+    from mirage_stream.receiver.portrait import PortraitReceiver
+
+    model = shipped_shape_model()
+    chunks = split_reference(reference_picture, 1000)
+    track = encode_face_track(replace(_track(model, meshes), reference_id=3), model)
+    receiver, notes = PortraitReceiver(), []
+    # Every chunk but the last: nothing held yet, so the track is not used.
+    for chunk in chunks[:-1]:
+        assert receiver.take(chunk, track, notes) is None
+    assert any("not held yet" in note for note in notes)
+    face = receiver.take(chunks[-1], track, notes)
+    assert face is not None and face.reference.picture.reference_id == 3
+    # A track made for the next reference (a new person, still arriving) is not used with
+    # this one; a truncated track is left out.
+    assert receiver.take(None, replace(track, reference_id=4), notes) is None
+    assert receiver.take(None, replace(track, data=track.data[:-20]), notes) is None
+    assert receiver.take(None, track, notes) is not None
+
+
+@pytest.mark.slow
+def test_bench_portrait_finds_the_same_person_where_the_paper_payload_does_not():
+    pytest.importorskip("dlib", reason="the bench extra (dlib-bin) is not installed")
+    from mirage_stream.bench.portrait import PortraitBenchConfig, bench_portrait
+    from mirage_stream.run import RunConfig
+    from mirage_stream.sources.config import InputConfig
+
+    run = RunConfig(input=InputConfig(input="sample:carphone", max_seconds=2.0), out=Path("x"))
+    config = PortraitBenchConfig(inputs=("portrait:retalking-2",), baselines=False, run=run)
+    result = bench_portrait(config).to_json()
+    clip = result["clips"][0]
+    assert clip["segments"] == 1 and clip["frames"] == 50
+    assert clip["reference_bytes_per_segment"] > 1000 and clip["face_track_bytes_per_segment"] > 300
+    now, before = clip["schemes"]["mirage"], clip["schemes"]["mirage-no-portrait"]
+    assert now["frames"] == before["frames"] == 10
+    assert now["found_share"] == 1.0 and now["same_person_share"] >= 0.9
+    assert now["mean_distance"] < before["mean_distance"]
+    assert now["landmark_error"] < before["landmark_error"]
+    assert set(result["totals"]) == {"mirage", "mirage-no-portrait"}

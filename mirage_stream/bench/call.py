@@ -58,6 +58,9 @@ class DirectionResult:
     g2g_p50_s: float | None  # measured in the playback page
     g2g_p95_s: float | None
     first_frame_s: float | None  # camera start -> the first generated frame shown
+    # camera start -> the first frame rebuilt from the caller's reference due on screen
+    first_reference_frame_s: float | None
+    segments_reenacted: int
     payload_bytes_per_segment: float
 
 
@@ -81,6 +84,8 @@ class CallBenchResult:
     g2g_p50_s: float | None
     g2g_p95_s: float | None
     first_frame_s: float | None
+    first_reference_frame_s: float | None
+    segments_reenacted: int
     cpu_per_call: float
     browser_cpu: float | None
     held_real_time: bool
@@ -119,6 +124,7 @@ def _direction(sender: SenderPage, receiver: ReceiverServer) -> DirectionResult:
     page_g2g = [g for stats in calls for g in stats.page_g2g_s]
     shown = [s.page_first_shown_at for s in calls if s.page_first_shown_at is not None]
     started = sender.camera.camera_started_at
+    reenacted = [s.first_reenacted_at for s in calls if s.first_reenacted_at is not None]
     played = sum(stats.segments_played for stats in calls)
     return DirectionResult(
         segments_sent=sender.status.segments_sent,
@@ -130,6 +136,10 @@ def _direction(sender: SenderPage, receiver: ReceiverServer) -> DirectionResult:
         g2g_p50_s=_percentile(page_g2g, 50),
         g2g_p95_s=_percentile(page_g2g, 95),
         first_frame_s=round(min(shown) - started, 3) if shown and started else None,
+        first_reference_frame_s=round(min(reenacted) - started, 3)
+        if reenacted and started
+        else None,
+        segments_reenacted=sum(s.segments_reenacted for s in calls),
         payload_bytes_per_segment=round(sum(s.payload_bytes for s in calls) / max(1, played), 1),
     )
 
@@ -254,6 +264,8 @@ async def _bench(config: CallBenchConfig, workdir: Path) -> CallBenchResult:
         g2g_p50_s=_worst([d.g2g_p50_s for d in measured]),
         g2g_p95_s=_worst([d.g2g_p95_s for d in measured]),
         first_frame_s=_worst([d.first_frame_s for d in measured]),
+        first_reference_frame_s=_worst([d.first_reference_frame_s for d in measured]),
+        segments_reenacted=sum(d.segments_reenacted for d in measured),
         cpu_per_call=round(cpu / wall, 3),
         browser_cpu=round(browser_cpu / wall, 3) if browser_cpu is not None else None,
         held_real_time=held,

@@ -24,6 +24,7 @@ from typing import Any
 import msgpack
 import numpy as np
 
+from mirage_stream.bench.fuzz_seeds import OFFER_SDP, message_seeds, payload_seeds
 from mirage_stream.bench.sweep import Point, SweepConfig, run_points
 from mirage_stream.errors import InputError, PayloadError
 
@@ -46,78 +47,7 @@ class FuzzConfig:
             raise InputError(f"--cases must be in [1, 100000000], got {self.cases}")
 
 
-# --- what each target parses, from what seeds, failing how ------------------------------------
-
-
-def _payload_seeds() -> list[bytes]:
-    from mirage_stream.types import EncodedKeyframe, Region, SceneFacts, SemanticPayload
-    from mirage_stream.wire import encode_payload
-
-    whole = EncodedKeyframe("vq", "K1024@128x96", (12, 16), bytes(range(240)), frame_index=10)
-    face = EncodedKeyframe(
-        "vq",
-        "K1024@128x96",
-        (12, 16),
-        bytes(240),
-        frame_index=10,
-        region=Region(0.3, 0.2, 0.4, 0.5),
-    )
-    seeds = []
-    for keyframes, protected in (((), False), ((whole,), False), ((whole, face), True)):
-        payload = SemanticPayload(
-            segment_index=3,
-            t0=6.0,
-            duration=2.0,
-            fps=25.0,
-            width=320,
-            height=240,
-            num_frames=50,
-            caption="One person is in view. The person talks.",
-            facts=SceneFacts(),
-            keyframes=keyframes,
-            keyframe_fec_parity=8,
-            keyframes_protected=protected,
-        )
-        seeds.append(encode_payload(payload))
-    return seeds
-
-
-def _message_seeds() -> list[bytes]:
-    from mirage_stream.live.messages import (
-        FeedbackMessage,
-        KeyframeChunk,
-        SegmentMessage,
-        encode_message,
-    )
-
-    segment = SegmentMessage(
-        index=4,
-        protected=bytes(300),
-        spans=((10, 200),),
-        chunks=1,
-        captured_at=1e9,
-        snr_db=-10.0,
-        ber=0.114,
-        time_on_air_s=0.017,
-        bit_errors=12,
-        delivered=True,
-        sender_stage_ms=(("caption", 12.5),),
-    )
-    return [
-        encode_message(segment),
-        encode_message(KeyframeChunk(4, 0, 1, bytes(200))),
-        encode_message(FeedbackMessage(4, -9.5, True, False)),
-    ]
-
-
-_OFFER_SDP = (
-    "v=0\r\no=- 3912 3912 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
-    "a=msid-semantic:WMS *\r\nm=application 9 DTLS/SCTP 5000\r\nc=IN IP4 0.0.0.0\r\n"
-    "a=mid:0\r\na=sctpmap:5000 webrtc-datachannel 65535\r\na=max-message-size:65536\r\n"
-    "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=fingerprint:sha-256 "
-    + ":".join(["AB"] * 32)
-    + "\r\na=setup:actpass\r\n"
-)
+# --- what each target parses, from what seeds (fuzz_seeds.py), failing how ---------------------
 
 
 def _offer(raw: bytes) -> Any:
@@ -139,9 +69,15 @@ def _profile(raw: bytes) -> Any:
 
 
 def _payload(raw: bytes) -> Any:
+    """The payload decoded, and its reference chunk and face track taken as a receiver
+    takes them (which must never raise: a bad part is a note)."""
+    from mirage_stream.receiver.portrait import PortraitReceiver
     from mirage_stream.wire import decode_payload
 
-    return decode_payload(raw)
+    received = decode_payload(raw)
+    payload = received.payload
+    PortraitReceiver().take(payload.reference, payload.face_track, [])
+    return received
 
 
 def _message(raw: bytes) -> Any:
@@ -167,11 +103,11 @@ def _targets() -> dict[str, Target]:
         b'[safety]\nblocked_words = ["gun"]\nnegative_prompt = "blurry"\n'
     )
     return {
-        "payload": Target(_payload, _payload_seeds, (PayloadError,), True),
-        "message": Target(_message, _message_seeds, (PayloadError,), True),
+        "payload": Target(_payload, payload_seeds, (PayloadError,), True),
+        "message": Target(_message, message_seeds, (PayloadError,), True),
         "offer": Target(
             _offer,
-            lambda: [json.dumps({"sdp": _OFFER_SDP, "type": "offer"}).encode()],
+            lambda: [json.dumps({"sdp": OFFER_SDP, "type": "offer"}).encode()],
             (BodyError,),
             False,
         ),

@@ -26,11 +26,15 @@ from mirage_stream.metrics.fidelity import mse, psnr_db, ssim
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.records import source_of
 from mirage_stream.run import RunConfig, run_file
+from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sources import FileSource, SourceConfig, resolve_input
 from mirage_stream.types import FrameArray, GeneratedSegment
 
 SEGMENT_S = 2.0
 _PICKS = 9  # frames per segment compared for PSNR / SSIM
+
+# The paper's payload: caption and keyframes, no reference picture or face track of the caller.
+PAPER_SENDER = SenderConfig(portrait=False)
 
 
 def channel_of(point: Point) -> ChannelConfig:
@@ -107,7 +111,9 @@ def _mirage(point: Point) -> dict[str, Any]:
             )
 
     with tempfile.TemporaryDirectory(prefix="mirage-paper-") as scratch:
-        config = RunConfig.for_input(str(point.get("clip")), Path(scratch), channel=channel)
+        config = RunConfig.for_input(
+            str(point.get("clip")), Path(scratch), channel=channel, sender=PAPER_SENDER
+        )
         codec = point.get("codec")
         if codec:
             config = replace(config, sender=replace(config.sender, codec=str(codec)))
@@ -186,7 +192,9 @@ def _table5(point: Point) -> dict[str, Any]:
         persona="a friendly robot" if identity == "substitute" else "",
     )
     with tempfile.TemporaryDirectory(prefix="mirage-paper-") as scratch:
-        run = RunConfig.for_input(str(point.get("clip")), Path(scratch), channel=channel_of(point))
+        run = RunConfig.for_input(
+            str(point.get("clip")), Path(scratch), channel=channel_of(point), sender=PAPER_SENDER
+        )
         run = replace(
             run,
             sender=replace(run.sender, codec=str(point.get("codec"))),

@@ -25,12 +25,9 @@ from typing import Any
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
-from mirage_stream.bench.codec import AV1_CRF, matched_bytes
-from mirage_stream.bench.conventional import decode_video, encode_video
 from mirage_stream.bench.face_metrics import FaceLook, FaceScores, compare, look, scores
-from mirage_stream.codecs.still import av1_still
+from mirage_stream.bench.portrait_baselines import fitted_video, held_stills, pingpong
 from mirage_stream.errors import InputError
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.records import LinkRecord, source_of
@@ -42,11 +39,6 @@ PORTRAIT_ROOT = Path(__file__).resolve().parents[2] / "footage" / "portrait"
 PORTRAIT_SET_FILE = PORTRAIT_ROOT / "portrait_set.json"
 PORTRAIT_HALVES = ("tune", "test", "all")
 VIDEO_BASELINES = ("av1", "h264")
-# Quantisers tried at the full size and rate, finest first, down to the coarsest; then, at the
-# coarsest, sizes (share of the working size) and frame-rate divisors, largest pixel rate first.
-_QUANTISERS = {"av1": (35, 41, 47, 53, 58, 63), "h264": (26, 31, 36, 41, 46, 51)}
-_SCALES = (1.0, 0.75, 0.5, 0.375, 0.25)
-_RATE_DIVISORS = (1, 2, 4, 8)
 MULTIPLES = (1, 10)
 
 
@@ -55,6 +47,9 @@ class PortraitBenchConfig:
     inputs: tuple[str, ...] = ("portrait:test",)
     sample_every: int = 5  # score every n-th frame
     baselines: bool = True
+    # Play each clip forwards, backwards, forwards... to this many seconds: a long call from a
+    # short clip, without the cut a loop would make (which takes a new reference).
+    pingpong_s: float | None = None
     run: RunConfig = field(
         default_factory=lambda: RunConfig.for_input("sample:carphone", Path("unused"))
     )
@@ -64,6 +59,8 @@ class PortraitBenchConfig:
             raise InputError("give at least one input")
         if self.sample_every < 1:
             raise InputError(f"--sample-every must be at least 1, got {self.sample_every}")
+        if self.pingpong_s is not None and not 2 <= self.pingpong_s <= 600:
+            raise InputError(f"--pingpong-seconds must be in [2, 600], got {self.pingpong_s}")
 
 
 @dataclass(frozen=True)
@@ -195,57 +192,6 @@ def _run(config: RunConfig) -> tuple[_Collected, float]:
     return collected, report.segments[0]["frames"] / report.segments[0]["duration_s"]
 
 
-def fitted_video(
-    frames: npt.NDArray[np.uint8], fps: float, scheme: str, budget: int
-) -> tuple[int, list[FrameArray], str]:
-    """The clip coded by ``scheme`` at the best setting whose bytes fit ``budget``: the finest
-    quantiser that fits at the full size and rate, else the coarsest with the size and frame
-    rate lowered until it fits (the smallest tried when nothing does); shown at the working
-    size, each decoded frame held until the next."""
-    height, width = frames.shape[1:3]
-    lowered = sorted(
-        ((s, d) for s in _SCALES for d in _RATE_DIVISORS), key=lambda sd: -(sd[0] ** 2) / sd[1]
-    )
-    coarsest = _QUANTISERS[scheme][-1]
-    ladder = [(q, 1.0, 1) for q in _QUANTISERS[scheme][:-1]]
-    ladder += [(coarsest, s, d) for s, d in lowered]
-    chosen: tuple[int, list[bytes], int, int, tuple[int, int]] | None = None
-    for quantiser, scale, divisor in ladder:
-        size = (max(16, round(width * scale / 2) * 2), max(16, round(height * scale / 2) * 2))
-        kept = frames[::divisor]
-        small = np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in kept])
-        packets = encode_video(small, fps / divisor, scheme, quantiser)
-        count = sum(map(len, packets))
-        chosen = (count, list(packets), quantiser, divisor, size)
-        if count <= budget:
-            break
-    assert chosen is not None
-    count, packets, quantiser, divisor, size = chosen
-    kept_count = len(frames[::divisor])
-    decoded, _ = decode_video(list(packets), scheme, kept_count, (size[1], size[0], 3))
-    enlarged = [
-        np.asarray(cv2.resize(d, (width, height), interpolation=cv2.INTER_CUBIC), np.uint8)
-        for d in decoded
-    ]
-    shown = [enlarged[i // divisor] for i in range(len(frames))]
-    return count, shown, f"crf {quantiser}, {size[0]}x{size[1]} at {fps / divisor:.3g} fps"
-
-
-def held_stills(
-    frames: npt.NDArray[np.uint8], segment_frames: int, budget_per_segment: int
-) -> tuple[int, list[FrameArray], str]:
-    """One AV1 still a segment (its middle frame) within the budget, held for the segment."""
-    total, shown = 0, []
-    for start in range(0, len(frames), segment_frames):
-        part = frames[start : start + segment_frames]
-        size, decoded, _ = matched_bytes(
-            part[len(part) // 2], budget_per_segment, av1_still, AV1_CRF, False
-        )
-        total += size
-        shown += [decoded] * len(part)
-    return total, shown, f"one still per {segment_frames} frames"
-
-
 Progress = Callable[[str], None]
 
 
@@ -257,10 +203,23 @@ def _score(
     return scores([compare(sources[i], face, received[i]) for i, face in looks.items()])
 
 
+@dataclass(frozen=True)
+class FigureRow:
+    """Three moments of one clip: (source, received without the portrait, with it)."""
+
+    name: str
+    moments: tuple[tuple[FrameArray, FrameArray, FrameArray], ...]
+
+
+FIGURE_MOMENTS = (1 / 6, 1 / 2, 5 / 6)  # where in the clip the figure looks
+
+
 def bench_clip(
     name: str, file: str, split: str, config: PortraitBenchConfig, progress: Progress
-) -> ClipResult:
+) -> tuple[ClipResult, FigureRow]:
     with tempfile.TemporaryDirectory() as scratch:
+        if config.pingpong_s is not None:
+            file = str(pingpong(file, config.pingpong_s, Path(scratch) / "pingpong.mp4"))
         base = replace(config.run, input=replace(config.run.input, input=file))
         on = replace(base, out=Path(scratch) / "on")
         off = replace(base, out=Path(scratch) / "off", sender=replace(base.sender, portrait=False))
@@ -306,7 +265,11 @@ def bench_clip(
 
     track = per_segment("face_track")
     seconds = count / fps
-    return ClipResult(
+    picks = [min(count - 1, int(share * count)) for share in FIGURE_MOMENTS]
+    figure = FigureRow(
+        name, tuple((sources[i], before.received[i], now.received[i]) for i in picks)
+    )
+    result = ClipResult(
         input=name,
         split=split,
         frames=count,
@@ -321,14 +284,52 @@ def bench_clip(
         receiver_ms_per_frame=round(now.reenact_ms / max(count, 1), 2),
         schemes=scored,
     )
+    return result, figure
 
 
 def bench_portrait(
-    config: PortraitBenchConfig, progress: Progress | None = None
+    config: PortraitBenchConfig, progress: Progress | None = None, figure: Path | None = None
 ) -> PortraitBenchResult:
+    """Every input scored; ``figure``: a PNG of the first ``FIGURE_CLIPS`` inputs, each at
+    three moments: source | received without the portrait | with it."""
     say = progress or (lambda _: None)
-    clips = tuple(
+    results = [
         bench_clip(name, file, split, config, say)
         for name, file, split in expand_inputs(config.inputs)
+    ]
+    if figure is not None:
+        draw_figure([row for _, row in results][:FIGURE_CLIPS], figure)
+    return PortraitBenchResult(tuple(result for result, _ in results))
+
+
+FIGURE_CLIPS = 3
+_TILE = (240, 180)
+
+
+def draw_figure(rows: list[FigureRow], path: Path) -> None:
+    """One row a clip; per moment three tiles: source, before, now, labelled."""
+    labels = ("source", "before", "now")
+    tiles_per_row = 3 * len(FIGURE_MOMENTS)
+    canvas = np.full(
+        (len(rows) * (_TILE[1] + 22) + 4, tiles_per_row * _TILE[0] + 2 * 8, 3), 255, np.uint8
     )
-    return PortraitBenchResult(clips)
+    for r, row in enumerate(rows):
+        top = r * (_TILE[1] + 22) + 20
+        cv2.putText(canvas, row.name, (4, top - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1)
+        for m, moment in enumerate(row.moments):
+            for k, image in enumerate(moment):
+                left = (3 * m + k) * _TILE[0] + 8 * m
+                tile = cv2.resize(image, _TILE, interpolation=cv2.INTER_AREA)
+                canvas[top : top + _TILE[1], left : left + _TILE[0]] = tile
+                cv2.putText(
+                    canvas,
+                    labels[k],
+                    (left + 4, top + 14),
+                    cv2.FONT_HERSHEY_SIMPLEX,
+                    0.45,
+                    (255, 255, 0),
+                    1,
+                    cv2.LINE_AA,
+                )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), canvas[..., ::-1])

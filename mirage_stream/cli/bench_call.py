@@ -23,7 +23,9 @@ def register(benches: Subcommands) -> None:
         "receiver option applies). Prints segments_sent, segments_played, segments_lost, "
         "g2g_p50_s and g2g_p95_s (the sender's capture of a segment's last frame -> its "
         "first generated frame shown, measured in the receiver page), first_frame_s (first "
-        "camera frame -> first generated frame shown), cpu_per_call (sender and receiver CPU "
+        "camera frame -> first generated frame shown), first_reference_frame_s (first camera "
+        "frame -> first frame rebuilt from the caller's reference picture due on screen) and "
+        "segments_reenacted, cpu_per_call (sender and receiver CPU "
         "seconds per second; the browsers' own CPU apart as browser_cpu).",
     )
     add_input_argument(parser, default="sample:carphone")

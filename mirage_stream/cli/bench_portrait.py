@@ -46,10 +46,25 @@ def register(benches: Subcommands) -> None:
         "--snr-db", type=float, default=-10.0, help="channel SNR in dB; default %(default)s"
     )
     parser.add_argument(
+        "--pingpong-seconds",
+        type=float,
+        default=None,
+        metavar="S",
+        help="play each input forwards, backwards, forwards... to S seconds: a long call "
+        "from a short clip, without the cut a loop would make",
+    )
+    parser.add_argument(
         "--max-seconds",
         type=float,
         default=None,
         help="read at most this many seconds of each input",
+    )
+    parser.add_argument(
+        "--figure",
+        default=None,
+        metavar="PNG",
+        help="draw the first three inputs at three moments each: source | received without "
+        "the portrait | with it",
     )
     add_json_argument(parser)
     parser.set_defaults(handler=_portrait)
@@ -76,9 +91,14 @@ def _portrait(args: argparse.Namespace) -> int:
         inputs=inputs,
         sample_every=args.sample_every,
         baselines=not args.no_baselines,
+        pingpong_s=args.pingpong_seconds,
         run=template,
     )
-    result = bench_portrait(config, progress=stderr_progress("bench portrait"))
+    result = bench_portrait(
+        config,
+        progress=stderr_progress("bench portrait"),
+        figure=Path(args.figure) if args.figure else None,
+    )
     if args.json:
         print_json(result.to_json())
         return 0

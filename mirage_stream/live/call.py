@@ -241,6 +241,9 @@ class LiveCall:
         carried, arrived = trace.record(LinkRecord), trace.record(ArrivalRecord)
         assert carried is not None  # every live segment comes with its link report
         link, generated = carried.report, trace.record(GenerationRecord)
+        if generated is not None and generated.reenacted:
+            stats.segments_reenacted += 1
+            stats.first_reenacted_at = stats.first_reenacted_at or shown_at
         stats.last = SegmentShown(
             segment=segment.index,
             snr_db=round(link.snr_db, 2),

@@ -66,6 +66,9 @@ class CallStats:
     # Measured in the playback page: the sender's capture -> the segment's first frame shown.
     page_g2g_s: array[float] = field(default_factory=lambda: array("d"))
     page_first_shown_at: float | None = None
+    # The caller's face rebuilt from their reference picture (receiver/portrait.py).
+    segments_reenacted: int = 0
+    first_reenacted_at: float | None = None  # wall clock its first frame was due on screen
     # The generation rate adapter (live diffusion): its setting now, the newest segment's cost
     # in seconds per generated second, and how often it changed.
     generation_setting: str | None = None
@@ -82,6 +85,8 @@ class CallStats:
             "error": self.error,
             "segments_received": self.segments_received,
             "segments_played": self.segments_played,
+            "segments_reenacted": self.segments_reenacted,
+            "first_reenacted_at": self.first_reenacted_at,
             "segments_lost": self.segments_lost,
             "segments_skipped": self.segments_skipped,
             "keyframes_damaged": self.keyframes_damaged,

@@ -2,12 +2,11 @@
 held for the call (identity, eq. 16: the receiver knows who is calling), and each segment's
 frames rebuilt from it by the face track (``reenact``).
 
-Where the scene behind the person still looks like the reference's, the whole frame is the
-reenacted reference (sharp, and the same scene); where it changed (the decoded keyframe
-disagrees with the reference outside the head), the reenacted head is blended with a soft
-mask onto the generated frames. Frames the track has no face for keep the generated picture;
-a track made for another reference than the one held (a new person or scene still arriving)
-is not used: today's picture, never a wrong face.
+Behind the person stands the reference (sharp) where the segment's decoded keyframe still
+agrees with it, and the keyframe where it does not (the scene changed, or the person moved
+away from where they stood in the reference), blended softly. Frames the track has no face
+for keep the generated picture; a track made for another reference than the one held (a new
+person or scene still arriving) is not used: today's picture, never a wrong face.
 """
 
 from __future__ import annotations
@@ -28,10 +27,10 @@ from mirage_stream.types import FrameArray
 
 log = logging.getLogger(__name__)
 
-_THUMB = (16, 12)
-# Mean absolute difference of 16x12 grey thumbnails (0..1) outside the head above which the
-# keyframe's scene, not the reference's, stands behind the person.
-SCENE_CHANGED = 0.12
+# Grey-level differences (0..1, blurred, quarter size) between the reference and the
+# keyframe: below the first the reference stands, above the second the keyframe.
+SAME_SCENE = 0.08
+CHANGED_SCENE = 0.16
 
 
 @dataclass(frozen=True)
@@ -102,34 +101,30 @@ class PortraitComposer:
     ) -> npt.NDArray[np.uint8]:
         count, height, width = generated.shape[:3]
         rig = self.rig(face.reference, width, height)
-        moved = reenact(rig, face.track, count, self.model)
+        scene = rig.image if keyframe is None else scene_now(rig.image, keyframe)
+        moved = reenact(rig, face.track, count, self.model, scene)
         out = generated.copy()
-        if keyframe is None or not scene_changed(rig, keyframe):
-            out[moved.known] = moved.frames[moved.known]
-            return out
-        alpha = rig.head_mask[..., None]
-        for f in np.nonzero(moved.known)[0]:
-            blend = moved.frames[f] * alpha + generated[f] * (1 - alpha)
-            out[f] = np.clip(blend, 0, 255).astype(np.uint8)
+        out[moved.known] = moved.frames[moved.known]
         return out
 
 
-def scene_changed(rig: ReferenceRig, keyframe: FrameArray) -> bool:
-    """Whether ``keyframe`` shows another scene than the reference around the head."""
-    height, width = rig.image.shape[:2]
+def scene_now(reference: FrameArray, keyframe: FrameArray) -> FrameArray:
+    """The background as it is now: the reference (sharp) where the segment's decoded
+    keyframe still agrees with it, the keyframe where it does not (the scene changed, or the
+    person moved away from where they stood in the reference). Compared on blurred grey
+    copies at a quarter of the size, so the keyframe's coarser detail is no disagreement."""
+    height, width = reference.shape[:2]
     if keyframe.shape[:2] != (height, width):
         keyframe = np.asarray(
-            cv2.resize(keyframe, (width, height), interpolation=cv2.INTER_AREA), np.uint8
+            cv2.resize(keyframe, (width, height), interpolation=cv2.INTER_LINEAR), np.uint8
         )
-    outside = cv2.resize(1.0 - rig.head_mask, _THUMB, interpolation=cv2.INTER_AREA)
-    if float(outside.sum()) < 1.0:
-        return False
-    thumbs = [
-        cv2.resize(
-            cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), _THUMB, interpolation=cv2.INTER_AREA
-        ).astype(np.float32)
-        / 255
-        for image in (rig.image, keyframe)
-    ]
-    difference = float((np.abs(thumbs[0] - thumbs[1]) * outside).sum() / outside.sum())
-    return difference > SCENE_CHANGED
+    small = (max(1, width // 4), max(1, height // 4))
+    greys = []
+    for image in (reference, keyframe):
+        grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        grey = cv2.resize(grey, small, interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+        greys.append(cv2.GaussianBlur(grey, (0, 0), 1.5))
+    difference = np.abs(greys[0] - greys[1])
+    changed = np.clip((difference - SAME_SCENE) / (CHANGED_SCENE - SAME_SCENE), 0, 1)
+    alpha = cv2.resize(cv2.GaussianBlur(changed, (0, 0), 1.0), (width, height))[..., None]
+    return np.asarray(reference * (1 - alpha) + keyframe * alpha, np.uint8)

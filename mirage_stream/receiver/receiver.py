@@ -302,6 +302,7 @@ class GenerateStage:
         )
         start = time.perf_counter()  # the stage is timed by the pipeline as "generate"
         frames = self.generator.generate(request)
+        reenacted = face is not None and self.composer is not None
         if face is not None and self.composer is not None:
             with trace.timed("reenact"):
                 newest = decoded.keyframes[-1][1] if decoded.keyframes else None
@@ -310,7 +311,7 @@ class GenerateStage:
             duration_s = payload.num_frames / payload.fps
             adapter.observe(payload.segment_index, time.perf_counter() - start, duration_s)
         self._tail = tuple(frame.copy() for frame in frames[-TAIL_FRAMES:])  # not the segment
-        trace.attach(GenerationRecord(prompt.text, tuple(prompt.removed), setting_used))
+        trace.attach(GenerationRecord(prompt.text, tuple(prompt.removed), setting_used, reenacted))
         return GeneratedSegment(
             index=payload.segment_index,
             frames=frames,

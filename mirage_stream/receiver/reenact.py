@@ -17,6 +17,7 @@ here).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import cv2
 import numpy as np
@@ -129,15 +130,33 @@ def _signed_areas(corners: Points) -> Points:
     return np.asarray(cross, np.float32)
 
 
-def piecewise_warp(
-    image: FrameArray, source: Points, target: Points, order: npt.NDArray[np.intp]
-) -> tuple[FrameArray, npt.NDArray[np.bool_]]:
-    """``image`` warped triangle by triangle from ``source`` to ``target`` corners (T x 3 x 2
-    each), drawing the triangles listed in ``order`` one over the other; and where they
-    cover the frame. Only the targets' box is computed, and the backward map on a grid of
-    every ``_MAP_STEP``-th pixel, enlarged bilinearly: the map is piecewise linear and
-    continuous, so the grid loses little and costs a quarter."""
-    height, width = image.shape[:2]
+@dataclass(frozen=True)
+class BackwardMap:
+    """Where each pixel of a box of the output frame samples the reference."""
+
+    rows: slice
+    columns: slice
+    map_x: npt.NDArray[np.float32]
+    map_y: npt.NDArray[np.float32]
+    inside: npt.NDArray[np.bool_]  # a triangle covers the pixel
+
+    def remap(self, image: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """``image`` with this box warped (the rest as it was)."""
+        warped = image.copy()
+        warped[self.rows, self.columns] = cv2.remap(
+            image, self.map_x, self.map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+        )
+        return warped
+
+
+def backward_map(
+    shape: tuple[int, ...], source: Points, target: Points, order: npt.NDArray[np.intp]
+) -> BackwardMap:
+    """The piecewise-affine map that carries ``source`` triangles onto ``target`` ones (T x 3
+    x 2 each), the triangles listed in ``order`` drawn one over the other, over the targets'
+    box only. Computed on a grid of every ``_MAP_STEP``-th pixel and enlarged bilinearly: the
+    map is piecewise linear and continuous, so the grid loses little and costs a quarter."""
+    height, width = shape[:2]
     maps = _affines(source.astype(np.float64), target.astype(np.float64))
     step = _MAP_STEP
     low = np.floor(np.clip(target.reshape(-1, 2).min(axis=0) - 1, 0, None)).astype(int)
@@ -157,25 +176,24 @@ def piecewise_warp(
     identity[0, 0, 0] = identity[0, 1, 1] = 1.0
     table = np.concatenate([identity, maps]).astype(np.float32).reshape(-1, 6)
     coefficients = [table[:, k][index] for k in range(6)]
-    map_x = coefficients[0] * xs + coefficients[1] * ys + coefficients[2]
-    map_y = coefficients[3] * xs + coefficients[4] * ys + coefficients[5]
+    grid_x = coefficients[0] * xs + coefficients[1] * ys + coefficients[2]
+    grid_y = coefficients[3] * xs + coefficients[4] * ys + coefficients[5]
     full = (grid_w * step, grid_h * step)
-    map_x = cv2.resize(map_x, full, interpolation=cv2.INTER_LINEAR)[:box_h, :box_w]
-    map_y = cv2.resize(map_y, full, interpolation=cv2.INTER_LINEAR)[:box_h, :box_w]
     inside = cv2.resize((index > 0).astype(np.uint8), full, interpolation=cv2.INTER_NEAREST)
-    patch = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    warped = image.copy()
-    covered = np.zeros((height, width), bool)
-    warped[low[1] : low[1] + box_h, low[0] : low[0] + box_w] = patch
-    covered[low[1] : low[1] + box_h, low[0] : low[0] + box_w] = inside[:box_h, :box_w] > 0
-    return warped, covered
+    return BackwardMap(
+        rows=slice(low[1], low[1] + box_h),
+        columns=slice(low[0], low[0] + box_w),
+        map_x=cv2.resize(grid_x, full, interpolation=cv2.INTER_LINEAR)[:box_h, :box_w],
+        map_y=cv2.resize(grid_y, full, interpolation=cv2.INTER_LINEAR)[:box_h, :box_w],
+        inside=inside[:box_h, :box_w] > 0,
+    )
 
 
-def head_and_scene(rig: ReferenceRig, pose: HeadPose) -> FrameArray:
-    """The reference with the head moved rigidly as from ``rig.pose`` to ``pose``: scaled as
-    the head's distance changed, turned by the change of roll, moved with the head's centre.
-    Not fitted to the landmarks' outline, which narrows as the head turns aside: the head
-    keeps its size whichever way it looks."""
+def head_and_scene(rig: ReferenceRig, pose: HeadPose, scene: FrameArray) -> FrameArray:
+    """The reference's head moved rigidly as from ``rig.pose`` to ``pose`` (scaled as the
+    head's distance changed, turned by the change of roll, moved with the head's centre: not
+    fitted to the landmarks' outline, which narrows as the head turns aside), over ``scene``:
+    the background, which stays put outside the outer ring and stretches in the band."""
     height, width = rig.image.shape[:2]
     before = rig.pose
     scale = pose.scale / before.scale
@@ -187,9 +205,14 @@ def head_and_scene(rig: ReferenceRig, pose: HeadPose) -> FrameArray:
     ring = rig.scene[: rig.ring_count]
     target[: rig.ring_count] = (scale * ring @ rotation.T + shift).astype(np.float32)
     triangles = rig.scene_triangles
-    order = np.arange(len(triangles))
-    warped, _ = piecewise_warp(rig.image, rig.scene[triangles], target[triangles], order)
-    return warped
+    warp = backward_map(
+        rig.image.shape, rig.scene[triangles], target[triangles], np.arange(len(triangles))
+    )
+    head = warp.remap(rig.image)
+    if scene is rig.image:
+        return head
+    alpha = warp.remap(rig.head_mask)[..., None]
+    return np.asarray(head * alpha + warp.remap(scene) * (1 - alpha), np.uint8)
 
 
 def face_layer(
@@ -203,8 +226,10 @@ def face_layer(
     source, target = rig.mesh[triangles], mesh[triangles]
     turned = np.sign(_signed_areas(source)) != np.sign(_signed_areas(target))
     far = np.where(turned, np.inf, depth[triangles].mean(axis=1))
-    order = np.argsort(-far, kind="stable")
-    return piecewise_warp(rig.image, source, target, order)
+    warp = backward_map(rig.image.shape, source, target, np.argsort(-far, kind="stable"))
+    covered = np.zeros(rig.image.shape[:2], bool)
+    covered[warp.rows, warp.columns] = warp.inside
+    return warp.remap(rig.image), covered
 
 
 def _paint_mouth(frame: FrameArray, rig: ReferenceRig, mesh: Points) -> None:
@@ -228,13 +253,13 @@ def _paint_mouth(frame: FrameArray, rig: ReferenceRig, mesh: Points) -> None:
     light = float(patch[mask > 0.5].mean()) / 255
     painted = np.empty(patch.shape, np.float32)
     painted[:] = np.array([70, 30, 30], np.float32) * (0.5 + light)
-    # Teeth: a band under the upper lip, a third of the opening deep.
+    # Teeth: a band under the upper lip, a fifth of the opening deep.
     upper = mesh[list(UPPER_INNER_LIP)] - origin
-    lowered = upper + np.array([0, gap / 3], np.float32)
+    lowered = upper + np.array([0, gap / 5], np.float32)
     outline = np.concatenate([upper, lowered[::-1]])
     band = np.zeros_like(mask)
     cv2.fillPoly(band, [np.round(outline * 4).astype(np.int32)], 1.0, cv2.LINE_AA, shift=2)
-    teeth = np.array([215, 205, 190], np.float32) * min(1.0, 0.6 + light)
+    teeth = np.array([190, 180, 170], np.float32) * min(1.0, 0.4 + light)
     painted = painted * (1 - band[..., None]) + teeth * band[..., None]
     alpha = cv2.GaussianBlur(mask, (0, 0), blur)[..., None] * strength
     frame[rows, columns] = np.clip(patch * (1 - alpha) + painted * alpha, 0, 255).astype(np.uint8)
@@ -247,21 +272,27 @@ class Reenacted:
 
 
 def reenact(
-    rig: ReferenceRig, track: FaceTrack, num_frames: int, model: FaceShapeModel
+    rig: ReferenceRig,
+    track: FaceTrack,
+    num_frames: int,
+    model: FaceShapeModel,
+    scene: FrameArray | None = None,
 ) -> Reenacted:
-    """The reference moved frame by frame as ``track`` says."""
+    """The reference moved frame by frame as ``track`` says, over ``scene`` (the background
+    as it is now; the reference's own when None)."""
+    scene = rig.image if scene is None else scene
     height, width = rig.image.shape[:2]
     values, known = track_parameters(track, num_frames)
     frames = np.empty((num_frames, height, width, 3), np.uint8)
     edge = max(0.6, _FACE_EDGE * rig.face_size)
     for f in range(num_frames):
         if not known[f]:
-            frames[f] = rig.image
+            frames[f] = scene
             continue
         sample = _within_reach(sample_from_values(values[f]), rig.pose)
         posed = model.posed(sample, width, height)
         mesh = np.ascontiguousarray(posed[:, :2])
-        back = head_and_scene(rig, sample.pose)
+        back = head_and_scene(rig, sample.pose, scene)
         face, covered = face_layer(rig, mesh, posed[:, 2])
         box = _box(mesh, 3 * edge, width, height)
         inside = cv2.erode(covered[box].astype(np.uint8), np.ones((3, 3), np.uint8))

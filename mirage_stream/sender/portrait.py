@@ -39,10 +39,12 @@ from mirage_stream.types import FrameArray, VideoSegment
 
 _THUMB = (16, 12)
 # A new reference when the scene behind moved this far from the reference's (mean absolute
-# difference of 16x12 grey thumbnails, 0..1), the face's size changed by this factor, or the
-# mean light by this much.
+# difference of 16x12 grey thumbnails, 0..1), the face's size changed by this factor, the face
+# moved this many face sizes from where it was (the receiver would have to show what stood
+# behind the head, which the reference does not hold), or the mean light changed by this much.
 SCENE_CHANGE = 0.12
 FRAMING_CHANGE = 1.4
+MOVED_AWAY = 0.35
 LIGHT_CHANGE = 0.12
 
 
@@ -118,6 +120,7 @@ class _Reference:
     reference_id: int
     thumbnail: npt.NDArray[np.float32]
     face_size: float
+    face_centre: tuple[float, float]
 
 
 @dataclass
@@ -152,8 +155,11 @@ class PortraitSender:
         seen = [i for i, mesh in enumerate(meshes) if mesh is not None]
         if seen:
             after_cut = [i for i in seen if frames[i] >= max(cut_frames, default=0)] or seen
-            if self._needs_reference(segment, frames, meshes, after_cut, bool(cut_frames)):
-                crf = self._take_reference(segment, frames, meshes, samples, after_cut)
+            if cut_frames:
+                self._reference = None  # another shot: whoever is in view now
+            changed = self._changed_from(segment, frames, meshes, after_cut)
+            if changed:
+                crf = self._take_reference(segment, frames, meshes, samples, changed)
                 new_reference = True
         chunk = self._pending.popleft() if self._pending else None
         track = (
@@ -192,25 +198,32 @@ class PortraitSender:
                 meshes[i] = back
         return meshes
 
-    def _needs_reference(
+    def _changed_from(
         self,
         segment: VideoSegment,
         frames: list[int],
         meshes: list[FaceMesh | None],
         seen: list[int],
-        cut: bool,
-    ) -> bool:
+    ) -> list[int]:
+        """The samples of ``seen`` from the first whose picture no longer matches the held
+        reference on: all of them when none is held, none when every one still matches."""
         held = self._reference
-        if held is None or cut:
-            return True
-        first = seen[0]
-        mesh = meshes[first]
-        assert mesh is not None
-        thumbnail = _thumbnail(segment.frames[frames[first]])
-        scene = float(np.mean(np.abs(thumbnail - held.thumbnail)))
-        light = abs(float(thumbnail.mean() - held.thumbnail.mean()))
-        framing = max(mesh.size / held.face_size, held.face_size / mesh.size)
-        return scene > SCENE_CHANGE or light > LIGHT_CHANGE or framing > FRAMING_CHANGE
+        if held is None:
+            return seen
+        for at, i in enumerate(seen):
+            mesh = meshes[i]
+            assert mesh is not None
+            framing = max(mesh.size / held.face_size, held.face_size / mesh.size)
+            moved = math.dist(_centre(mesh), held.face_centre) / held.face_size
+            changed = framing > FRAMING_CHANGE or moved > MOVED_AWAY
+            if at == 0 or changed:  # the scene and the light are judged once a segment
+                thumbnail = _thumbnail(segment.frames[frames[i]])
+                scene = float(np.mean(np.abs(thumbnail - held.thumbnail)))
+                light = abs(float(thumbnail.mean() - held.thumbnail.mean()))
+                changed = changed or scene > SCENE_CHANGE or light > LIGHT_CHANGE
+            if changed:
+                return seen[at:]
+        return []
 
     def _take_reference(
         self,
@@ -231,7 +244,7 @@ class PortraitSender:
         self._next_id = (self._next_id + 1) % (MAX_REFERENCE_ID + 1)
         picture = ReferencePicture(reference_id, "av1", face, still)
         self._pending = deque(split_reference(picture, self.settings.chunk_bytes))
-        self._reference = _Reference(reference_id, _thumbnail(image), mesh.size)
+        self._reference = _Reference(reference_id, _thumbnail(image), mesh.size, _centre(mesh))
         return crf
 
 
@@ -239,6 +252,11 @@ def _turn(sample: FaceSample | None) -> float:
     if sample is None:
         return math.inf
     return abs(sample.pose.yaw) + abs(sample.pose.pitch) + 0.5 * abs(sample.pose.roll)
+
+
+def _centre(mesh: FaceMesh) -> tuple[float, float]:
+    low, high = mesh.points.min(axis=0), mesh.points.max(axis=0)
+    return float(low[0] + high[0]) / 2, float(low[1] + high[1]) / 2
 
 
 def _thumbnail(frame: FrameArray) -> npt.NDArray[np.float32]:
