@@ -303,7 +303,8 @@ class GenerateStage:
         start = time.perf_counter()  # the stage is timed by the pipeline as "generate"
         frames = self.generator.generate(request)
         reenacted = face is not None and self.composer is not None
-        if face is not None and self.composer is not None:
+        if reenacted:
+            assert face is not None and self.composer is not None
             with trace.timed("reenact"):
                 newest = decoded.keyframes[-1][1] if decoded.keyframes else None
                 frames = self.composer.compose(frames, face, newest)

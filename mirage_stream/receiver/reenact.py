@@ -261,7 +261,8 @@ def _paint_mouth(frame: FrameArray, rig: ReferenceRig, mesh: Points) -> None:
     cv2.fillPoly(band, [np.round(outline * 4).astype(np.int32)], 1.0, cv2.LINE_AA, shift=2)
     teeth = np.array([190, 180, 170], np.float32) * min(1.0, 0.4 + light)
     painted = painted * (1 - band[..., None]) + teeth * band[..., None]
-    alpha = cv2.GaussianBlur(mask, (0, 0), blur)[..., None] * strength
+    # Softened inwards only: painted past the lips, the mouth would look wider open than it is.
+    alpha = (cv2.GaussianBlur(mask, (0, 0), blur) * mask)[..., None] * strength
     frame[rows, columns] = np.clip(patch * (1 - alpha) + painted * alpha, 0, 255).astype(np.uint8)
 
 

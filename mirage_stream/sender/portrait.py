@@ -35,6 +35,7 @@ from mirage_stream.portrait.track import (
 )
 from mirage_stream.sender.detectors import Box
 from mirage_stream.sender.face_mesh import FaceFollower, FaceMesh
+from mirage_stream.sender.shots import shot_of
 from mirage_stream.types import FrameArray, VideoSegment
 
 _THUMB = (16, 12)
@@ -45,6 +46,9 @@ _THUMB = (16, 12)
 SCENE_CHANGE = 0.12
 FRAMING_CHANGE = 1.4
 MOVED_AWAY = 0.35
+# A reference frame's mouth opening (inner-lip gap over the eye distance) counts this many
+# radians of a turned head.
+MOUTH_WEIGHT = 2.0
 LIGHT_CHANGE = 0.12
 
 
@@ -154,10 +158,16 @@ class PortraitSender:
         new_reference, crf = False, None
         seen = [i for i, mesh in enumerate(meshes) if mesh is not None]
         if seen:
-            after_cut = [i for i in seen if frames[i] >= max(cut_frames, default=0)] or seen
-            if cut_frames:
-                self._reference = None  # another shot: whoever is in view now
-            changed = self._changed_from(segment, frames, meshes, after_cut)
+            last_shot = [i for i in seen if frames[i] >= max(cut_frames, default=0)]
+            if cut_frames and last_shot:
+                # Another shot, maybe another person: a reference of whoever is in view now,
+                # and no face before the cut (the track moves the new reference only).
+                self._reference = None
+                samples = [
+                    s if frames[i] >= max(cut_frames) else None for i, s in enumerate(samples)
+                ]
+                seen = last_shot
+            changed = self._changed_from(segment, frames, meshes, seen)
             if changed:
                 crf = self._take_reference(segment, frames, meshes, samples, changed)
                 new_reference = True
@@ -177,23 +187,24 @@ class PortraitSender:
         known: Mapping[int, Sequence[Box]],
         cut_frames: Sequence[int],
     ) -> list[FaceMesh | None]:
-        """The face at each sampled frame: followed forwards, then, from the first frame where
-        it was found, backwards over the frames before it (a face turned away at the start,
-        which the frontal cascade cannot find, is still followed once it was seen)."""
+        """The face at each sampled frame: followed forwards (searched anew after a cut),
+        then, from the first frame of a shot where it was found, backwards over the shot's
+        frames before it (a face turned away at the start, which the frontal cascade cannot
+        find, is still followed once it was seen)."""
         meshes: list[FaceMesh | None] = []
         previous = self._last_mesh
-        for index in frames:
-            if index in cut_frames:
+        shots = [shot_of(index, cut_frames) for index in frames]
+        for i, index in enumerate(frames):
+            if i > 0 and shots[i] != shots[i - 1]:
                 previous = None  # another shot: look for the face anew
             previous = self.follower.next(segment.frames[index], previous, known.get(index, ()))
             meshes.append(previous)
         self._last_mesh = previous
-        first = next((i for i, mesh in enumerate(meshes) if mesh is not None), None)
-        cuts_before = [c for c in cut_frames if first is not None and c <= frames[first]]
-        start = frames.index(max(cuts_before)) if cuts_before and max(cuts_before) in frames else 0
-        if first is not None:
-            back = meshes[first]
-            for i in range(first - 1, start - 1, -1):
+        for shot in sorted(set(shots)):
+            members = [i for i in range(len(frames)) if shots[i] == shot]
+            first = next((i for i in members if meshes[i] is not None), None)
+            back = meshes[first] if first is not None else None
+            for i in reversed([m for m in members if first is not None and m < first]):
                 back = self.follower.follow(segment.frames[frames[i]], back) if back else None
                 meshes[i] = back
         return meshes
@@ -235,7 +246,7 @@ class PortraitSender:
     ) -> int:
         """The most frontal sampled frame becomes the reference; its chunks replace any still
         waiting to go (an older reference is no longer worth its bytes)."""
-        best = min(seen, key=lambda i: _turn(samples[i]))
+        best = min(seen, key=lambda i: _unfit(samples[i], meshes[i]))
         face, mesh = samples[best], meshes[best]
         assert face is not None and mesh is not None
         image = np.ascontiguousarray(segment.frames[frames[best]])
@@ -248,10 +259,16 @@ class PortraitSender:
         return crf
 
 
-def _turn(sample: FaceSample | None) -> float:
-    if sample is None:
+def _unfit(sample: FaceSample | None, mesh: FaceMesh | None) -> float:
+    """How ill a frame suits a reference: turned away, or with its mouth open (the receiver
+    paints an opening mouth well, but a closing one still shows the reference's teeth)."""
+    if sample is None or mesh is None:
         return math.inf
-    return abs(sample.pose.yaw) + abs(sample.pose.pitch) + 0.5 * abs(sample.pose.roll)
+    pose = sample.pose
+    turned = abs(pose.yaw) + abs(pose.pitch) + 0.5 * abs(pose.roll)
+    points = mesh.points
+    eyes = float(np.linalg.norm(points[33] - points[263])) or 1.0
+    return turned + MOUTH_WEIGHT * float(np.linalg.norm(points[13] - points[14])) / eyes
 
 
 def _centre(mesh: FaceMesh) -> tuple[float, float]:
