@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
 from mirage_stream.portrait.parts import EncodedFaceTrack, ReferenceChunk
 from mirage_stream.portrait.reference import HeldReference, ReferenceAssembler
 from mirage_stream.portrait.shape import FaceShapeModel, shipped_shape_model
 from mirage_stream.portrait.track import FaceTrack, decode_face_track
-from mirage_stream.receiver.reenact import ReferenceRig, reenact, rig_reference
+from mirage_stream.receiver.generators import GeneratorConfig
+from mirage_stream.receiver.reenact import Reenacted, ReferenceRig, reenact, rig_reference
 from mirage_stream.types import FrameArray
 
 log = logging.getLogger(__name__)
@@ -89,23 +89,14 @@ class PortraitComposer:
             self._rig_of = key
         return self._rig
 
-    def reference_frame(self, face: FaceInput, width: int, height: int) -> FrameArray:
-        """The reference at the output size (a generator's conditioning image)."""
-        return self.rig(face.reference, width, height).image
-
-    def compose(
-        self,
-        generated: npt.NDArray[np.uint8],
-        face: FaceInput,
-        keyframe: FrameArray | None,
-    ) -> npt.NDArray[np.uint8]:
-        count, height, width = generated.shape[:3]
-        rig = self.rig(face.reference, width, height)
+    def rebuild(
+        self, face: FaceInput, config: GeneratorConfig, keyframe: FrameArray | None
+    ) -> Reenacted:
+        """The segment's frames rebuilt from the reference (``known``: where the track had
+        the face), over the scene as the newest decoded ``keyframe`` shows it now."""
+        rig = self.rig(face.reference, config.width, config.height)
         scene = rig.image if keyframe is None else scene_now(rig.image, keyframe)
-        moved = reenact(rig, face.track, count, self.model, scene)
-        out = generated.copy()
-        out[moved.known] = moved.frames[moved.known]
-        return out
+        return reenact(rig, face.track, config.num_frames, self.model, scene)
 
 
 def scene_now(reference: FrameArray, keyframe: FrameArray) -> FrameArray:

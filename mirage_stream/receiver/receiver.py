@@ -287,10 +287,20 @@ class GenerateStage:
             )
             setting_used = setting.describe()
         face = decoded.face if self._shows_faces() else None
-        keyframes = decoded.keyframes
+        keyframes, moved = decoded.keyframes, None
         if face is not None and self.composer is not None:
+            with trace.timed("reenact"):
+                newest = decoded.keyframes[-1][1] if decoded.keyframes else None
+                moved = self.composer.rebuild(face, config, newest)
             # The sharp reference, moved to each keyframe's moment, conditions the generator.
-            keyframes = self._reenacted_keyframes(face, keyframes)
+            keyframes = (
+                tuple(
+                    (index, moved.frames[index] if moved.known[index] else image)
+                    for index, image in keyframes
+                    if 0 <= index < len(moved.frames)
+                )
+                or keyframes
+            )
         request = GenerationRequest(
             keyframes=keyframes,
             facts=payload.facts.trusted(),  # act only on what the sender stated
@@ -301,13 +311,14 @@ class GenerateStage:
             tail=self._tail,
         )
         start = time.perf_counter()  # the stage is timed by the pipeline as "generate"
-        frames = self.generator.generate(request)
-        reenacted = face is not None and self.composer is not None
-        if reenacted:
-            assert face is not None and self.composer is not None
-            with trace.timed("reenact"):
-                newest = decoded.keyframes[-1][1] if decoded.keyframes else None
-                frames = self.composer.compose(frames, face, newest)
+        if moved is not None and moved.known.all():
+            frames = moved.frames  # every frame rebuilt: nothing left to generate
+        else:
+            frames = self.generator.generate(request)
+            if moved is not None:
+                frames = frames.copy()
+                frames[moved.known] = moved.frames[moved.known]
+        reenacted = moved is not None
         if adapter is not None:
             duration_s = payload.num_frames / payload.fps
             adapter.observe(payload.segment_index, time.perf_counter() - start, duration_s)
@@ -325,17 +336,6 @@ class GenerateStage:
     def _shows_faces(self) -> bool:
         return self.profile.identity is IdentityMode.KEEP
 
-    def _reenacted_keyframes(
-        self, face: FaceInput, keyframes: tuple[tuple[int, FrameArray], ...]
-    ) -> tuple[tuple[int, FrameArray], ...]:
-        assert self.composer is not None
-        result = []
-        for index, image in keyframes:
-            one = np.ascontiguousarray(image[None])
-            moved = self.composer.compose(one, _at_frame(face, index), image)
-            result.append((index, moved[0]))
-        return tuple(result)
-
     async def process(
         self, decoded: DecodedSegment, trace: SegmentTrace
     ) -> GeneratedSegment | None:
@@ -349,15 +349,3 @@ class GenerateStage:
                 return None
         self._dropped_last = False
         return await asyncio.to_thread(self.render, decoded, trace)
-
-
-def _at_frame(face: FaceInput, index: int) -> FaceInput:
-    """``face`` with its track cut to the one frame ``index`` (as frame 0)."""
-    track = face.track
-    nearest = min(
-        range(len(track.samples)),
-        key=lambda i: abs(track.first_frame + i * track.step - index),
-        default=None,
-    )
-    samples = (track.samples[nearest],) if nearest is not None else ()
-    return FaceInput(face.reference, replace(track, first_frame=0, step=1, samples=samples))
