@@ -379,3 +379,17 @@ def test_bench_portrait_finds_the_same_person_where_the_paper_payload_does_not()
     assert now["mean_distance"] < before["mean_distance"]
     assert now["landmark_error"] < before["landmark_error"]
     assert set(result["totals"]) == {"mirage", "mirage-no-portrait"}
+
+
+def test_the_portrait_set_is_the_recorded_footage_split_by_source():
+    import hashlib
+    import json
+
+    data = json.loads((ROOT / "footage" / "portrait" / "portrait_set.json").read_text())
+    splits: dict[str, set[str]] = {}
+    for clip in data["clips"]:
+        assert clip["source"] in data["sources"] and clip["split"] in ("tune", "test")
+        digest = hashlib.sha256((ROOT / clip["path"]).read_bytes()).hexdigest()
+        assert digest == clip["sha256"], clip["name"]
+        splits.setdefault(clip["source"], set()).add(clip["split"])
+    assert all(len(halves) == 1 for halves in splits.values())  # no source in both halves

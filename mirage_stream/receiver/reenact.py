@@ -285,24 +285,32 @@ def reenact(
     height, width = rig.image.shape[:2]
     values, known = track_parameters(track, num_frames)
     frames = np.empty((num_frames, height, width, 3), np.uint8)
-    edge = max(0.6, _FACE_EDGE * rig.face_size)
+
     for f in range(num_frames):
-        if not known[f]:
+        if known[f]:
+            sample = _within_reach(sample_from_values(values[f]), rig.pose)
+            frames[f] = _frame(rig, sample, model, scene)
+        else:
             frames[f] = scene
-            continue
-        sample = _within_reach(sample_from_values(values[f]), rig.pose)
-        posed = model.posed(sample, width, height)
-        mesh = np.ascontiguousarray(posed[:, :2])
-        back = head_and_scene(rig, sample.pose, scene)
-        face, covered = face_layer(rig, mesh, posed[:, 2])
-        box = _box(mesh, 3 * edge, width, height)
-        inside = cv2.erode(covered[box].astype(np.uint8), np.ones((3, 3), np.uint8))
-        alpha = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), edge)[..., None]
-        shown = np.where(covered[box][..., None], face[box], back[box])
-        back[box] = np.clip(shown * alpha + back[box] * (1 - alpha), 0, 255).astype(np.uint8)
-        frames[f] = back
-        _paint_mouth(frames[f], rig, mesh)
     return Reenacted(frames, known)
+
+
+def _frame(
+    rig: ReferenceRig, sample: FaceSample, model: FaceShapeModel, scene: FrameArray
+) -> FrameArray:
+    height, width = rig.image.shape[:2]
+    edge = max(0.6, _FACE_EDGE * rig.face_size)
+    posed = model.posed(sample, width, height)
+    mesh = np.ascontiguousarray(posed[:, :2])
+    back = head_and_scene(rig, sample.pose, scene)
+    face, covered = face_layer(rig, mesh, posed[:, 2])
+    box = _box(mesh, 3 * edge, width, height)
+    inside = cv2.erode(covered[box].astype(np.uint8), np.ones((3, 3), np.uint8))
+    alpha = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), edge)[..., None]
+    shown = np.where(covered[box][..., None], face[box], back[box])
+    back[box] = np.clip(shown * alpha + back[box] * (1 - alpha), 0, 255).astype(np.uint8)
+    _paint_mouth(back, rig, mesh)
+    return back
 
 
 def _box(points: Points, margin: float, width: int, height: int) -> tuple[slice, slice]:

@@ -226,7 +226,7 @@ class SenderStage:
         self, segment: VideoSegment, analysis: SegmentAnalysis, trace: SegmentTrace
     ) -> PortraitPart | None:
         """The reference chunk and face track of the person in view. Never for a face that is
-        hidden (privacy, blurred or pixelated faces): a reference shows who is calling and a
+        hidden (privacy, blurred or masked faces): a reference shows who is calling and a
         track how they move."""
         hidden = self.settings.privacy or self.hider.policy is not FacePolicy.KEEP
         if hidden or not self.settings.portrait or self.portrait is None:
