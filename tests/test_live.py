@@ -641,6 +641,7 @@ def test_a_failing_call_is_shown_as_failed_and_the_server_serves_the_next():
     class Broken:
         name = "broken"
         adapts_rate = False
+        draws_people = True  # a model: every segment reaches it
 
         def generate(self, request):
             raise RuntimeError("generator out of memory")

@@ -112,6 +112,7 @@ class _Broken:
 
     name = "broken"
     adapts_rate = False
+    draws_people = True  # a model, as the one that runs out of memory
 
     def generate(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("generator failed (provoked)")

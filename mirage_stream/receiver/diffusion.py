@@ -70,6 +70,7 @@ class DiffusersVideoGenerator:
     options: DiffusionOptions = field(default_factory=DiffusionOptions)
     name: str = "diffusion"
     adapts_rate: bool = True  # steps and working size trade quality for speed (the adapter)
+    draws_people: bool = True  # the model renders them, conditioned on the rebuilt reference
     family: PipelineFamily = field(init=False)
     _accepts: frozenset[str] = field(default=frozenset(), init=False)
     _max_sequence_length: int | None = field(default=None, init=False)  # the call's default

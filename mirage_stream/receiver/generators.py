@@ -102,6 +102,13 @@ class Generator(Protocol):
         """Whether a live call's rate adapter may trade its steps and size for speed."""
         ...
 
+    @property
+    def draws_people(self) -> bool:
+        """Whether the backend renders the people itself (a video model). When it does not
+        (the offline animator), the frames the caller's face track covers show the reenacted
+        reference instead, and a segment the track covers whole is not generated at all."""
+        ...
+
     def generate(self, request: GenerationRequest) -> npt.NDArray[np.uint8]: ...
 
     def warm_up(self, config: GeneratorConfig) -> float | None:
@@ -158,6 +165,7 @@ class KeyframeMotionGenerator:
     warp_to_track: bool = True
     name: str = "keyframe-motion"
     adapts_rate: bool = False  # steps and guidance do not apply; it is fast at any size
+    draws_people: bool = False  # it moves the keyframes; the reenacted reference does better
 
     def _prepared(self, image: FrameArray, request: GenerationRequest) -> FrameArray:
         config, profile = request.config, request.profile

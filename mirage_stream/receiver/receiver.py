@@ -311,14 +311,15 @@ class GenerateStage:
             tail=self._tail,
         )
         start = time.perf_counter()  # the stage is timed by the pipeline as "generate"
-        if moved is not None and moved.known.all():
-            frames = moved.frames  # every frame rebuilt: nothing left to generate
+        shown = None if moved is None or self.generator.draws_people else moved
+        if shown is not None and shown.known.all():
+            frames = shown.frames  # every frame rebuilt: nothing left to generate
         else:
             frames = self.generator.generate(request)
-            if moved is not None:
+            if shown is not None:
                 frames = frames.copy()
-                frames[moved.known] = moved.frames[moved.known]
-        reenacted = moved is not None
+                frames[shown.known] = shown.frames[shown.known]
+        reenacted = shown is not None
         if adapter is not None:
             duration_s = payload.num_frames / payload.fps
             adapter.observe(payload.segment_index, time.perf_counter() - start, duration_s)
