@@ -1,6 +1,6 @@
 """The person in a call, at the sender: a reference picture of the caller when the call starts
 and when the scene changes, and the face track (head pose and expression at a steady rate)
-for every segment. Beyond the paper: the systems built for calls (face-vid2vid, LivePortrait,
+for every segment. Beyond the paper: the systems built for calls (face-vid2vid, NVIDIA Maxine,
 MPEG-4 face animation) send one good picture of the person and then only how the face moves.
 
 The face mesh follows the largest face from sample to sample and from segment to segment; the
