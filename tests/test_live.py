@@ -244,6 +244,10 @@ def test_a_live_call_on_loopback_loses_nothing_it_sends():
     assert stats.captions_intact == sent  # no caption lost at -10 dB
     assert stats.segments_played == sent - stats.segments_skipped >= 1
     assert stats.segments_lost == 0
+    # The caller's face, rebuilt from the reference picture sent with the first segment, in
+    # every segment played (carphone's driver is in view throughout).
+    assert stats.segments_reenacted == stats.segments_played
+    assert stats.first_reenacted_at is not None
     # Glass to glass is measured for every segment played (its target, segment length + 0.5 s,
     # is a speed figure: `mirage-stream bench live` reports it).
     assert len(stats.glass_to_glass_s) == stats.segments_played
@@ -720,6 +724,8 @@ def test_a_call_between_the_apps_with_the_tiny_diffusion_pipeline(tmp_path, tiny
         # The rate adapter watched each segment's cost and says what it chose.
         assert call["generation_setting"] and call["last"]["generation_setting"]
         assert call["generation_s_per_s"] > 0 and call["generation_changes"] >= 0
+        # A video model draws the people itself (from the rebuilt reference): no overlay.
+        assert call["segments_reenacted"] == 0
     finally:
         receiver.send_signal(signal.SIGTERM)
         receiver.wait(timeout=30)
