@@ -393,3 +393,23 @@ def test_the_portrait_set_is_the_recorded_footage_split_by_source():
         assert digest == clip["sha256"], clip["name"]
         splits.setdefault(clip["source"], set()).add(clip["split"])
     assert all(len(halves) == 1 for halves in splits.values())  # no source in both halves
+
+
+def test_no_portrait_for_a_face_seen_in_a_few_frames_only():
+    """The mesh's own presence score calls a patch of bikes' street a face for a fifth of the
+    first segment: not a caller, so nothing is sent."""
+    from mirage_stream.sender.portrait import PortraitSender
+    from mirage_stream.sources import FileSource, resolve_input
+    from mirage_stream.sources.config import InputConfig
+
+    source = FileSource(resolve_input("sample:bikes"), InputConfig(input="sample:bikes").frames())
+    try:
+        segment = next(source.iter_segments(2.0))
+    finally:
+        source.close()
+    sender = PortraitSender()
+    frames = list(range(0, segment.num_frames, sender.sample_step(segment.fps)))
+    found = [m for m in sender._follow(segment, frames, {}, ()) if m is not None]
+    assert 0 < len(found) < len(frames) / 2  # the false find this rule is for
+    part = PortraitSender().describe(segment)
+    assert part.reference is None and part.track is None and part.encoded_track is None

@@ -46,6 +46,8 @@ _THUMB = (16, 12)
 SCENE_CHANGE = 0.12
 FRAMING_CHANGE = 1.4
 MOVED_AWAY = 0.35
+# The face must be followed in at least this share of a segment's samples to be sent.
+MIN_SEEN_SHARE = 0.5
 # A reference frame's mouth opening (inner-lip gap over the eye distance) counts this many
 # radians of a turned head.
 MOUTH_WEIGHT = 2.0
@@ -157,6 +159,10 @@ class PortraitSender:
         ]
         new_reference, crf = False, None
         seen = [i for i, mesh in enumerate(meshes) if mesh is not None]
+        if len(seen) < MIN_SEEN_SHARE * len(frames):
+            # A caller stays in view. A face in a few frames only is a passer-by, or a false
+            # find: the mesh's own presence score says 1.0 to some faces in a street.
+            seen, samples = [], [None] * len(frames)
         if seen:
             last_shot = [i for i in seen if frames[i] >= max(cut_frames, default=0)]
             if cut_frames and last_shot:
