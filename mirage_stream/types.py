@@ -1,8 +1,5 @@
-"""The objects that travel between stages: one dataclass per arrow of the pipeline.
-
-Frames are ``uint8`` arrays shaped ``(H, W, 3)`` in RGB order; a stack is ``(F, H, W, 3)``.
-Times are seconds unless a name says otherwise.
-"""
+"""The objects that travel between stages: one dataclass per arrow of the pipeline. Frames are
+``uint8`` arrays ``(H, W, 3)`` in RGB order, a stack ``(F, H, W, 3)``; times are seconds."""
 
 from __future__ import annotations
 
@@ -13,6 +10,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
+from mirage_stream.looks import PersonLook
 from mirage_stream.motion_track import MotionTrack
 from mirage_stream.portrait.parts import EncodedFaceTrack, ReferenceChunk
 from mirage_stream.timing import KeyframeTiming
@@ -179,12 +177,15 @@ class SceneFacts:
     subject_colour: str = ""  # the strong colour of what moves, in most frame pairs (text only)
     people_at_least: bool = False  # ``people`` counts movers: a lower bound, not an exact count
     # Caption text only (not on the wire): every tracked person stays in place upright; the
-    # strong colour the people wear; other kinds the detector confirmed, with their counts.
+    # strong colour the people wear; other kinds the detector confirmed, with their counts and
+    # those counted as lower bounds; the person nearest the camera.
     standing: bool = False
     sitting: bool = False  # every counted person seated, from the legs of their poses
-    hands: bool = False  # palms seen in two sampled frames
+    hands: bool = False  # hands confirmed in two sampled frames
     people_colour: str = ""
     objects: tuple[tuple[str, int], ...] = ()
+    objects_at_least: tuple[str, ...] = ()
+    look: PersonLook = field(default_factory=PersonLook)
     confidence: FactConfidence = field(default_factory=FactConfidence)
     # For consecutive keyframe pairs: when the change between them happens (wire: hints).
     keyframe_timing: tuple[KeyframeTiming, ...] = ()

@@ -19,9 +19,10 @@ from mirage_stream.bench.scenes import draw_person
 from mirage_stream.cli import main
 from mirage_stream.errors import InputError, PayloadError
 from mirage_stream.sender import CaptionSettings, MeasuredFactsCaptioner, SceneAnalyser
-from mirage_stream.sender.captioner import Statement, caption_sentences, describe
+from mirage_stream.sender.captioner import caption_sentences, describe
 from mirage_stream.sender.colours import dominant_colours
 from mirage_stream.sender.people import find_people
+from mirage_stream.sender.sentences import Statement
 from mirage_stream.sources import FileSource, SourceConfig
 from mirage_stream.sources.file_source import fit_frame
 from mirage_stream.types import DetailFrame, FactConfidence, SceneFacts, VideoSegment

@@ -407,9 +407,43 @@ def test_no_portrait_for_a_face_seen_in_a_few_frames_only():
         segment = next(source.iter_segments(2.0))
     finally:
         source.close()
-    sender = PortraitSender()
+    # Searching every sampled frame (no gap after a miss) shows the false find this rule is for.
+    sender = PortraitSender(search_gap_s=0.0)
     frames = list(range(0, segment.num_frames, sender.sample_step(segment.fps)))
     found = [m for m in sender._follow(segment, frames, {}, ()) if m is not None]
-    assert 0 < len(found) < len(frames) / 2  # the false find this rule is for
-    part = PortraitSender().describe(segment)
-    assert part.reference is None and part.track is None and part.encoded_track is None
+    assert 0 < len(found) < len(frames) / 2
+    for searching in (PortraitSender(search_gap_s=0.0), PortraitSender()):
+        part = searching.describe(segment)
+        assert part.reference is None and part.track is None and part.encoded_track is None
+
+
+def test_a_search_that_finds_no_face_waits_before_the_next():
+    """A search is a cascade over the whole frame: after one that finds nothing the follower is
+    asked again only SEARCH_GAP_S later (of video), unless the analysis found a face there."""
+    from mirage_stream.sender.detectors import Box
+    from mirage_stream.sender.portrait import SEARCH_GAP_S, PortraitSender
+
+    class NoFace:
+        def __init__(self) -> None:
+            self.calls: list[int] = []
+
+        def next(self, frame, previous, known=()):
+            self.calls.append(int(frame[0, 0, 0]))
+            return None
+
+        def follow(self, frame, previous):
+            return None
+
+    fps, count = 25.0, 50
+    frames = np.stack([np.full((8, 8, 3), i, np.uint8) for i in range(count)])
+    segment = VideoSegment(0, frames, fps, 0.0)
+    follower = NoFace()
+    sender = PortraitSender(follower=follower)  # type: ignore[arg-type]
+    sampled = list(range(0, count, sender.sample_step(fps)))
+    sender._follow(segment, sampled, {20: ()}, ())
+    gaps = np.diff(follower.calls) / fps
+    assert follower.calls[0] == 0 and len(follower.calls) < len(sampled) / 3
+    assert all(gap >= SEARCH_GAP_S for gap in gaps)
+    follower.calls.clear()
+    sender._follow(segment, sampled, {22: (Box(1, 1, 4, 4),)}, ())
+    assert 22 in follower.calls  # a face the analysis found starts the follower at once

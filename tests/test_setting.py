@@ -106,3 +106,21 @@ def test_a_sender_running_behind_skips_the_probe():
 def test_an_unknown_setting_classifier_is_refused_by_name():
     with pytest.raises(InputError, match="--setting-classifier must be one of ssd-scene-probe"):
         SenderConfig(setting_classifier="places365")
+
+
+def test_the_probe_reads_the_pass_the_detector_just_made():
+    """One SSD run per frame: the object detector's pass is kept, and the probe's embedding is
+    the one a fresh pass gives."""
+    from mirage_stream.sender.objects import SsdOpenImagesDetector
+    from mirage_stream.sender.ssd_pass import SsdPass
+
+    frame = np.ascontiguousarray(skimage.data.astronaut()[::2, ::2])
+    SsdOpenImagesDetector().detect(frame)
+    first, again = SsdPass().run(frame), SsdPass().run(frame)
+    assert first is again
+    other = np.ascontiguousarray(frame[::-1])
+    assert SsdPass().run(other) is not first
+    probe = SsdSceneProbe()
+    assert probe.outdoor_probability(frame) == pytest.approx(
+        shipped_probe().probability(first.embedding)
+    )

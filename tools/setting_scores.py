@@ -17,11 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mirage_stream.bench.caption_set import load_caption_set, write_clip
-from mirage_stream.bench.real_footage import footage_clip, load_real_set
+from mirage_stream.bench.real_footage import evaluation_segments
 from mirage_stream.sender.setting import PROBE_FRAMES, SsdSceneProbe
 from mirage_stream.sender.sightings import sample_indices
-from mirage_stream.sources import FileSource, SourceConfig
 
 
 def main() -> None:
@@ -31,24 +29,13 @@ def main() -> None:
     args = parser.parse_args()
     probe = SsdSceneProbe()
     folder = args.clips or Path(tempfile.mkdtemp(prefix="setting-scores-"))
-    for set_name, clips in (("real", load_real_set()), ("composed", load_caption_set())):
-        (folder / set_name).mkdir(parents=True, exist_ok=True)
-        for clip in clips:
-            if args.split != "all" and clip.split != args.split:
-                continue
-            is_file = clip.recipe["kind"] == "file"
-            path = (footage_clip if is_file else write_clip)(clip, folder / set_name)
-            source = FileSource(path, SourceConfig(width=320, height=240))
-            try:
-                segment = next(source.iter_segments(1e6))
-            finally:
-                source.close()
-            sampled = sample_indices(segment.num_frames, segment.duration)
-            spread = np.linspace(0, len(sampled) - 1, PROBE_FRAMES)
-            chosen = sorted({sampled[round(i)] for i in spread})
-            scores = [probe.outdoor_probability(segment.frames[i]) or 0.0 for i in chosen]
-            shown = " ".join(f"{p:.2f}" for p in scores)
-            print(f"{set_name:8} {clip.split:4} {clip.labels.setting:7} {shown}  {clip.name}")
+    for set_name, clip, segment in evaluation_segments(args.split, folder):
+        sampled = sample_indices(segment.num_frames, segment.duration)
+        spread = np.linspace(0, len(sampled) - 1, PROBE_FRAMES)
+        chosen = sorted({sampled[round(i)] for i in spread})
+        scores = [probe.outdoor_probability(segment.frames[i]) or 0.0 for i in chosen]
+        shown = " ".join(f"{p:.2f}" for p in scores)
+        print(f"{set_name:8} {clip.split:4} {clip.labels.setting:7} {shown}  {clip.name}")
 
 
 if __name__ == "__main__":

@@ -27,13 +27,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mirage_stream.sender.setting import (
-    PROBE_FILE,
-    SceneProbe,
-    feature_index,
-    keeping_interpreter,
-    scene_embedding,
-)
+from mirage_stream.sender.setting import PROBE_FILE, SceneProbe
+from mirage_stream.sender.ssd_pass import SsdPass
 
 INDOOR = """altar bakery barber_chair bathtub bookcase butcher_shop china_cabinet chiffonier
 confectionery cradle crib desk desktop_computer dining_table entertainment_center file fire_screen
@@ -75,11 +70,10 @@ def main() -> None:
     missing = [name for name in INDOOR + OUTDOOR if name not in files]
     if missing:
         raise SystemExit(f"not in {args.images}: {', '.join(missing)}")
-    interpreter = keeping_interpreter()
-    index = feature_index(interpreter)
+    ssd = SsdPass()
     names = sorted(INDOOR + OUTDOOR)
     rgb = [cv2.cvtColor(cv2.imread(str(files[n])), cv2.COLOR_BGR2RGB) for n in names]
-    embeddings = np.stack([scene_embedding(interpreter, index, image) for image in rgb])
+    embeddings = np.stack([ssd.run(image).embedding for image in rgb])
     outdoor = np.array([n in OUTDOOR for n in names], dtype=int)
     mean = embeddings.mean(axis=0)
     scale = embeddings.std(axis=0) + 1e-3

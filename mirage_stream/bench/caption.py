@@ -39,10 +39,9 @@ from mirage_stream.sender.analysis import SceneAnalyser
 from mirage_stream.sender.captioner import (
     CaptionSettings,
     MeasuredFactsCaptioner,
-    Sentence,
-    Statement,
     caption_sentences,
 )
+from mirage_stream.sender.sentences import Sentence, Statement
 from mirage_stream.sources import FileSource, SourceConfig, resolve_input
 from mirage_stream.types import SceneFacts
 
@@ -63,6 +62,10 @@ FACTS = (
     "colour",
     "hands",
     "object",
+    "vehicles",
+    "expression",
+    "looks",
+    "glasses",
 )
 VEHICLES = ("car", "bicycle")
 
@@ -102,6 +105,17 @@ def verdict(claim: Statement, labels: ClipLabels) -> bool | None:
         return bool(labels.hands)
     if fact == "object":
         return str(value) in labels.objects
+    if fact == "vehicles":
+        if labels.vehicles is None:
+            return None
+        assert isinstance(value, tuple)
+        return value[0] <= labels.vehicles[1] and labels.vehicles[0] <= value[1]
+    if fact == "expression":
+        return value in labels.expressions
+    if fact == "looks":
+        return value in labels.looks
+    if fact == "glasses":
+        return labels.glasses
     if fact == "animation":
         return labels.animation
     if fact == "colour":
@@ -150,7 +164,23 @@ def _recalled(labels: ClipLabels, claims: list[Statement]) -> dict[str, tuple[in
     counts["colour"] = (int(said("colour")), 1)
     if labels.hands:
         counts["hands"] = (int(said("hands")), 1)
+    for expression in labels.expressions:
+        counts["expression"] = _plus(
+            counts.get("expression"), int(said("expression", lambda c, e=expression: c.value == e))
+        )
+    for direction in labels.looks:
+        counts["looks"] = _plus(
+            counts.get("looks"), int(said("looks", lambda c, d=direction: c.value == d))
+        )
+    if labels.glasses:
+        counts["glasses"] = (int(said("glasses")), 1)
     return counts
+
+
+def _plus(counts: tuple[int, int] | None, hit: int) -> tuple[int, int]:
+    """(found, labelled) with one more labelled item, found or not."""
+    found, labelled = counts or (0, 0)
+    return found + hit, labelled + 1
 
 
 @dataclass(frozen=True)
@@ -247,6 +277,9 @@ def score(results: list[ClipResult]) -> dict[str, Any]:
         "count_accuracy": ratio(counted, people_total),
         "vehicle_recall": ratio(found["vehicles"], labelled["vehicles"]),
         "hands_recall": ratio(found["hands"], labelled["hands"]),
+        "expression_recall": ratio(found["expression"], labelled["expression"]),
+        "looks_recall": ratio(found["looks"], labelled["looks"]),
+        "glasses_recall": ratio(found["glasses"], labelled["glasses"]),
         # Of the clips whose setting is known: stated and right (a wrong one is a false
         # statement; an unstated one is neither).
         "setting_accuracy": ratio(found["indoors"] + found["outdoors"], len(known_setting)),

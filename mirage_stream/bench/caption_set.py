@@ -30,6 +30,7 @@ from mirage_stream.types import FrameArray
 LABELS_FILE = "caption_set.json"
 CAMERA_LABELS = ("still", "pan left", "pan right", "tilt up", "tilt down", "zoom in", "zoom out")
 ACTIONS = ("walking", "standing", "sitting", "talking", "gesturing")
+EXPRESSIONS = ("smiling", "mouth open", "eyes closed")
 _CODECS = {"mp4": "libx264", "mkv": "libvpx-vp9", "avi": "mpeg4", "mov": "mjpeg"}
 
 
@@ -51,6 +52,15 @@ class ClipLabels:
     setting: str  # "indoor", "outdoor" or "unknown"
     animation: bool
     colours: tuple[str, ...]
+    # How many cars are in view over the clip, (lo, hi); None where not counted.
+    vehicles: tuple[int, int] | None = None
+    # The person nearest the camera (talking heads): expressions seen ("smiling", "mouth
+    # open", "eyes closed"), where the head turns to look in frame terms ("left", "right",
+    # "up", "down"), glasses (None: not labelled) and every hair colour word a person accepts.
+    expressions: tuple[str, ...] = ()
+    looks: tuple[str, ...] = ()
+    glasses: bool | None = None
+    hair: tuple[str, ...] | None = None  # () for no hair to name (a bald head)
 
     @classmethod
     def from_json(cls, values: dict[str, Any]) -> ClipLabels:
@@ -66,11 +76,24 @@ class ClipLabels:
             setting=values["setting"],
             animation=bool(values.get("animation", False)),
             colours=tuple(values["colours"]),
+            vehicles=(
+                (int(values["vehicles"][0]), int(values["vehicles"][1]))
+                if values.get("vehicles") is not None
+                else None
+            ),
+            expressions=tuple(values.get("expressions", ())),
+            looks=tuple(values.get("looks", ())),
+            glasses=values.get("glasses"),
+            hair=tuple(values["hair"]) if values.get("hair") is not None else None,
         )
         if not labels.camera or set(labels.camera) - set(CAMERA_LABELS):
             raise ValueError(f"camera labels {labels.camera} must come from {CAMERA_LABELS}")
         if unknown := set(labels.actions) - set(ACTIONS):
             raise ValueError(f"unknown actions {sorted(unknown)}")
+        if unknown := set(labels.expressions) - set(EXPRESSIONS):
+            raise ValueError(f"unknown expressions {sorted(unknown)}")
+        if unknown := set(labels.looks) - {"left", "right", "up", "down"}:
+            raise ValueError(f"unknown head directions {sorted(unknown)}")
         if labels.setting not in ("indoor", "outdoor", "unknown"):
             raise ValueError(f"setting {labels.setting!r} must be indoor, outdoor or unknown")
         return labels

@@ -20,9 +20,15 @@ import av
 import cv2
 import numpy as np
 
-from mirage_stream.bench.caption_set import EvalClip, encode_even_frames, load_caption_set
+from mirage_stream.bench.caption_set import (
+    EvalClip,
+    encode_even_frames,
+    load_caption_set,
+    write_clip,
+)
 from mirage_stream.errors import InputError
-from mirage_stream.types import FrameArray
+from mirage_stream.sources import FileSource, SourceConfig
+from mirage_stream.types import FrameArray, VideoSegment
 
 FOOTAGE_ROOT = Path(__file__).resolve().parents[2] / "footage" / "real"
 REAL_SET_FILE = FOOTAGE_ROOT / "real_set.json"
@@ -40,8 +46,11 @@ def load_real_set(path: Path = REAL_SET_FILE) -> list[EvalClip]:
 
 
 def source_file(clip: EvalClip, root: Path = FOOTAGE_ROOT) -> Path:
+    """The clip's file: ``root/SOURCE/FILE``, or ``root/../FOLDER/SOURCE/FILE`` for a file
+    another footage set already keeps (``folder``: the talking heads of ``footage/portrait``)."""
     recipe = clip.recipe
-    path = root / str(recipe["source"]) / str(recipe["file"])
+    base = root.parent / str(recipe["folder"]) if recipe.get("folder") else root
+    path = base / str(recipe["source"]) / str(recipe["file"])
     if not path.is_file():
         raise InputError(f"clip {clip.name}: footage file {path} is missing")
     return path
@@ -127,3 +136,24 @@ def tune_source_frames(
         for source in tune
     ]
     return frames, sources
+
+
+def evaluation_segments(
+    split: str, folder: Path, working: tuple[int, int] = (320, 240)
+) -> Iterator[tuple[str, EvalClip, VideoSegment]]:
+    """Every clip of both evaluation sets in ``split`` ("tune", "test" or "all"), as
+    ``bench caption`` shows it to the sender: written under ``folder`` (and reused there), read
+    back as one segment at the working size. Yields (set name, clip, segment): what the
+    threshold tools (``tools/*_scores.py``) print their scores on."""
+    for set_name, clips in (("real", load_real_set()), ("composed", load_caption_set())):
+        (folder / set_name).mkdir(parents=True, exist_ok=True)
+        for clip in clips:
+            if split != "all" and clip.split != split:
+                continue
+            is_file = clip.recipe["kind"] == "file"
+            path = (footage_clip if is_file else write_clip)(clip, folder / set_name)
+            source = FileSource(path, SourceConfig(width=working[0], height=working[1]))
+            try:
+                yield set_name, clip, next(source.iter_segments(1e6))
+            finally:
+                source.close()

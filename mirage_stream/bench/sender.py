@@ -21,7 +21,7 @@ from mirage_stream.sources import FileSource, resolve_input
 from mirage_stream.sources.config import InputConfig
 from mirage_stream.wire import encode_payload_image
 
-STAGES = ("analyse", "plan", "caption", "select", "privacy", "encode", "track")
+STAGES = ("analyse", "plan", "caption", "select", "privacy", "encode", "portrait", "track")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from functools import partial
 import numpy as np
 import numpy.typing as npt
 
+from mirage_stream.looks import PersonLook
 from mirage_stream.sender.appearance import (
     exposure,
     flat_area_noise,
@@ -32,12 +33,20 @@ from mirage_stream.sender.close_faces import (
 )
 from mirage_stream.sender.colours import dominant_colours
 from mirage_stream.sender.detectors import Box, detect_faces
+from mirage_stream.sender.faces_seen import (
+    FrameFeatures,
+    confirmed_faces,
+    face_motion,
+    face_regions,
+    largest_faces,
+    on_face,
+    read_look,
+)
 from mirage_stream.sender.flow import (
     FlowPair,
     camera_motion,
     camera_shake,
     measure_flow,
-    mouth_motion,
 )
 from mirage_stream.sender.hands import (
     DEFAULT_HAND_DETECTOR,
@@ -57,6 +66,7 @@ from mirage_stream.sender.people_count import (
     people_from_detections,
     people_from_movers,
 )
+from mirage_stream.sender.person_look import DEFAULT_FACE_READER, FACE_READERS, FaceReader
 from mirage_stream.sender.pose import (
     DEFAULT_POSE_DETECTOR,
     POSE_DETECTORS,
@@ -72,16 +82,22 @@ from mirage_stream.sender.setting import (
     judge_setting,
 )
 from mirage_stream.sender.shots import scene_cuts
-from mirage_stream.sender.sightings import confirmed_count, detect_in, follow, sample_indices
-from mirage_stream.types import FaceFact, FactConfidence, SceneFacts, VideoSegment
+from mirage_stream.sender.sightings import (
+    Sightings,
+    confirmed_count,
+    detect_in,
+    follow,
+    sample_indices,
+)
+from mirage_stream.types import (
+    FaceFact,
+    FactConfidence,
+    SceneFacts,
+    VideoSegment,
+)
 
 # Thresholds, each checked against the shipped clips (tests/test_scene.py) and synthetic scenes.
 LIGHT_SAMPLES = 3  # detector frames per segment when a live sender sheds work (load_shed.py)
-_TALKING_MOUTH_PX = 0.35  # mouth residual flow over two frames
-_TALKING_RATIO = 1.1  # mouth against eyes: speech moves the mouth more than the brow
-# A head that turns moves its brow as much as its mouth (several pixels over two frames): mouth
-# motion is read as speech only while the brow stays within this share of the face's width.
-_TURNING_BROW_SHARE = 0.03
 _VIVID_SHARE = 0.2
 _RENDER_NOISE = 1.5  # grey levels between frames in flat areas
 _GESTURE_SHARE = 0.04  # of the frame moving against the camera, with a face in view
@@ -94,21 +110,13 @@ _MOVABLE = ("person", "car", "bicycle", "dog", "cat", "cow")
 _CAPTIONED_KINDS = ("car", "bicycle", "dog", "cat", "cow", "chair", "table", "screen", "laptop")
 # Less background than this outside the detected objects, on average: the camera is not told.
 _CAMERA_BACKGROUND = 0.3
+# A vehicle or animal counted exactly must be at least this tall (of the frame) in every
+# sampled frame, and the frames must agree; else its count is a lower bound.
+_COUNTABLE_HEIGHT = 0.15
 # Vivid colours over noise-free flat areas also describe a sharp photograph of a flag or a
 # uniform re-encoded without grain: on the tune half a portrait scored as vivid as the cartoon.
 # Kept as a hint for the receiver's style, never stated.
 _ANIMATION_CONFIDENCE = 0.5
-
-
-@dataclass(frozen=True)
-class FrameFeatures:
-    """Measurements of one candidate keyframe (eq. 4's per-frame features m_t)."""
-
-    index: int
-    sharpness: float
-    exposure: float
-    faces: tuple[Box, ...]
-    thumbnail: npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True)
@@ -162,6 +170,9 @@ class SceneAnalyser:
     setting: SettingClassifier = field(
         default_factory=lambda: SETTING_CLASSIFIERS.factory(DEFAULT_SETTING_CLASSIFIER)()
     )
+    face_reader: FaceReader = field(
+        default_factory=lambda: FACE_READERS.factory(DEFAULT_FACE_READER)()
+    )
 
     def analyse(self, segment: VideoSegment, light: bool = False) -> SegmentAnalysis:
         """``light``: the detectors on fewer frames (a live sender running behind)."""
@@ -181,6 +192,7 @@ class SceneAnalyser:
             )
             for i in _candidate_indices(count, wanted, cuts)
         )
+        features = tuple(confirmed_faces(self.face_reader, frames, f) for f in features)
         face_count = confirmed_count([len(f.faces) for f in features])
         richest = max(features, key=lambda f: len(f.faces))
         faces = richest.faces[:face_count]
@@ -190,7 +202,8 @@ class SceneAnalyser:
         most_faces = max(len(f.faces) for f in features)
         # Faces the cascade misses near the camera are someone in view (its boxes stay the ones
         # placed and hidden); bodies are people the object detector missed or merged, and legs.
-        near = face_count or close_face_count(self.close_faces, frames, sampled)
+        close = {} if face_count else {i: self.close_faces.detect(frames[i]) for i in sampled}
+        near = face_count or close_face_count(list(close.values()))
         found = max(most_faces, near)
         poses = {} if light else find_bodies(self.poses, frames, sightings, found, segment.fps)
         if poses:
@@ -226,11 +239,15 @@ class SceneAnalyser:
             camera_sure = min(camera_sure, UNSURE_CAMERA_CONFIDENCE)
         if flow and np.median([pair.background_share for pair in flow]) < _CAMERA_BACKGROUND:
             camera_sure = min(camera_sure, UNSURE_CAMERA_CONFIDENCE)
+        face_boxes = largest_faces(features, close, segment.width, segment.height)
         middle = frames[count // 2]
         objects = tuple(
             (kind, sightings.confirmed(kind))
             for kind in _CAPTIONED_KINDS
             if sightings.confirmed(kind) > 0
+        )
+        objects_at_least = tuple(
+            kind for kind, _ in objects if not _countable(sightings, kind, sampled)
         )
         # Any face seen, confirmed or not, counts for the close-up that hides the setting.
         setting = judge_setting(
@@ -255,7 +272,7 @@ class SceneAnalyser:
         sitting = not people.at_least and seated(list(poses.values()), people.count)
         standing = people.standing and not someone_sits(list(poses.values()))
         talking, head_turning = (
-            _face_motion(frames, features, cuts) if face_count > 0 else (False, False)
+            face_motion(frames, features, cuts) if face_count > 0 else (False, False)
         )
         # Palms with nobody in view are something else (vegetables on a belt); hands that move
         # are a gesture only for someone facing the camera or held up by an upright body (a
@@ -270,7 +287,7 @@ class SceneAnalyser:
                 and camera_sure >= FactConfidence.STATED
                 and not head_turning
                 and subject[2] >= _GESTURE_SHARE
-                and not _on_face(subject[4], subject[5], faces[0], segment.width, segment.height)
+                and not on_face(subject[4], subject[5], faces[0], segment.width, segment.height)
             )
         )
         animation = (
@@ -295,7 +312,12 @@ class SceneAnalyser:
             outdoors=setting.outdoors,
             indoors=setting.indoors,
             animation=animation,
-            colours=tuple(name for name, _ in dominant_colours(middle)),
+            colours=tuple(
+                name
+                for name, _ in dominant_colours(
+                    middle, leave_out=face_regions(face_boxes, count // 2, segment)
+                )
+            ),
             cuts=tuple(cut / segment.fps for cut in cuts),
             walking=people.walking,
             subject_colour=_majority([pair.subject_colour for pair in flow]),
@@ -305,6 +327,8 @@ class SceneAnalyser:
             hands=hands_in_view,
             people_colour=people_colour(middle, sightings, count // 2) if people.count else "",
             objects=objects,
+            objects_at_least=objects_at_least,
+            look=read_look(self.face_reader, frames, face_boxes) if not light else PersonLook(),
             confidence=FactConfidence(
                 people=people.confidence,
                 talking=_TALKING_CONFIDENCE if talking else 0.0,
@@ -326,13 +350,13 @@ class SceneAnalyser:
         )
 
 
-def _on_face(x: float, y: float, face: Box, width: int, height: int) -> bool:
-    """Whether the centre of what moves (fractions of the frame) lies on the face, widened by
-    a third: a turning or nodding head is not a gesture."""
-    margin_x, margin_y = face.width / 3, face.height / 3
-    inside_x = face.x - margin_x <= x * width <= face.x + face.width + margin_x
-    inside_y = face.y - margin_y <= y * height <= face.y + face.height + margin_y
-    return inside_x and inside_y
+def _countable(sightings: Sightings, kind: str, sampled: list[int]) -> bool:
+    """Whether ``kind`` may be counted exactly: the same number in every sampled frame, each
+    instance tall enough to be told apart (small cars far down a street merge and hide)."""
+    counts = sightings.counts.get(kind, ())
+    if len(set(counts)) != 1:
+        return False
+    return all(d.height >= _COUNTABLE_HEIGHT for i in sampled for d in sightings.boxes(i, (kind,)))
 
 
 def _majority(values: list[str]) -> str:
@@ -355,26 +379,3 @@ def _subject(flow: list[FlowPair]) -> tuple[float, float, float, int, float, flo
     x = float(np.median([pair.subject_x for pair in flow]))
     y = float(np.median([pair.subject_y for pair in flow]))
     return dx, dy, share, regions, x, y
-
-
-def _face_motion(
-    frames: npt.NDArray[np.uint8], features: tuple[FrameFeatures, ...], cuts: tuple[int, ...]
-) -> tuple[bool, bool]:
-    """Whether the largest face talks and whether it turns: mouth-region motion against the
-    face, two frames apart, at the frames with a face; a turning head moves its brow too."""
-    samples = []
-    for feature in features:
-        later = feature.index + 2
-        if not feature.faces or later >= frames.shape[0] or feature.index + 1 in cuts:
-            continue
-        if later in cuts:
-            continue
-        face = feature.faces[0]
-        mouth, brow = mouth_motion(frames[feature.index], frames[later], face)
-        samples.append((mouth, brow, face.width))
-    if not samples:
-        return False, False
-    mouth = float(np.median([m for m, _, _ in samples]))
-    ratio = float(np.median([m / max(e, 1e-3) for m, e, _ in samples]))
-    turning = float(np.median([e / w for _, e, w in samples])) > _TURNING_BROW_SHARE
-    return mouth >= _TALKING_MOUTH_PX and ratio >= _TALKING_RATIO and not turning, turning

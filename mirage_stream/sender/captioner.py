@@ -14,6 +14,15 @@ import numpy as np
 
 from mirage_stream.anonymise import scrub_identity
 from mirage_stream.sender.analysis import SegmentAnalysis
+from mirage_stream.sender.sentences import (
+    MANY,
+    NUMBERS,
+    Sentence,
+    Statement,
+    count_words,
+    look_sentences,
+    things_sentences,
+)
 from mirage_stream.types import (
     Caption,
     FaceFact,
@@ -78,33 +87,6 @@ def _distance(face: FaceFact) -> str:
     )
 
 
-@dataclass(frozen=True)
-class Statement:
-    """One checkable claim of a caption: ``fact`` names what it asserts (people, walking,
-    talking, gesturing, camera, cut, outdoors, animation, colour, ...), ``value`` what it says
-    of it. ``people`` values are (low, high) counts."""
-
-    fact: str
-    value: str | float | tuple[int, int]
-
-
-@dataclass(frozen=True)
-class Sentence:
-    """A sentence of a caption and the claims it makes (none for what is not checkable)."""
-
-    text: str
-    claims: tuple[Statement, ...] = ()
-
-
-_NUMBERS = {1: "One", 2: "Two", 3: "Three", 4: "Four", 5: "Five"}
-_MANY = 99  # "at least n" as a count range
-
-
-def _count(number: int, noun: str, plural: str) -> str:
-    word = _NUMBERS.get(number, str(number))
-    return f"{word} {noun}" if number == 1 else f"{word} {plural}"
-
-
 def _people_words(facts: SceneFacts) -> tuple[str, tuple[int, int], bool]:
     """Subject words, the count range they claim, and whether the verb is plural. Counts from
     movers are lower bounds (people walking side by side merge into one region)."""
@@ -112,12 +94,12 @@ def _people_words(facts: SceneFacts) -> tuple[str, tuple[int, int], bool]:
     if not facts.people_at_least:
         if n == 1:
             return "One person", (1, 1), False
-        return _count(n, "person", "people"), (n, n), True
+        return count_words(n, "person", "people"), (n, n), True
     if n == 1:
-        return "At least one person", (1, _MANY), False
+        return "At least one person", (1, MANY), False
     if n <= 5:
-        return f"At least {_NUMBERS[n].lower()} people", (n, _MANY), True
-    return "A crowd of people", (6, _MANY), True
+        return f"At least {NUMBERS[n].lower()} people", (n, MANY), True
+    return "A crowd of people", (6, MANY), True
 
 
 def _walk_clause(facts: SceneFacts, plural: bool) -> str:
@@ -129,37 +111,6 @@ def _walk_clause(facts: SceneFacts, plural: bool) -> str:
     if facts.walking == "away":
         return f"{verb} away from the camera"
     return f"{verb} to the {facts.walking}"
-
-
-_PLURALS = {"bicycle": "bicycles", "cow": "cows", "screen": "screens", "laptop": "laptops"}
-_ARTICLES = {"car": "A car", "bicycle": "A bicycle", "dog": "A dog", "cat": "A cat", "cow": "A cow"}
-_VEHICLES_AND_ANIMALS = ("car", "bicycle", "dog", "cat", "cow")
-
-
-def _things(objects: tuple[tuple[str, int], ...]) -> list[Sentence]:
-    """Vehicles and animals as a sentence of their own, furniture as a room's."""
-    sentences = []
-    moving = [(kind, n) for kind, n in objects if kind in _VEHICLES_AND_ANIMALS]
-    if moving:
-        words = [
-            _ARTICLES[kind] if n == 1 else _count(n, kind, _PLURALS.get(kind, kind + "s"))
-            for kind, n in moving
-        ]
-        words = [words[0]] + [w[0].lower() + w[1:] for w in words[1:]]
-        plural = len(moving) > 1 or moving[0][1] > 1
-        text = " and ".join(words) + (" are" if plural else " is") + " in view."
-        sentences.append(Sentence(text, tuple(Statement("object", kind) for kind, _ in moving)))
-    furniture = [kind for kind, _ in objects if kind not in _VEHICLES_AND_ANIMALS]
-    if furniture:
-        names = {"chair": "chairs", "table": "a table", "screen": "a screen", "laptop": "a laptop"}
-        listed = [names[kind] for kind in furniture]
-        text = "There " + ("are " if listed[0] == "chairs" else "is ") + _and(listed) + "."
-        sentences.append(Sentence(text, tuple(Statement("object", kind) for kind in furniture)))
-    return sentences
-
-
-def _and(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _content(facts: SceneFacts, detail: Granularity) -> list[Sentence]:
@@ -236,7 +187,7 @@ def _actions(facts: SceneFacts, detail: Granularity) -> list[Sentence]:
     if facts.subject_share >= 0.03 and speed >= 0.3 and not walkers_said:
         claims = []
         if facts.moving_objects > 1:
-            what = _count(facts.moving_objects, "thing moves", "things move")
+            what = count_words(facts.moving_objects, "thing moves", "things move")
         elif facts.subject_colour:
             what = f"Something {facts.subject_colour} moves"
             claims.append(Statement("colour", facts.subject_colour))
@@ -319,7 +270,12 @@ def caption_sentences(facts: SceneFacts, settings: CaptionSettings) -> list[Sent
     """The caption's sentences with their claims, content -> motion -> scene -> style. Only
     facts at ``FactConfidence.STATED`` or above are stated."""
     detail = settings.granularity
-    sentences = [*_content(facts, detail), *_things(facts.objects), *_actions(facts, detail)]
+    sentences = [
+        *_content(facts, detail),
+        *things_sentences(facts.objects, facts.objects_at_least),
+        *_actions(facts, detail),
+        *look_sentences(facts),
+    ]
     if detail is not Granularity.SHORT:
         sentences += _scene(facts, detail) + _style(facts, settings.privacy)
     return sentences

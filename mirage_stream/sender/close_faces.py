@@ -117,14 +117,10 @@ def decode_faces(
     return faces
 
 
-def close_face_count(
-    detector: CloseFaceDetector,
-    frames: Sequence[FrameArray] | npt.NDArray[np.uint8],
-    indices: Sequence[int],
-) -> int:
-    """The most faces seen in at least two of the ``indices`` frames (one frame alone may be a
-    false detection)."""
-    counts = [len(detector.detect(frames[i])) for i in indices]
+def close_face_count(found: Sequence[Sequence[Detection]]) -> int:
+    """The most faces seen in at least two sampled frames, from each frame's faces (one frame
+    alone may be a false detection)."""
+    counts = [len(faces) for faces in found]
     confirmed = [c for c in set(counts) if sum(other >= c for other in counts) >= 2]
     return max(confirmed, default=0)
 

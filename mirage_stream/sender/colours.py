@@ -3,6 +3,7 @@ names that cover the frame (the caption's main colours) or stand out in what mov
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 
 import cv2
@@ -77,9 +78,27 @@ def _colour_table() -> tuple[tuple[str, ...], npt.NDArray[np.int16]]:
     return _NAMES, np.where(achromatic, grey, coloured).astype(np.int16)
 
 
-def colour_shares(frame: FrameArray) -> dict[str, float]:
-    """Share of the frame each colour name covers (at 80x60), largest first."""
-    return _named_shares(small_hsv(frame).reshape(-1, 3).astype(np.int32))
+Region = tuple[float, float, float, float]  # left, top, width, height: fractions of the frame
+
+
+def colour_shares(
+    frame: FrameArray, leave_out: Sequence[Region] = (), min_saturation: int = 0
+) -> dict[str, float]:
+    """Share of the frame each colour name covers (at 80x60), largest first, outside the
+    ``leave_out`` regions and over pixels at least ``min_saturation`` saturated (shares stay of
+    the whole frame: leaving a face out does not make a dark corner count for more)."""
+    hsv = small_hsv(frame)
+    kept = hsv[..., 1] >= min_saturation
+    rows, columns = hsv.shape[0], hsv.shape[1]
+    for left, top, width, height in leave_out:
+        kept[
+            max(0, int(top * rows)) : max(0, int(np.ceil((top + height) * rows))),
+            max(0, int(left * columns)) : max(0, int(np.ceil((left + width) * columns))),
+        ] = False
+    if not kept.any():
+        return {}
+    shares = _named_shares(hsv[kept].astype(np.int32))
+    return {name: share * kept.mean() for name, share in shares.items()}
 
 
 def _named_shares(hsv: npt.NDArray[np.int32]) -> dict[str, float]:
@@ -129,19 +148,25 @@ def clothing_colour(pixels: npt.NDArray[np.uint8]) -> str:
 
 _MAIN_COLOUR_SHARE = 0.15
 _ACCENT_COLOUR_SHARE = 0.02
+_ACCENT_SATURATION = 110  # of 255: the palette's line between pale and plain colours
 _GREYS = ("black", "dark grey", "grey", "light grey", "white")
 
 
-def dominant_colours(frame: FrameArray, count: int = 3) -> list[tuple[str, float]]:
+def dominant_colours(
+    frame: FrameArray, count: int = 3, leave_out: Sequence[Region] = ()
+) -> list[tuple[str, float]]:
     """The colours a person would name: up to ``count`` names covering at least 15% of the
     frame each, then the largest strong colour (not a grey) covering at least 2%, such as a
-    yellow box on a grey table."""
-    shares = colour_shares(frame)
+    yellow box on a grey table. ``leave_out``: regions that are not the scene's colours (a
+    face: skin in warm light reads as red, and the caption tells of the person elsewhere)."""
+    shares = colour_shares(frame, leave_out)
     main = [(name, share) for name, share in shares.items() if share >= _MAIN_COLOUR_SHARE]
     main = main[:count]
+    # An accent is a vivid thing a person would point at (a yellow box), not a muted tint of a
+    # dark door that a face left out no longer outweighs.
     accents = [
         (name, share)
-        for name, share in shares.items()
+        for name, share in colour_shares(frame, leave_out, _ACCENT_SATURATION).items()
         if name not in _GREYS
         and name not in ("beige", "brown")
         and share >= _ACCENT_COLOUR_SHARE

@@ -13,6 +13,7 @@ from mirage_stream.sender.caption_backends import CAPTIONERS
 from mirage_stream.sender.close_faces import CLOSE_FACE_DETECTORS, DEFAULT_CLOSE_FACE_DETECTOR
 from mirage_stream.sender.hands import DEFAULT_HAND_DETECTOR, HAND_DETECTORS
 from mirage_stream.sender.objects import DEFAULT_OBJECT_DETECTOR, OBJECT_DETECTORS
+from mirage_stream.sender.person_look import DEFAULT_FACE_READER, FACE_READERS
 from mirage_stream.sender.portrait import PortraitSettings
 from mirage_stream.sender.pose import DEFAULT_POSE_DETECTOR, POSE_DETECTORS
 from mirage_stream.sender.privacy import FacePolicy
@@ -60,13 +61,14 @@ class SenderConfig:
     shed_load: bool = True
     latency_budget_ms: float | None = None
     # The scene analysis' detectors (names in OBJECT_DETECTORS / HAND_DETECTORS /
-    # POSE_DETECTORS / CLOSE_FACE_DETECTORS / SETTING_CLASSIFIERS): "none" trades what the
-    # caption can say for sender CPU on a slow machine.
+    # POSE_DETECTORS / CLOSE_FACE_DETECTORS / SETTING_CLASSIFIERS / FACE_READERS): "none"
+    # trades what the caption can say for sender CPU on a slow machine.
     object_detector: str = DEFAULT_OBJECT_DETECTOR
     hand_detector: str = DEFAULT_HAND_DETECTOR
     pose_detector: str = DEFAULT_POSE_DETECTOR
     close_face_detector: str = DEFAULT_CLOSE_FACE_DETECTOR
     setting_classifier: str = DEFAULT_SETTING_CLASSIFIER
+    face_reader: str = DEFAULT_FACE_READER
 
     def __post_init__(self) -> None:
         CAPTIONERS.check(self.captioner)
@@ -75,6 +77,7 @@ class SenderConfig:
         POSE_DETECTORS.check(self.pose_detector)
         CLOSE_FACE_DETECTORS.check(self.close_face_detector)
         SETTING_CLASSIFIERS.check(self.setting_classifier)
+        FACE_READERS.check(self.face_reader)
         if self.captioner == "vlm" and not self.vlm_model:
             raise InputError("--captioner vlm needs --vlm-model PATH_OR_HUB_ID")
         _choice(self.granularity, [g.value for g in Granularity], "--granularity")
@@ -256,6 +259,12 @@ class SenderConfig:
             help=f"indoors or outdoors for the caption: {SETTING_CLASSIFIERS.help()}; "
             "default %(default)s",
         )
+        group.add_argument(
+            "--face-reader",
+            default=defaults.face_reader,
+            help=f"what the caller's face does (smiles, looks left, wears glasses) for the "
+            f"caption: {FACE_READERS.help()}; default %(default)s",
+        )
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> SenderConfig:
@@ -283,4 +292,5 @@ class SenderConfig:
             pose_detector=args.pose_detector,
             close_face_detector=args.close_face_detector,
             setting_classifier=args.setting_classifier,
+            face_reader=args.face_reader,
         )

@@ -17,6 +17,7 @@ from mirage_stream.sender.keyframes import ScoredKeyframeSelector
 from mirage_stream.sender.load_shed import LoadShedder
 from mirage_stream.sender.motion_track import LandmarkTracker, NoMotionTracker
 from mirage_stream.sender.objects import OBJECT_DETECTORS
+from mirage_stream.sender.person_look import FACE_READERS
 from mirage_stream.sender.portrait import PortraitSender
 from mirage_stream.sender.pose import POSE_DETECTORS
 from mirage_stream.sender.privacy import FaceHider, FacePolicy
@@ -71,6 +72,7 @@ def build_sender(
             poses=POSE_DETECTORS.factory(config.pose_detector)(),
             close_faces=CLOSE_FACE_DETECTORS.factory(config.close_face_detector)(),
             setting=SETTING_CLASSIFIERS.factory(config.setting_classifier)(),
+            face_reader=FACE_READERS.factory(config.face_reader)(),
         ),
         settings=SenderSettings(
             codec=config.codec,

@@ -18,7 +18,8 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from mirage_stream.sender.analysis import FrameFeatures, SegmentAnalysis
+from mirage_stream.sender.analysis import SegmentAnalysis
+from mirage_stream.sender.faces_seen import FrameFeatures
 from mirage_stream.sender.shots import shot_spans
 from mirage_stream.types import FrameArray, Keyframe, VideoSegment
 

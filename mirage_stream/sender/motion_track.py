@@ -74,8 +74,16 @@ class LandmarkTracker:
     ) -> list[TrackedPoint]:
         meshes: list[FaceMesh | None] = []
         previous: FaceMesh | None = None
+        searched = False  # a search over the whole frame found nothing
         for index in sample_frames:
-            previous = self.follower.next(frames[index], previous, faces.get(index, ()))
+            boxes = faces.get(index, ())
+            if previous is None and searched and not boxes:
+                # Searching again costs a whole-frame cascade per sample: only a face the
+                # analysis found starts the mesh again.
+                meshes.append(None)
+                continue
+            previous = self.follower.next(frames[index], previous, boxes)
+            searched = previous is None and not boxes
             meshes.append(previous)
         seen = [m for m in meshes if m is not None]
         if len(seen) < 2:

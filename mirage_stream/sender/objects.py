@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from mirage_stream.registry import Registry
 from mirage_stream.sender.detectors import people_detector
-from mirage_stream.sender.shipped_model import ShippedModel
+from mirage_stream.sender.ssd_pass import INPUT, SsdPass
 from mirage_stream.types import FrameArray
 
 log = logging.getLogger(__name__)
@@ -95,10 +95,7 @@ _KINDS = {
 MIN_SCORE = {"person": 0.35, "car": 0.4}
 DEFAULT_MIN_SCORE = 0.45
 _NMS_IOU = 0.45
-_INPUT = 300
-MODEL_FILE = "ssd_mobilenetv2_oidv4_fp16.tflite"
 LABELS_FILE = "oidv4_labelmap.txt"
-MODEL_SHA256 = "d0a5255bf8c4f5a0bc4240741a76c41d5e939f7655078f945f50ab53a9375da6"
 
 
 def ssd_anchors() -> npt.NDArray[np.float32]:
@@ -109,7 +106,7 @@ def ssd_anchors() -> npt.NDArray[np.float32]:
     scales = [low + (high - low) * i / (layers - 1) for i in range(layers)] + [1.0]
     anchors = []
     for layer, stride in enumerate((16, 32, 64, 128, 256, 512)):
-        cells = int(np.ceil(_INPUT / stride))
+        cells = int(np.ceil(INPUT / stride))
         if layer == 0:
             shapes = [(0.1, 1.0), (scales[0], 2.0), (scales[0], 0.5)]
         else:
@@ -178,21 +175,12 @@ class SsdOpenImagesDetector:
     kinds = tuple(sorted(set(_KINDS.values())))
 
     def __init__(self) -> None:
-        self._model = ShippedModel(MODEL_FILE, MODEL_SHA256)
+        self._pass = SsdPass()
         self._anchors = ssd_anchors()
 
     def detect(self, frame: FrameArray) -> list[Detection]:
-        interpreter = self._model.interpreter()
-        image = cv2.resize(frame, (_INPUT, _INPUT), interpolation=cv2.INTER_AREA)
-        tensor = (image.astype(np.float32) / 127.5 - 1.0)[None]
-        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], tensor)
-        interpreter.invoke()
-        outputs = {
-            o["name"]: interpreter.get_tensor(o["index"]) for o in interpreter.get_output_details()
-        }
-        boxes = next(v for k, v in outputs.items() if "box" in k)[0]
-        logits = next(v for k, v in outputs.items() if "class" in k)[0]
-        return decode_ssd(boxes, logits, self._anchors, _labels())
+        outputs = self._pass.run(frame)  # shared with the scene probe (ssd_pass.py)
+        return decode_ssd(outputs.boxes, outputs.logits, self._anchors, _labels())
 
 
 class HogPeopleDetector:

@@ -52,6 +52,10 @@ MIN_SEEN_SHARE = 0.5
 # radians of a turned head.
 MOUTH_WEIGHT = 2.0
 LIGHT_CHANGE = 0.12
+# After a search that found no face, the next one waits this long (seconds of video): a search
+# is a cascade over the whole frame, dearer than following a face tenfold, and the frames
+# skipped are filled from the first face found by following it backwards.
+SEARCH_GAP_S = 0.4
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,7 @@ class PortraitSender:
     settings: PortraitSettings = field(default_factory=PortraitSettings)
     follower: FaceFollower = field(default_factory=FaceFollower)
     model: FaceShapeModel = field(default_factory=shipped_shape_model)
+    search_gap_s: float = SEARCH_GAP_S
     name: str = "reference+face-track"
     _reference: _Reference | None = field(default=None, init=False)
     _pending: deque[ReferenceChunk] = field(default_factory=deque, init=False)
@@ -200,10 +205,18 @@ class PortraitSender:
         meshes: list[FaceMesh | None] = []
         previous = self._last_mesh
         shots = [shot_of(index, cut_frames) for index in frames]
+        searched_at = -math.inf  # the frame of the last search that found nothing
         for i, index in enumerate(frames):
             if i > 0 and shots[i] != shots[i - 1]:
-                previous = None  # another shot: look for the face anew
-            previous = self.follower.next(segment.frames[index], previous, known.get(index, ()))
+                previous, searched_at = None, -math.inf  # another shot: look anew at once
+            boxes = known.get(index, ())
+            waiting = (index - searched_at) / segment.fps < self.search_gap_s
+            if previous is None and not boxes and waiting:
+                meshes.append(None)
+                continue
+            previous = self.follower.next(segment.frames[index], previous, boxes)
+            if previous is None:
+                searched_at = index
             meshes.append(previous)
         self._last_mesh = previous
         for shot in sorted(set(shots)):

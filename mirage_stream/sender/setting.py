@@ -12,21 +12,19 @@ furniture the detector confirms, greenery, or sky over a street with vehicles in
 from __future__ import annotations
 
 import io
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Protocol
+from typing import Protocol
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
 from mirage_stream.registry import Registry
 from mirage_stream.sender.appearance import sky_share, vegetation_share
-from mirage_stream.sender.objects import MODEL_FILE, MODEL_SHA256
-from mirage_stream.sender.shipped_model import ShippedModel, model_bytes
+from mirage_stream.sender.shipped_model import model_bytes
 from mirage_stream.sender.sightings import Sightings
+from mirage_stream.sender.ssd_pass import SsdPass
 from mirage_stream.types import FrameArray
 
 # Thresholds on the probe's P(outdoor), read off the tune halves only (tools/setting_scores.py):
@@ -43,6 +41,8 @@ STATED_CONFIDENCE = 0.7  # a stated setting's confidence (FactConfidence.outdoor
 _SKY_SHARE = 0.05  # of the top third (median over candidates)
 _VEGETATION_SHARE = 0.15  # of the frame
 _CLOSE_UP_FACE = 0.25  # of the frame width: the background is too small to judge the setting
+# This many cars confirmed in two sampled frames, none around the camera: a road, outdoors.
+TRAFFIC_CARS = 3
 # Furniture and desk things the detector confirms in two sampled frames: evidence of a room.
 INDOOR_KINDS = ("chair", "table", "screen", "laptop")
 _STREET_KINDS = ("car", "bicycle")
@@ -61,43 +61,10 @@ class SettingClassifier(Protocol):
         ...
 
 
-def feature_index(interpreter: Any) -> int:
-    """Where the backbone's output lies (the same in every interpreter of the model; a look-up
-    over hundreds of tensors, so done once)."""
-    index: int = next(
-        t["index"]
-        for t in interpreter.get_tensor_details()
-        if t["name"].startswith(FEATURE_TENSOR) and len(t["shape"]) == 4
-    )
-    return index
-
-
-def scene_embedding(interpreter: Any, index: int, frame: FrameArray) -> npt.NDArray[np.float32]:
-    """The SSD backbone's last feature map, averaged over the frame (1280 values): what the
-    probe reads. The interpreter must keep its intermediate tensors."""
-    image = cv2.resize(frame, (_INPUT, _INPUT), interpolation=cv2.INTER_AREA)
-    interpreter.set_tensor(
-        interpreter.get_input_details()[0]["index"],
-        (image.astype(np.float32) / 127.5 - 1.0)[None],
-    )
-    interpreter.invoke()
-    features = np.asarray(interpreter.get_tensor(index)[0], dtype=np.float32)
-    return np.asarray(features.mean(axis=(0, 1)), dtype=np.float32)
-
-
-def keeping_interpreter() -> Any:
-    """The SSD on an interpreter that keeps its intermediate tensors (the backbone's output is
-    otherwise overwritten by later layers), for this thread."""
-    with warnings.catch_warnings():
-        # LiteRT warns that keeping tensors is meant for debugging: it costs memory (tens of
-        # MB for this network) and about a tenth more time, both measured.
-        warnings.simplefilter("ignore", UserWarning)
-        return ShippedModel(MODEL_FILE, MODEL_SHA256, keep_tensors=True).interpreter()
-
-
 @dataclass(frozen=True)
 class SceneProbe:
-    """A linear probe on ``scene_embedding``: standardise, weigh, logistic."""
+    """A linear probe on the SSD's averaged last feature map (``SsdOutputs.embedding``):
+    standardise, weigh, logistic."""
 
     mean: npt.NDArray[np.float32]
     scale: npt.NDArray[np.float32]
@@ -125,13 +92,11 @@ class SsdSceneProbe:
 
     def __init__(self) -> None:
         self._probe = shipped_probe()  # a bad file fails when the sender is built
-        self._index: int | None = None
+        self._pass = SsdPass()
 
     def outdoor_probability(self, frame: FrameArray) -> float | None:
-        interpreter = keeping_interpreter()
-        if self._index is None:
-            self._index = feature_index(interpreter)
-        return self._probe.probability(scene_embedding(interpreter, self._index, frame))
+        # The object detector has usually just run on this frame: its pass is reused.
+        return self._probe.probability(self._pass.run(frame).embedding)
 
 
 class NoSettingClassifier:
@@ -190,6 +155,10 @@ def judge_setting(
         return Setting(False, not (confirmed & set(_STREET_KINDS)))
     if verdict == "outdoor":
         return Setting(not furnished, False)
+    if not furnished and sightings.confirmed("car") >= TRAFFIC_CARS and "car" not in surrounding:
+        # Traffic: a road seen from above or at night, where the probe (fitted on daylight
+        # photographs at eye level) is unsure; a firm indoor verdict above still vetoes.
+        return Setting(True, False)
     leaning = float(np.mean([p for p in probabilities if p is not None] or [_LEANING]))
     greenery = vegetation_share(frames[len(frames) // 2]) >= _VEGETATION_SHARE
     sky = float(np.median([sky_share(frames[i]) for i in candidates]))

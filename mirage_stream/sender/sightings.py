@@ -232,8 +232,10 @@ def people_motion(sightings: Sightings, fps: float) -> PeopleMotion:
         if set(seen) == {"left", "right"}:
             walking = "both"
         else:
+            # A direction is told only when most of the people tracked share it: a few walking
+            # one way in a crowd that crosses a square every way is not "a crowd walks right".
             top, n = seen.most_common(1)[0]
-            walking = top if n * 2 > len(directions) else ""
+            walking = top if n * 2 > len(people) else ""
     standing = bool(people) and not directions and still == len(people)
     return PeopleMotion(
         walking=walking,
