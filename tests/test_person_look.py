@@ -24,7 +24,9 @@ from mirage_stream.sender.hands import (
     HAND_DETECTORS,
     ConfirmedHandDetector,
     HandLandmarkConfirmer,
+    Palm,
     PalmDetector,
+    hands_seen,
 )
 from mirage_stream.sender.objects import Detection
 from mirage_stream.sender.person_look import (
@@ -65,6 +67,10 @@ def test_a_palm_on_long_hair_is_not_a_hand_and_signing_hands_are():
     signer = _segment("asl-milk")  # a signer: both hands in view
     sampled = sample_indices(signer.num_frames, signer.duration)
     assert sum(bool(hands.detect(signer.frames[i])) for i in sampled) >= 2
+    # Confirmed by two models, one frame is enough; a palm alone needs two.
+    one = [[Palm(0.9, 0.4, 0.8, 0.05)], [], []]
+    assert hands_seen(one, frames_needed=hands.frames_needed).in_view
+    assert not hands_seen(one, frames_needed=palms.frames_needed).in_view
 
 
 def test_the_mesh_reads_glasses_smiles_and_turns_on_tune_clips(analyser):

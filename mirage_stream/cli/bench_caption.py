@@ -21,9 +21,11 @@ def register(benches: Subcommands) -> None:
         "tune and the test half and in all: segments, per-fact precision and recall, "
         "false_statements (claims a label contradicts, with their sentence), people_recall "
         "(clips with someone at least 30 px tall at source resolution), count_accuracy, "
-        "vehicle_recall, hands_recall, setting_accuracy, action_recall, walking_recall and the "
-        "sender's rtf (analysis and caption seconds per second of video). With --input, one "
-        "video scored against --labels.",
+        "vehicle_recall, hands_recall, the caller's face (expression_recall, looks_recall, "
+        "glasses_recall: of the labelled expressions, head directions and glasses, the share "
+        "said), setting_accuracy, action_recall, walking_recall and the sender's rtf (analysis "
+        "and caption seconds per second of video). With --input, one video scored against "
+        "--labels.",
     )
     parser.add_argument(
         "--input",
@@ -86,7 +88,9 @@ def _caption(args: argparse.Namespace) -> int:
                 f"{set_name} {name}: {scored['clips']} clips, {len(scored['false_statements'])} "
                 f"false statements, people recall {scored['people_recall']}, count accuracy "
                 f"{scored['count_accuracy']}, vehicle recall {scored['vehicle_recall']}, hands "
-                f"recall {scored['hands_recall']}, setting accuracy {scored['setting_accuracy']}, "
+                f"recall {scored['hands_recall']}, face: expressions "
+                f"{scored['expression_recall']}, looks {scored['looks_recall']}, glasses "
+                f"{scored['glasses_recall']}, setting accuracy {scored['setting_accuracy']}, "
                 f"rtf {scored['rtf']}"
             )
             if name == "all":

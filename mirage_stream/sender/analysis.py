@@ -215,7 +215,7 @@ class SceneAnalyser:
             self.hands.detect(frames[i]) if people_in_frame or face_count else []
             for i, people_in_frame in zip(sampled, bodies, strict=True)
         ]
-        hands = hands_seen(palms, bodies)
+        hands = hands_seen(palms, bodies, self.hands.frames_needed)
 
         def foreground(index: int) -> list[tuple[float, float, float, float]]:
             # A box that fills the view is what the camera is in (a car's interior), not a
@@ -264,7 +264,9 @@ class SceneAnalyser:
             # On screen a person moves against the camera: a walk is told only from a camera
             # known to stand still.
             camera_still = camera_sure >= FactConfidence.STATED and camera_move(motion) == "still"
-            people = people_from_detections(near, sightings, segment.fps, camera_still)
+            people = people_from_detections(
+                near, sightings, segment.fps, camera_still, segment.width / segment.height
+            )
         else:
             people = people_from_movers(face_count, most_faces, movers)
         # Legs in view decide: a body seated in a pose frame vetoes "stand" (an upright box

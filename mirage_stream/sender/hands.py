@@ -89,6 +89,12 @@ class HandDetector(Protocol):
     @property
     def name(self) -> str: ...
 
+    @property
+    def frames_needed(self) -> int:
+        """Sampled frames with a hand before hands are said to be in view: two for a detector
+        whose single finds may be false, one where a second model confirms each."""
+        ...
+
     def detect(self, frame: FrameArray) -> list[Palm]: ...
 
 
@@ -96,6 +102,7 @@ class NoHandDetector:
     """Finds no hands: no hands claim rests on it."""
 
     name = "none"
+    frames_needed = 2
 
     def detect(self, frame: FrameArray) -> list[Palm]:
         return []
@@ -106,6 +113,7 @@ class PalmDetector:
     inside)."""
 
     name = "mediapipe-palm"
+    frames_needed = 2  # palms on a belt of vegetables, bottles, hair: one frame may be false
 
     def __init__(self) -> None:
         self._model = ShippedModel(MODEL_FILE, MODEL_SHA256)
@@ -213,6 +221,9 @@ class ConfirmedHandDetector:
     """Palms that the hand landmark model confirms as hands (see the module's docstring)."""
 
     name = "mediapipe-hand"
+    # A palm the landmark model confirms is a hand (on the tune half every confirmed palm was
+    # a real hand, every false palm scored under 0.1): one sampled frame is enough.
+    frames_needed = 1
 
     def __init__(self) -> None:
         self._palms = PalmDetector()
@@ -232,14 +243,19 @@ class HandsSeen:
     samples: int
     gesturing: bool  # a palm moved between two sampled frames
     on_upright_body: bool = False  # a palm inside a person's box taller than wide
+    frames_needed: int = 2  # the detector's ``frames_needed``
 
     @property
     def in_view(self) -> bool:
-        """Palms in at least two sampled frames (one alone may be a false detection)."""
-        return self.frames_with_hands >= min(2, self.samples)
+        """Hands in enough sampled frames (one palm alone may be a false detection)."""
+        return self.frames_with_hands >= max(1, min(self.frames_needed, self.samples))
 
 
-def hands_seen(palms: list[list[Palm]], bodies: list[list[Detection]] | None = None) -> HandsSeen:
+def hands_seen(
+    palms: list[list[Palm]],
+    bodies: list[list[Detection]] | None = None,
+    frames_needed: int = 2,
+) -> HandsSeen:
     """From the palms of each sampled frame, in order, and the people detected there."""
     travels = []
     for before, after in itertools.pairwise(palms):
@@ -251,6 +267,7 @@ def hands_seen(palms: list[list[Palm]], bodies: list[list[Detection]] | None = N
     return HandsSeen(
         frames_with_hands=sum(bool(found) for found in palms),
         samples=len(palms),
+        frames_needed=frames_needed,
         gesturing=any(travel >= _GESTURE_TRAVEL for travel in travels),
         on_upright_body=any(
             body.height >= body.width

@@ -34,14 +34,14 @@ class PeopleCount:
 
 
 def people_from_detections(
-    face_count: int, sightings: Sightings, fps: float, camera_still: bool
+    face_count: int, sightings: Sightings, fps: float, camera_still: bool, aspect: float = 4 / 3
 ) -> PeopleCount:
     """People from the object detector, followed over the segment, and from faces: the count
     seen in two sampled frames (exact when every sampled frame agrees, a lower bound when more
     were seen in one, or when only faces were found: the cascade misses turned heads), walking
     and standing from the tracks."""
     seen = sightings.confirmed("person")
-    motion = people_motion(sightings, fps)
+    motion = people_motion(sightings, fps, aspect)
     if not camera_still:
         motion = replace(motion, walking="", walking_confidence=0.0)
     if seen == 0 and face_count == 0:

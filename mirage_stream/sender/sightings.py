@@ -38,12 +38,13 @@ class Track:
     kind: str
     sightings: tuple[tuple[int, Detection], ...]
 
-    def heights_moved(self, fps: float) -> tuple[float, float, float]:
+    def heights_moved(self, fps: float, aspect: float = 4 / 3) -> tuple[float, float, float]:
         """(sideways travel in box heights, its speed in heights per second, height growth
-        last / first) between the first and the last sighting."""
+        last / first) between the first and the last sighting. ``aspect``: the frame's width
+        over its height (boxes are fractions of each, a travel is in pixels)."""
         (first_index, first), (last_index, last) = self.sightings[0], self.sightings[-1]
         height = float(np.median([d.height for _, d in self.sightings]))
-        travel = (last.centre[0] - first.centre[0]) / max(height, 1e-3)
+        travel = (last.centre[0] - first.centre[0]) * aspect / max(height, 1e-3)
         seconds = max(last_index - first_index, 1) / fps
         return travel, abs(travel) / seconds, last.height / max(first.height, 1e-3)
 
@@ -196,10 +197,10 @@ def _stays(speed: float, growth: float) -> bool:
     return speed < _STILL_HEIGHTS_PER_S and 1 / 1.1 <= growth <= 1.1
 
 
-def people_stay(sightings: Sightings, fps: float) -> bool:
+def people_stay(sightings: Sightings, fps: float, aspect: float = 4 / 3) -> bool:
     """Every tracked person stays in place (none walks): the only case a posture is told."""
     people = [t for t in sightings.tracks if t.kind == "person"]
-    return bool(people) and all(_stays(*t.heights_moved(fps)[1:]) for t in people)
+    return bool(people) and all(_stays(*t.heights_moved(fps, aspect)[1:]) for t in people)
 
 
 @dataclass(frozen=True)
@@ -210,13 +211,13 @@ class PeopleMotion:
     standing_confidence: float
 
 
-def people_motion(sightings: Sightings, fps: float) -> PeopleMotion:
+def people_motion(sightings: Sightings, fps: float, aspect: float = 4 / 3) -> PeopleMotion:
     """How the tracked people move, in screen terms."""
     people = [t for t in sightings.tracks if t.kind == "person"]
     directions = []
     still = 0
     for track in people:
-        travel, speed, growth = track.heights_moved(fps)
+        travel, speed, growth = track.heights_moved(fps, aspect)
         if growth >= _GROWTH_TOWARDS and speed < _WALK_HEIGHTS_PER_S:
             directions.append("towards")
         elif growth <= 1 / _GROWTH_TOWARDS and speed < _WALK_HEIGHTS_PER_S:
@@ -224,8 +225,8 @@ def people_motion(sightings: Sightings, fps: float) -> PeopleMotion:
         elif speed >= _WALK_HEIGHTS_PER_S and abs(travel) >= _WALK_SPAN_HEIGHTS:
             directions.append("right" if travel > 0 else "left")
         elif _stays(speed, growth):
-            aspect = float(np.median([d.height / max(d.width, 1e-3) for _, d in track.sightings]))
-            still += aspect >= _STANDING_ASPECT
+            upright = np.median([d.height / max(d.width, 1e-3) for _, d in track.sightings])
+            still += float(upright) >= _STANDING_ASPECT
     walking = ""
     if directions:
         seen = Counter(directions)
