@@ -59,25 +59,24 @@ def largest_faces(
     width: int,
     height: int,
 ) -> list[tuple[int, Box]]:
-    """Per frame, the largest face: the cascade's on the candidates, else the short-range
-    detector's on the sampled frames (close faces the cascade missed)."""
-    found = [(f.index, f.faces[0]) for f in features if f.faces]
-    if len(found) >= 2:
-        return found
-    return [
-        (
-            index,
-            Box(
-                int(face.x * width),
-                int(face.y * height),
-                int(face.width * width),
-                int(face.height * height),
-            ),
+    """Per frame, the largest face: the short-range detector's on the sampled frames (a face
+    model, which keeps turned and tilted heads the cascade loses), and the cascade's on the
+    candidate frames the detector did not look at or found nothing on."""
+    found = {
+        index: Box(
+            int(face.x * width),
+            int(face.y * height),
+            int(face.width * width),
+            int(face.height * height),
         )
         for index, faces in close.items()
         if faces
         for face in [max(faces, key=lambda d: d.width)]
-    ]
+    }
+    for feature in features:
+        if feature.faces and feature.index not in found:
+            found[feature.index] = feature.faces[0]
+    return sorted(found.items())
 
 
 def read_look(
