@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from reedsolo import ReedSolomonError, RSCodec
+from creedsolo import ReedSolomonError, RSCodec
 
 from channel_sim.arq import send_reliably
 from channel_sim.ber import BER_MODELS, bit_error_rate
@@ -149,7 +149,7 @@ def protect_light(span: bytes, parity: int) -> bytes:
     """Keyframe light FEC: systematic RS over 255-byte blocks (reedsolo chunks long spans)."""
     if parity == 0 or not span:
         return span
-    return bytes(RSCodec(parity, nsize=255).encode(span))
+    return bytes(RSCodec(parity, nsize=255).encode(bytearray(span)))
 
 
 def recover_light(received: bytes, length: int, parity: int) -> bytes:

@@ -1,6 +1,6 @@
 """Reliable delivery of small blocks (captions), eq. 15: Pr(b_hat != b) <= epsilon << 1.
 
-Chain, per try: block + CRC32 -> Reed-Solomon over GF(256) (reedsolo) in equal codewords ->
+Chain, per try: block + CRC32 -> Reed-Solomon over GF(256) (creedsolo, reedsolo's compiled twin) in equal codewords ->
 bytes interleaved across codewords -> the whole coded stream repeated ``r`` times (r odd) ->
 channel -> bitwise majority over the copies -> de-interleave -> RS decode -> CRC check. A failed
 try (RS failure or CRC mismatch) is retried (ARQ) up to ``max_tries``; every try is charged to
@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
-from reedsolo import ReedSolomonError, RSCodec
+from creedsolo import ReedSolomonError, RSCodec
 from scipy import stats
 
 CRC_BYTES = 4
@@ -140,7 +140,9 @@ def encode_block(block: bytes, plan: CodePlan) -> bytes:
     codec = _codec(plan.parity_bytes)
     rows = [
         np.frombuffer(
-            bytes(codec.encode(data[i * plan.message_bytes : (i + 1) * plan.message_bytes])),
+            bytes(
+                codec.encode(bytearray(data[i * plan.message_bytes : (i + 1) * plan.message_bytes]))
+            ),
             dtype=np.uint8,
         )
         for i in range(plan.codewords)

@@ -24,6 +24,7 @@ from mirage_stream.receiver.generation_rate import GenerationRateAdapter
 from mirage_stream.receiver.generator_backends import build_generator
 from mirage_stream.receiver.generators import Generator
 from mirage_stream.receiver.portrait import PortraitComposer, PortraitReceiver
+from mirage_stream.scheduling import DeadlineExecutor
 from mirage_stream.sender.airtime_adapter import LinkModel
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sender.factory import build_sender
@@ -57,9 +58,11 @@ def build_sender_chain(
     feedback: FeedbackInbox | None = None,
     *,
     live: bool = False,
+    runner: DeadlineExecutor | None = None,
 ) -> SenderChain:
     """The sender and the simulated channel its bits go through; the rate adapter (when on)
-    models exactly that channel. ``live``: the sender sheds work when behind real time."""
+    models exactly that channel. ``live``: the sender sheds work when behind real time.
+    ``runner``: where the stages' work runs (a server of many calls shares one)."""
     awgn = channel.channel()
     model = LinkModel(
         bandwidth_hz=awgn.bandwidth_hz,
@@ -67,9 +70,11 @@ def build_sender_chain(
         per_try_overhead_s=awgn.per_payload_overhead_s,
         max_tries=awgn.max_tries,
     )
+    stage = build_sender(sender, feedback, model, initial_snr_db=channel.snr_db, live=live)
+    stage.runner = runner
     return SenderChain(
-        sender=build_sender(sender, feedback, model, initial_snr_db=channel.snr_db, live=live),
-        link=SimulatedLinkStage(awgn, channel.snr(), seed=channel.seed),
+        sender=stage,
+        link=SimulatedLinkStage(awgn, channel.snr(), seed=channel.seed, runner=runner),
     )
 
 
@@ -79,11 +84,13 @@ def build_receiver_chain(
     *,
     live: bool = False,
     generator: Generator | None = None,
+    runner: DeadlineExecutor | None = None,
 ) -> ReceiverChain:
     """Decode, the generation queue and generate. ``live``: the queue drops its oldest segment
     when generation falls behind (a file run waits instead), and a generator that adapts its
     rate (diffusion) has its steps and size set by the rate adapter. ``generator``: one
-    already loaded (a server shares one model among its calls); else built from the config."""
+    already loaded (a server shares one model among its calls); else built from the config.
+    ``runner``: where the stages' work runs (a server shares one among its calls)."""
     generator = generator or build_generator(config.generator, config.generator_options())
     adapter = None
     if live and config.rate_adapter and generator.adapts_rate:
@@ -101,6 +108,7 @@ def build_receiver_chain(
             feedback=feedback,
             damaged_keyframes=config.damaged_keyframes,
             portrait=PortraitReceiver() if config.reenact else None,
+            runner=runner,
         ),
         generation_queue=queue,
         generate=GenerateStage(
@@ -115,5 +123,6 @@ def build_receiver_chain(
             seed=config.seed,
             rate_adapter=adapter,
             composer=PortraitComposer() if config.reenact else None,
+            runner=runner,
         ),
     )

@@ -13,10 +13,12 @@ import enum
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
+
+from mirage_stream.scheduling import DeadlineExecutor
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +51,13 @@ class SegmentTrace:
     # of glass-to-glass latency. Set by paced sources and carried across the live link.
     captured_at: float | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # CPU milliseconds of the blocks run in one thread (``worked``), by stage, each block's
+    # own (a block inside another is counted in its name only).
+    cpu_ms: dict[str, float] = field(default_factory=dict)
     created_s: float = field(default_factory=time.perf_counter)
     dropped: str | None = None  # why the segment was not played
     _records: dict[type, object] = field(default_factory=dict, repr=False)
+    _inner_cpu_s: list[float] = field(default_factory=list, repr=False)  # open ``worked`` blocks
 
     def attach(self, record: object) -> None:
         """Keep ``record``, replacing any earlier record of its type."""
@@ -78,6 +84,57 @@ class SegmentTrace:
         finally:
             elapsed = (time.perf_counter() - start) * 1000.0
             self.timings_ms[name] = self.timings_ms.get(name, 0.0) + elapsed
+
+    @contextmanager
+    def worked(self, name: str, wall: bool = True) -> Iterator[None]:
+        """Add the block's CPU time to ``cpu_ms[name]`` (and, with ``wall``, its wall time to
+        ``timings_ms[name]``). A ``worked`` block inside another counts in its own name only:
+        ``cpu_ms`` is exclusive, so its values add up to the segment's CPU. Only for blocks
+        that run in one thread without awaiting: the CPU clock is the thread's
+        (``time.thread_time``), so work handed to another thread is not counted, and on the
+        event loop another task's would be."""
+        cpu_start = time.thread_time()
+        self._inner_cpu_s.append(0.0)
+        try:
+            with self.timed(name) if wall else nullcontext():
+                yield
+        finally:
+            spent = time.thread_time() - cpu_start
+            inner = self._inner_cpu_s.pop()
+            if self._inner_cpu_s:
+                self._inner_cpu_s[-1] += spent
+            self.cpu_ms[name] = self.cpu_ms.get(name, 0.0) + (spent - inner) * 1000.0
+
+
+def worked(trace: SegmentTrace | None, name: str) -> AbstractContextManager[None]:
+    """``trace.worked(name)``, or nothing to time without a trace (stages used on their own)."""
+    return nullcontext() if trace is None else trace.worked(name)
+
+
+async def off_loop(
+    trace: SegmentTrace,
+    name: str,
+    work: Callable[..., R],
+    *args: Any,
+    runner: DeadlineExecutor | None = None,
+) -> R:
+    """``work(*args)`` in a worker thread, its CPU counted as ``name`` in ``trace`` (less the
+    ``worked`` blocks inside it, which count in their own names). With a ``runner`` (a server
+    of many calls) the oldest segment's work goes first; else the loop's default pool."""
+
+    def run() -> R:
+        with trace.worked(name, wall=False):
+            return work(*args)
+
+    if runner is None:
+        return await asyncio.to_thread(run)
+    return await runner.run(trace.captured_at, run)
+
+
+def add_cpu(totals: dict[str, float], trace: SegmentTrace) -> None:
+    """Add ``trace``'s per-stage CPU milliseconds to ``totals``."""
+    for name, spent in trace.cpu_ms.items():
+        totals[name] = totals.get(name, 0.0) + spent
 
 
 @dataclass
@@ -122,14 +179,18 @@ class TraceLog:
 
     def __init__(self, keep: int | None = None) -> None:
         self.total = 0
+        self.cpu_ms: dict[str, float] = {}  # every trace's stage CPU, kept or not
         self._kept: deque[SegmentTrace] = deque(maxlen=keep)
 
     def add(self, trace: SegmentTrace) -> None:
         self.total += 1
+        add_cpu(self.cpu_ms, trace)
         self._kept.append(trace)
 
     def extend(self, other: TraceLog) -> None:
         self.total += other.total
+        for name, spent in other.cpu_ms.items():
+            self.cpu_ms[name] = self.cpu_ms.get(name, 0.0) + spent
         self._kept.extend(other._kept)
 
     @property
@@ -194,6 +255,8 @@ class PipelineResult:
     queue_depths: list[int] = field(default_factory=list)  # deepest fill of each queue
     completed_total: int = 0
     dropped_total: int = 0
+    # CPU milliseconds by stage over every segment, completed or dropped (``worked`` blocks).
+    cpu_ms: dict[str, float] = field(default_factory=dict)
 
 
 async def _feed(source: AsyncIterator[Envelope[Any]], out: BoundedQueue) -> None:
@@ -302,4 +365,8 @@ async def run_pipeline(
         queue_depths=[queue.max_depth for queue in queues],
         completed_total=completed.total,
         dropped_total=dropped.total,
+        cpu_ms={
+            name: completed.cpu_ms.get(name, 0.0) + dropped.cpu_ms.get(name, 0.0)
+            for name in completed.cpu_ms.keys() | dropped.cpu_ms.keys()
+        },
     )

@@ -13,6 +13,7 @@ import pytest
 from mirage_stream.bench.call import CallBenchResult, DirectionResult
 from mirage_stream.bench.fuzz import FuzzResult
 from mirage_stream.bench.generator import GeneratorBenchResult
+from mirage_stream.bench.cost_profile import CostProfile, CostRow
 from mirage_stream.bench.live import GenerationEnd, LiveBenchResult
 from mirage_stream.bench.receiver import ReceiverBenchResult, StyleScore
 from mirage_stream.cli.common import print_json
@@ -21,7 +22,7 @@ KEYS = {
     LiveBenchResult: "calls input seconds_per_call segment_s snr_db g2g_p50_s g2g_p95_s "
     "segments_sent segments_played segments_lost segments_skipped captions_lost cpu_per_call "
     "wall_s held_real_time generation segments_captured segments_shed shed_share segments_light "
-    "latency_bounded",
+    "latency_bounded profile",
     GenerationEnd: "setting s_per_generated_s changes",
     CallBenchResult: "input camera_size two_way seconds segment_s snr_db segments_sent "
     "segments_played segments_lost segments_skipped segments_not_sent segments_measured_in_page "
@@ -37,6 +38,8 @@ KEYS = {
     ReceiverBenchResult: "input snr_db codec segments video_s rtf stages queue_depth_max sbert "
     "mean_psnr_db per_segment styles label_facts",
     StyleScore: "style codec sbert bertscore_f1",
+    CostProfile: "rows process_cpu_s stages_cpu_s agreement agrees",
+    CostRow: "end stage cpu_ms_per_s share",
 }
 
 

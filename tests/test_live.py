@@ -244,6 +244,13 @@ def test_a_live_call_on_loopback_loses_nothing_it_sends():
     assert stats.captions_intact == sent  # no caption lost at -10 dB
     assert stats.segments_played == sent - stats.segments_skipped >= 1
     assert stats.segments_lost == 0
+    # What the call cost, by stage, from each stage's own thread clock: the sender's detectors,
+    # encode and channel; the receiver's decode and the face rebuilt. Shown in /stats.
+    assert {"capture", "objects", "faces", "encode", "link"} <= set(counts["cpu_ms"])
+    assert {"decode", "reenact", "generate"} <= set(stats.cpu_ms)
+    assert all(ms >= 0 for ms in [*counts["cpu_ms"].values(), *stats.cpu_ms.values()])
+    cost = stats.as_json()["cost"]
+    assert cost["cpu_cores"] > 0 and cost["shed_share"] == stats.segments_skipped / sent
     # The caller's face, rebuilt from the reference picture sent with the first segment, in
     # every segment played (carphone's driver is in view throughout).
     assert stats.segments_reenacted == stats.segments_played

@@ -7,6 +7,7 @@ p50 and p95 over every segment of every call, segments sent / played / lost, cap
 (sent minus decoded with an intact CRC), CPU per call
 (process CPU seconds per second of video per call: 1.0 is a whole core) and whether the calls
 were held in real time (every segment played, g2g p95 within segment length + 0.5 s).
+With ``profile``, the CPU per call by stage of both ends (``cost_profile.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from mirage_stream.bench.cost_profile import CostProfile, cost_profile
 from mirage_stream.errors import InputError
 from mirage_stream.link.config import ChannelConfig
 from mirage_stream.live.sender_client import LiveSenderConfig, run_live_sender
@@ -39,6 +41,7 @@ class LiveBenchConfig:
     sender: SenderConfig = field(default_factory=SenderConfig)
     channel: ChannelConfig = field(default_factory=ChannelConfig)
     receiver: ReceiverConfig = field(default_factory=ReceiverConfig)
+    profile: bool = False  # CPU by stage of both ends (``cost_profile.py``)
 
     def __post_init__(self) -> None:
         if not 1 <= self.calls <= 16:
@@ -86,13 +89,17 @@ class LiveBenchResult:
     shed_share: float | None = None
     segments_light: int = 0
     latency_bounded: bool = False
+    # --profile: CPU per call by stage of both ends, checked against the process's CPU.
+    profile: CostProfile | None = None
 
 
 async def _bench(config: LiveBenchConfig) -> LiveBenchResult:
     server, runner, port = await serve(
         ReceiverServerConfig(port=0, token="bench", receiver=config.receiver)
     )
+    # The senders share the server's workers, as the calls do: on 2 cores, one pool.
     cpu_start, wall_start = time.process_time(), time.perf_counter()
+    loop_start = time.thread_time()  # this coroutine runs on the event loop's thread
     try:
         senders = [
             run_live_sender(
@@ -102,7 +109,8 @@ async def _bench(config: LiveBenchConfig) -> LiveBenchResult:
                     sender=config.sender,
                     channel=replace(config.channel, seed=config.channel.seed + call),
                     total_seconds=config.seconds,
-                )
+                ),
+                runner=server.work,
             )
             for call in range(config.calls)
         ]
@@ -113,6 +121,7 @@ async def _bench(config: LiveBenchConfig) -> LiveBenchResult:
             await asyncio.sleep(0.05)
     finally:
         cpu_s, wall_s = time.process_time() - cpu_start, time.perf_counter() - wall_start
+        loop_cpu_s = time.thread_time() - loop_start
         await runner.cleanup()
     calls = server.ended
     g2g = [value for stats in calls for value in stats.glass_to_glass_s]
@@ -156,6 +165,15 @@ async def _bench(config: LiveBenchConfig) -> LiveBenchResult:
         shed_share=round(shed / captured, 3) if captured else None,
         segments_light=sum(c["segments_light"] for c in counts),
         latency_bounded=accounted and p95 is not None and p95 <= segment_s + 1.0,
+        profile=cost_profile(
+            [c["cpu_ms"] for c in counts],
+            [stats.cpu_ms for stats in calls],
+            loop_cpu_s,
+            cpu_s,
+            config.seconds * config.calls,
+        )
+        if config.profile
+        else None,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from mirage_stream.cli.common import Subcommands, print_json
 from mirage_stream.link.config import ChannelConfig
@@ -28,6 +29,19 @@ def register(benches: Subcommands) -> None:
     parser.add_argument(
         "--seconds", type=positive_float, default=12.0, help="video per call; default 12"
     )
+    parser.add_argument(
+        "--cpu-profile",
+        action="store_true",
+        help="add `profile`: CPU milliseconds per second of call for every stage of both "
+        "ends (each stage's own thread clock), the event loop's thread, and what no stage "
+        "claims; `agrees` when the stages' sum is within 10%% of the process's CPU",
+    )
+    parser.add_argument(
+        "--cpu-figure",
+        type=Path,
+        metavar="PNG",
+        help="with --cpu-profile: draw it (flame-style: the call, each end, its stages)",
+    )
     InputConfig.add_arguments(parser, default_input="sample:carphone")
     ChannelConfig.add_arguments(parser)
     SenderConfig.add_arguments(parser)
@@ -46,8 +60,17 @@ def _live(args: argparse.Namespace) -> int:
         sender=SenderConfig.from_args(args),
         channel=ChannelConfig.from_args(args),
         receiver=ReceiverConfig.from_args(args),
+        profile=args.cpu_profile or args.cpu_figure is not None,
     )
     result = bench_live(config)
+    if args.cpu_figure is not None and result.profile is not None:
+        from mirage_stream.bench.cost_profile import plot_profile
+
+        title = (
+            f"bench live: {config.calls} call(s) of {config.seconds:g} s of "
+            f"{config.input.input}, {result.cpu_per_call} cores per call"
+        )
+        plot_profile(result.profile, args.cpu_figure, title)
     if args.json:
         print_json(result)
         return 0

@@ -8,15 +8,15 @@ is charged to time on air.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from channel_sim import AwgnBitChannel, SnrProcess
 from mirage_stream.codecs import CodecError, codec_for
-from mirage_stream.pipeline import SegmentTrace
+from mirage_stream.pipeline import SegmentTrace, off_loop
 from mirage_stream.records import LinkRecord
+from mirage_stream.scheduling import DeadlineExecutor
 from mirage_stream.types import EncodedKeyframe, LinkReport, SemanticPayload
 from mirage_stream.wire import encode_payload_image
 
@@ -39,6 +39,7 @@ class SimulatedLinkStage:
     channel: AwgnBitChannel
     snr: SnrProcess
     seed: int = 0
+    runner: DeadlineExecutor | None = None  # a server of many calls: oldest segment first
     name: str = "link"
     _rng: np.random.Generator = field(init=False)
 
@@ -81,7 +82,7 @@ class SimulatedLinkStage:
 
     async def process(self, payload: SemanticPayload, trace: SegmentTrace) -> Delivery:
         # Reed-Solomon decoding of the protected part takes milliseconds: keep it off the loop.
-        return await asyncio.to_thread(self.transmit, payload, trace)
+        return await off_loop(trace, self.name, self.transmit, payload, trace, runner=self.runner)
 
 
 def _damaged_symbols(keyframe: EncodedKeyframe, bit_offsets: tuple[int, ...]) -> tuple[int, ...]:

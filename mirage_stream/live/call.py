@@ -29,7 +29,13 @@ from mirage_stream.live.messages import (
 from mirage_stream.live.reassembly import SegmentReassembly
 from mirage_stream.live.stats import CallStats, SegmentShown
 from mirage_stream.live.video import FrameFeed
-from mirage_stream.pipeline import LIVE_TRACE_HISTORY, Envelope, SegmentTrace, run_pipeline
+from mirage_stream.pipeline import (
+    LIVE_TRACE_HISTORY,
+    Envelope,
+    SegmentTrace,
+    add_cpu,
+    run_pipeline,
+)
 from mirage_stream.receiver.config import ReceiverConfig
 from mirage_stream.receiver.generators import Generator
 from mirage_stream.records import (
@@ -39,6 +45,7 @@ from mirage_stream.records import (
     LinkRecord,
     caption_of,
 )
+from mirage_stream.scheduling import DeadlineExecutor
 from mirage_stream.types import FrameArray, GeneratedSegment
 
 log = logging.getLogger(__name__)
@@ -55,8 +62,10 @@ class LiveCall:
         pc: RTCPeerConnection,
         config: ReceiverConfig,
         generator: Generator | None = None,
+        runner: DeadlineExecutor | None = None,
     ) -> None:
         self.number = number
+        self.runner = runner  # shared by the server's calls: the oldest segment's work first
         self.pc = pc
         self.config = config
         self.generator = generator  # shared by the server's calls; None: built from config
@@ -103,6 +112,7 @@ class LiveCall:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if not self.failed:
             self.stats.state = "ended"
+        self.stats.ended_at = time.time()
         await self.pc.close()
 
     # --- incoming messages ---------------------------------------------------------------
@@ -151,7 +161,11 @@ class LiveCall:
         as failed on the page and in /stats, while the server goes on serving."""
         try:
             chain = build_receiver_chain(
-                self.config, self._feedback, live=True, generator=self.generator
+                self.config,
+                self._feedback,
+                live=True,
+                generator=self.generator,
+                runner=self.runner,
             )
             self._chain = chain
             result = await run_pipeline(
@@ -169,6 +183,7 @@ class LiveCall:
         )
         self.refresh()
         self.stats.captions_intact = chain.decode.captions_intact
+        self.stats.cpu_ms = dict(result.cpu_ms)  # the segments dropped on the way too
 
     async def _send_feedback(self) -> None:
         while True:
@@ -216,6 +231,7 @@ class LiveCall:
         shown_at = time.time() + ahead_s
         stats = self.stats
         stats.segments_played += 1
+        add_cpu(stats.cpu_ms, trace)
         stats.segments_cut_in_playout = self.feed.segments_cut
         if self._chain is not None:
             stats.captions_intact = self._chain.decode.captions_intact

@@ -23,6 +23,7 @@ from mirage_stream.pipeline import (
     run_pipeline,
 )
 from mirage_stream.player import PlaybackClock
+from mirage_stream.scheduling import DeadlineExecutor
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sender.load_shed import ShedCounts
 from mirage_stream.sources.config import InputConfig
@@ -68,11 +69,12 @@ async def send_segments(
     sender: SenderConfig,
     channel: ChannelConfig,
     on_sent: SentHook | None = None,
+    runner: DeadlineExecutor | None = None,
 ) -> dict[str, Any]:
     """The sender pipeline and channel_sim on ``segments``, sent to the receiver until they end
     (a file) or the task is cancelled (a camera); returns counts."""
     return await send_over(
-        segments, Uplink(uplink_config, FeedbackInbox()), sender, channel, on_sent
+        segments, Uplink(uplink_config, FeedbackInbox()), sender, channel, on_sent, runner
     )
 
 
@@ -82,9 +84,11 @@ async def send_over(
     sender: SenderConfig,
     channel: ChannelConfig,
     on_sent: SentHook | None = None,
+    runner: DeadlineExecutor | None = None,
 ) -> dict[str, Any]:
-    """``send_segments`` over an uplink the caller holds (the camera page shows its path)."""
-    chain = build_sender_chain(sender, channel, uplink.feedback, live=True)
+    """``send_segments`` over an uplink the caller holds (the camera page shows its path).
+    ``runner``: where the stages' work runs (the server's, when it sends too)."""
+    chain = build_sender_chain(sender, channel, uplink.feedback, live=True, runner=runner)
     shedder = chain.sender.shedder
     if not await uplink.ensure_connected():
         log.warning("receiver not reachable yet; capturing anyway and retrying")
@@ -108,14 +112,21 @@ async def send_over(
         # Of segments_dropped, those the sender shed for lateness; and those sent lightened.
         "segments_shed": shed.skipped,
         "segments_light": shed.light,
+        # CPU milliseconds by stage (``SegmentTrace.cpu_ms``) over every segment captured.
+        "cpu_ms": result.cpu_ms,
     }
 
 
-async def run_live_sender(config: LiveSenderConfig) -> dict[str, Any]:
-    """Send a file paced as a camera (or a native camera) until it ends; returns counts."""
+async def run_live_sender(
+    config: LiveSenderConfig, runner: DeadlineExecutor | None = None
+) -> dict[str, Any]:
+    """Send a file paced as a camera (or a native camera) until it ends; returns counts.
+    ``runner``: where the stages' work runs (a bench of many calls shares the server's)."""
     clock = PlaybackClock(speed=config.pace)
     stream = SegmentStream(config.input, pacer=clock, total_seconds=config.total_seconds)
     try:
-        return await send_segments(stream.envelopes(), config.uplink, config.sender, config.channel)
+        return await send_segments(
+            stream.envelopes(), config.uplink, config.sender, config.channel, runner=runner
+        )
     finally:
         stream.close()

@@ -47,6 +47,7 @@ from mirage_stream.live.stats import CallStats, server_state
 from mirage_stream.live.video import FeedTrack, FrameFeed, encode_jpeg
 from mirage_stream.receiver.config import ReceiverConfig
 from mirage_stream.receiver.generator_backends import build_generator, warm_up
+from mirage_stream.scheduling import DeadlineExecutor, one_thread_per_library
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,8 @@ class ReceiverServer:
         if warmed_s is not None:
             log.info("generator warmed up in %.1f s", warmed_s)
         self.idle_feed = FrameFeed(receiver.width, receiver.height)
+        # Every call's stages run here, the oldest segment first: no call starves another.
+        self.work = DeadlineExecutor(name="calls")
         self.calls: dict[int, LiveCall] = {}
         self.ended: list[CallStats] = []
         self.watchers: set[RTCPeerConnection] = set()
@@ -135,7 +138,9 @@ class ReceiverServer:
             )
         pc = self.config.ice.peer_connection()
         self.peer_connections_created += 1
-        call = LiveCall(next(self._numbers), pc, self.config.receiver, self.generator)
+        call = LiveCall(
+            next(self._numbers), pc, self.config.receiver, self.generator, runner=self.work
+        )
         self.calls[call.number] = call
 
         @pc.on("datachannel")
@@ -239,6 +244,7 @@ class ReceiverServer:
         for pc in list(self.watchers):
             await pc.close()
         self.watchers.clear()
+        await asyncio.to_thread(self.work.shutdown)
 
 
 async def serve(
@@ -249,6 +255,7 @@ async def serve(
     """Start the server; returns it, its runner (``await runner.cleanup()`` to stop) and the
     port it listens on (useful with port 0)."""
     return_freed_frames_to_the_os()  # a server runs for hours: its memory must stay flat
+    one_thread_per_library()  # the calls are the parallelism
     server = ReceiverServer(config)
     runner = web.AppRunner(server.app(extra_routes, on_shutdown))
     await runner.setup()

@@ -76,6 +76,24 @@ class CallStats:
     generation_changes: int = 0
     # The ICE path (``IcePath.as_json``): candidate type, both ends and the round trip.
     connection: dict[str, Any] | None = None
+    # This end's CPU milliseconds by stage (``SegmentTrace.cpu_ms``), every segment so far.
+    cpu_ms: dict[str, float] = field(default_factory=dict)
+    ended_at: float | None = None
+
+    def cost(self) -> dict[str, Any]:
+        """What the call costs this server: cores (its stages' CPU seconds per second of call)
+        by stage, and the share of its segments shed on either end (skipped before sending,
+        or not generated)."""
+        seconds = max(1e-3, (self.ended_at or time.time()) - self.started_at)
+        offered = self.segments_received + self.sender_shed_skipped
+        shed = self.sender_shed_skipped + self.segments_skipped
+        return {
+            "cpu_cores": round(sum(self.cpu_ms.values()) / 1000.0 / seconds, 3),
+            "cpu_cores_by_stage": {
+                name: round(ms / 1000.0 / seconds, 4) for name, ms in sorted(self.cpu_ms.items())
+            },
+            "shed_share": round(shed / offered, 3) if offered else None,
+        }
 
     def as_json(self) -> dict[str, Any]:
         g2g = sorted(self.glass_to_glass_s)
@@ -119,6 +137,7 @@ class CallStats:
             "generation_s_per_s": self.generation_s_per_s,
             "generation_changes": self.generation_changes,
             "connection": self.connection,
+            "cost": self.cost(),
             "last": {} if self.last is None else self.last.as_json(),
         }
 

@@ -8,7 +8,6 @@ receiver moves on to the newest.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from dataclasses import dataclass, field, replace
@@ -21,7 +20,7 @@ from mirage_stream.errors import PayloadError
 from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.link import Delivery
 from mirage_stream.options import WORKING_HEIGHT, WORKING_WIDTH
-from mirage_stream.pipeline import SegmentTrace
+from mirage_stream.pipeline import SegmentTrace, off_loop
 from mirage_stream.receiver.generation_rate import GenerationRateAdapter
 from mirage_stream.receiver.generators import (
     TAIL_FRAMES,
@@ -33,6 +32,7 @@ from mirage_stream.receiver.portrait import FaceInput, PortraitComposer, Portrai
 from mirage_stream.receiver.profile import IdentityMode, ReceiverProfile, build_prompt
 from mirage_stream.receiver.regions import paste_region
 from mirage_stream.records import DecodeRecord, GenerationRecord
+from mirage_stream.scheduling import DeadlineExecutor
 from mirage_stream.types import (
     ChannelFeedback,
     EncodedKeyframe,
@@ -85,6 +85,7 @@ class DecodeStage:
     damaged_keyframes: str = DamagedKeyframes.BEST_EFFORT  # a DamagedKeyframes value
     # The caller's reference and face track (None: both ignored, the paper's receiver).
     portrait: PortraitReceiver | None = None
+    runner: DeadlineExecutor | None = None  # a server of many calls: oldest segment first
     name: str = "decode"
     captions_intact: int = field(default=0, init=False)  # payloads whose caption CRC held
     _last_keyframe: FrameArray | None = field(default=None, init=False)
@@ -231,7 +232,7 @@ class DecodeStage:
         return self.portrait.take(payload.reference, payload.face_track, notes)
 
     async def process(self, delivery: Delivery, trace: SegmentTrace) -> DecodedSegment | None:
-        return await asyncio.to_thread(self.decode, delivery, trace)
+        return await off_loop(trace, self.name, self.decode, delivery, trace, runner=self.runner)
 
 
 LATE_AFTER_S = 0.7  # live: beyond the segment's length, the age past which it is not generated
@@ -259,6 +260,7 @@ class GenerateStage:
     # Rebuild the caller's face from their reference and face track where both came (off for
     # an anonymising profile: the picture would show who is calling).
     composer: PortraitComposer | None = None
+    runner: DeadlineExecutor | None = None  # a server of many calls: oldest segment first
     name: str = "generate"
     late_dropped: int = field(default=0, init=False)
     _dropped_last: bool = field(default=False, init=False)
@@ -266,7 +268,7 @@ class GenerateStage:
 
     def render(self, decoded: DecodedSegment, trace: SegmentTrace) -> GeneratedSegment:
         payload = decoded.payload
-        with trace.timed("prompt"):
+        with trace.worked("prompt"):
             prompt = build_prompt(payload.caption, self.profile)
         config = GeneratorConfig(
             num_frames=payload.num_frames,
@@ -289,7 +291,7 @@ class GenerateStage:
         face = decoded.face if self._shows_faces() else None
         keyframes, moved = decoded.keyframes, None
         if face is not None and self.composer is not None:
-            with trace.timed("reenact"):
+            with trace.worked("reenact"):
                 newest = decoded.keyframes[-1][1] if decoded.keyframes else None
                 moved = self.composer.rebuild(face, config, newest)
             # The sharp reference, moved to each keyframe's moment, conditions the generator.
@@ -349,4 +351,4 @@ class GenerateStage:
                 self._dropped_last = True
                 return None
         self._dropped_last = False
-        return await asyncio.to_thread(self.render, decoded, trace)
+        return await off_loop(trace, self.name, self.render, decoded, trace, runner=self.runner)

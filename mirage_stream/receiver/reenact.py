@@ -42,6 +42,8 @@ _MOUTH_SHOWN = 0.03  # opening (eye distances) beyond the reference's that gets 
 _MOUTH_FULL = 0.12  # ... and at which the painting is opaque
 _FACE_EDGE = 0.03  # the face layer fades out over this share of the face's size
 _MAP_STEP = 2  # the backward map is computed every this many pixels
+# ... and the head and scene's, whose triangles are large and few: coarser costs a quarter.
+_SCENE_MAP_STEP = 4
 # How far a face is turned from the reference's pose at most: a frontal picture turned
 # further (a profile) tears at the far cheek, so it turns this far and no further.
 MAX_YAW = np.radians(35.0)
@@ -112,15 +114,21 @@ def _affines(
     source: npt.NDArray[np.float64], target: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
     """Per triangle, the 2x3 map from target to source pixels (T x 2 x 3); degenerate
-    triangles map to themselves."""
-    ones = np.ones((len(target), 1, 3))
-    t = np.concatenate([target.transpose(0, 2, 1), ones], axis=1)  # T x 3 x 3
-    s = source.transpose(0, 2, 1)  # T x 2 x 3
-    det = np.linalg.det(t)
+    triangles map to themselves. Solved in closed form (Cramer's rule on the three corners),
+    a batch of 3x3 inverses costing more than the whole warp."""
+    t0, t1, t2 = target[:, 0], target[:, 1], target[:, 2]
+    e1, e2 = t1 - t0, t2 - t0
+    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
     good = np.abs(det) > 1e-6
-    maps = np.zeros((len(target), 2, 3))
-    maps[:, 0, 0] = maps[:, 1, 1] = 1.0
-    maps[good] = s[good] @ np.linalg.inv(t[good])
+    safe = np.where(good, det, 1.0)
+    # The inverse of [e1 e2] (columns), applied to (x - t0): barycentric weights of t1, t2.
+    inverse = np.stack([np.stack([e2[:, 1], -e2[:, 0]], 1), np.stack([-e1[:, 1], e1[:, 0]], 1)], 1)
+    inverse /= safe[:, None, None]
+    d1, d2 = source[:, 1] - source[:, 0], source[:, 2] - source[:, 0]
+    linear = np.stack([d1, d2], 2) @ inverse  # T x 2 x 2: source offset per target offset
+    offset = source[:, 0] - np.einsum("tij,tj->ti", linear, t0)
+    maps = np.concatenate([linear, offset[:, :, None]], axis=2)
+    maps[~good] = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     return maps
 
 
@@ -140,25 +148,39 @@ class BackwardMap:
     map_y: npt.NDArray[np.float32]
     inside: npt.NDArray[np.bool_]  # a triangle covers the pixel
 
+    def fixed_point(self) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+        """The map in OpenCV's fixed-point form: remapping with it costs half, and one
+        conversion serves every image warped the same way."""
+        first, second = cv2.convertMaps(self.map_x, self.map_y, cv2.CV_16SC2)
+        return first, second
+
+    def remap_box(
+        self, image: npt.NDArray[Any], maps: tuple[npt.NDArray[Any], npt.NDArray[Any]] | None = None
+    ) -> npt.NDArray[Any]:
+        """The box of the output frame, warped from ``image``."""
+        first, second = maps if maps is not None else (self.map_x, self.map_y)
+        return cv2.remap(image, first, second, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
     def remap(self, image: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """``image`` with this box warped (the rest as it was)."""
         warped = image.copy()
-        warped[self.rows, self.columns] = cv2.remap(
-            image, self.map_x, self.map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
-        )
+        warped[self.rows, self.columns] = self.remap_box(image)
         return warped
 
 
 def backward_map(
-    shape: tuple[int, ...], source: Points, target: Points, order: npt.NDArray[np.intp]
+    shape: tuple[int, ...],
+    source: Points,
+    target: Points,
+    order: npt.NDArray[np.intp],
+    step: int = _MAP_STEP,
 ) -> BackwardMap:
     """The piecewise-affine map that carries ``source`` triangles onto ``target`` ones (T x 3
     x 2 each), the triangles listed in ``order`` drawn one over the other, over the targets'
-    box only. Computed on a grid of every ``_MAP_STEP``-th pixel and enlarged bilinearly: the
+    box only. Computed on a grid of every ``step``-th pixel and enlarged bilinearly: the
     map is piecewise linear and continuous, so the grid loses little and costs a quarter."""
     height, width = shape[:2]
     maps = _affines(source.astype(np.float64), target.astype(np.float64))
-    step = _MAP_STEP
     low = np.floor(np.clip(target.reshape(-1, 2).min(axis=0) - 1, 0, None)).astype(int)
     high = np.ceil(np.minimum(target.reshape(-1, 2).max(axis=0) + 1, [width - 1, height - 1]))
     box_w, box_h = max(1, int(high[0]) - low[0] + 1), max(1, int(high[1]) - low[1] + 1)
@@ -167,17 +189,19 @@ def backward_map(
     # Grid cell (i, j) stands for the box pixels' centre (step j + (step - 1) / 2, ...), as
     # cv2.resize places it.
     corners = np.round((target - low - (step - 1) / 2) / step * 16).astype(np.int32)
-    for t in order:
-        cv2.fillConvexPoly(index, corners[t], int(t) + 1, lineType=cv2.LINE_8, shift=4)
+    # ~900 face triangles a frame: the loop holds nothing but the call.
+    fill = cv2.fillConvexPoly
+    for polygon, value in zip(list(corners[order]), (order + 1).tolist(), strict=True):
+        fill(index, polygon, value, cv2.LINE_8, 4)
     ys, xs = np.mgrid[0:grid_h, 0:grid_w].astype(np.float32) * step + (step - 1) / 2
     xs += low[0]
     ys += low[1]
     identity = np.zeros((1, 2, 3))
     identity[0, 0, 0] = identity[0, 1, 1] = 1.0
     table = np.concatenate([identity, maps]).astype(np.float32).reshape(-1, 6)
-    coefficients = [table[:, k][index] for k in range(6)]
-    grid_x = coefficients[0] * xs + coefficients[1] * ys + coefficients[2]
-    grid_y = coefficients[3] * xs + coefficients[4] * ys + coefficients[5]
+    coefficients = table[index]  # grid_h x grid_w x 6, one gather
+    grid_x = coefficients[..., 0] * xs + coefficients[..., 1] * ys + coefficients[..., 2]
+    grid_y = coefficients[..., 3] * xs + coefficients[..., 4] * ys + coefficients[..., 5]
     full = (grid_w * step, grid_h * step)
     inside = cv2.resize((index > 0).astype(np.uint8), full, interpolation=cv2.INTER_NEAREST)
     return BackwardMap(
@@ -204,15 +228,26 @@ def head_and_scene(rig: ReferenceRig, pose: HeadPose, scene: FrameArray) -> Fram
     target = rig.scene.copy()
     ring = rig.scene[: rig.ring_count]
     target[: rig.ring_count] = (scale * ring @ rotation.T + shift).astype(np.float32)
-    triangles = rig.scene_triangles
+    # Triangles with no head-ring corner stay put: the map is drawn over the others' box only
+    # (outside it every pixel maps to itself).
+    triangles = rig.scene_triangles[(rig.scene_triangles < rig.ring_count).any(axis=1)]
     warp = backward_map(
-        rig.image.shape, rig.scene[triangles], target[triangles], np.arange(len(triangles))
+        rig.image.shape,
+        rig.scene[triangles],
+        target[triangles],
+        np.arange(len(triangles)),
+        step=_SCENE_MAP_STEP,
     )
-    head = warp.remap(rig.image)
+    maps = warp.fixed_point()
+    box = warp.rows, warp.columns
+    head = warp.remap_box(rig.image, maps)
+    out = (rig.image if scene is rig.image else scene).copy()
     if scene is rig.image:
-        return head
-    alpha = warp.remap(rig.head_mask)[..., None]
-    return np.asarray(head * alpha + warp.remap(scene) * (1 - alpha), np.uint8)
+        out[box] = head
+        return out
+    alpha = np.ascontiguousarray(warp.remap_box(rig.head_mask, maps))
+    out[box] = cv2.blendLinear(head, warp.remap_box(scene, maps), alpha, 1.0 - alpha)
+    return out
 
 
 def face_layer(
@@ -306,9 +341,10 @@ def _frame(
     face, covered = face_layer(rig, mesh, posed[:, 2])
     box = _box(mesh, 3 * edge, width, height)
     inside = cv2.erode(covered[box].astype(np.uint8), np.ones((3, 3), np.uint8))
-    alpha = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), edge)[..., None]
-    shown = np.where(covered[box][..., None], face[box], back[box])
-    back[box] = np.clip(shown * alpha + back[box] * (1 - alpha), 0, 255).astype(np.uint8)
+    alpha = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), edge) * covered[box]
+    back[box] = cv2.blendLinear(
+        np.ascontiguousarray(face[box]), np.ascontiguousarray(back[box]), alpha, 1.0 - alpha
+    )
     _paint_mouth(back, rig, mesh)
     return back
 

@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mirage_stream.looks import PersonLook
+from mirage_stream.pipeline import SegmentTrace, worked
 from mirage_stream.sender.appearance import (
     exposure,
     flat_area_noise,
@@ -43,10 +44,11 @@ from mirage_stream.sender.faces_seen import (
     read_look,
 )
 from mirage_stream.sender.flow import (
-    FlowPair,
     camera_motion,
     camera_shake,
+    majority_colour,
     measure_flow,
+    subject_motion,
 )
 from mirage_stream.sender.hands import (
     DEFAULT_HAND_DETECTOR,
@@ -174,30 +176,37 @@ class SceneAnalyser:
         default_factory=lambda: FACE_READERS.factory(DEFAULT_FACE_READER)()
     )
 
-    def analyse(self, segment: VideoSegment, light: bool = False) -> SegmentAnalysis:
-        """``light``: the detectors on fewer frames (a live sender running behind)."""
+    def analyse(
+        self, segment: VideoSegment, light: bool = False, trace: SegmentTrace | None = None
+    ) -> SegmentAnalysis:
+        """``light``: the detectors on fewer frames (a live sender running behind). With a
+        ``trace``, each detector's CPU is counted under its own name there."""
         frames = segment.frames
         count = segment.num_frames
         if count == 0:
             raise ValueError("a segment needs at least one frame")
-        cuts = scene_cuts(frames) if count > 1 else ()
+        with worked(trace, "cuts"):
+            cuts = scene_cuts(frames) if count > 1 else ()
         wanted = min(self.candidates, max(2, round(self.per_second * segment.duration)))
-        features = tuple(
-            FrameFeatures(
-                index=i,
-                sharpness=sharpness(frames[i]),
-                exposure=exposure(frames[i]),
-                faces=tuple(detect_faces(frames[i])),
-                thumbnail=thumbnail(frames[i]),
+        with worked(trace, "faces"):
+            features = tuple(
+                FrameFeatures(
+                    index=i,
+                    sharpness=sharpness(frames[i]),
+                    exposure=exposure(frames[i]),
+                    faces=tuple(detect_faces(frames[i])),
+                    thumbnail=thumbnail(frames[i]),
+                )
+                for i in _candidate_indices(count, wanted, cuts)
             )
-            for i in _candidate_indices(count, wanted, cuts)
-        )
-        features = tuple(confirmed_faces(self.face_reader, frames, f) for f in features)
+        with worked(trace, "face mesh"):
+            features = tuple(confirmed_faces(self.face_reader, frames, f) for f in features)
         face_count = confirmed_count([len(f.faces) for f in features])
         richest = max(features, key=lambda f: len(f.faces))
         faces = richest.faces[:face_count]
         sampled = sample_indices(count, segment.duration, most=LIGHT_SAMPLES if light else 6)
-        detected = detect_in(frames, sampled, self.objects)
+        with worked(trace, "objects"):
+            detected = detect_in(frames, sampled, self.objects)
         sightings = follow(detected)
         most_faces = max(len(f.faces) for f in features)
         # Faces the cascade misses near the camera are someone in view (its boxes stay the ones
@@ -205,23 +214,26 @@ class SceneAnalyser:
         # The short-range detector on the sampled frames: faces near the camera the cascade
         # missed (someone in view), and the boxes the face reader reads on every sampled frame
         # (the cascade misses turned and tilted heads). 3 ms a frame.
-        close = (
-            {i: self.close_faces.detect(frames[i]) for i in sampled}
-            if not face_count or not light
-            else {}
-        )
+        with worked(trace, "close faces"):
+            close = (
+                {i: self.close_faces.detect(frames[i]) for i in sampled}
+                if not face_count or not light
+                else {}
+            )
         near = face_count or close_face_count(list(close.values()))
         found = max(most_faces, near)
-        poses = {} if light else find_bodies(self.poses, frames, sightings, found, segment.fps)
+        with worked(trace, "poses"):
+            poses = {} if light else find_bodies(self.poses, frames, sightings, found, segment.fps)
         if poses:
             sightings = follow(detected, {i: [p.box for p in found] for i, found in poses.items()})
         # Hands count only with someone in view, so frames that show nobody skip the palm
         # detector (its cost is per frame).
         bodies = [sightings.boxes(i, ("person",)) for i in sampled]
-        palms = [
-            self.hands.detect(frames[i]) if people_in_frame or face_count else []
-            for i, people_in_frame in zip(sampled, bodies, strict=True)
-        ]
+        with worked(trace, "hands"):
+            palms = [
+                self.hands.detect(frames[i]) if people_in_frame or face_count else []
+                for i, people_in_frame in zip(sampled, bodies, strict=True)
+            ]
         hands = hands_seen(palms, bodies, self.hands.frames_needed)
 
         def foreground(index: int) -> list[tuple[float, float, float, float]]:
@@ -233,7 +245,8 @@ class SceneAnalyser:
                 if not d.surrounds_camera
             ]
 
-        flow = measure_flow(frames, pairs=wanted, cuts=cuts, foreground=foreground)
+        with worked(trace, "flow"):
+            flow = measure_flow(frames, pairs=wanted, cuts=cuts, foreground=foreground)
         motion = camera_motion(flow)
         detects_people = "person" in self.objects.kinds
         movers = (
@@ -257,16 +270,17 @@ class SceneAnalyser:
             kind for kind, _ in objects if not _countable(sightings, kind, sampled)
         )
         # Any face seen, confirmed or not, counts for the close-up that hides the setting.
-        setting = judge_setting(
-            self.setting,
-            frames,
-            sightings,
-            [f.index for f in features],
-            [box.width / segment.width for feature in features for box in feature.faces],
-            with_detector=bool(self.objects.kinds),
-            light=light,
-        )
-        subject = _subject(flow)
+        with worked(trace, "setting"):
+            setting = judge_setting(
+                self.setting,
+                frames,
+                sightings,
+                [f.index for f in features],
+                [box.width / segment.width for feature in features for box in feature.faces],
+                with_detector=bool(self.objects.kinds),
+                light=light,
+            )
+        subject = subject_motion(flow)
         if detects_people:
             # On screen a person moves against the camera: a walk is told only from a camera
             # known to stand still.
@@ -280,9 +294,10 @@ class SceneAnalyser:
         # may be a person on a tall chair), and "sit" needs every counted person seated.
         sitting = not people.at_least and seated(list(poses.values()), people.count)
         standing = people.standing and not someone_sits(list(poses.values()))
-        talking, head_turning = (
-            face_motion(frames, features, cuts) if face_count > 0 else (False, False)
-        )
+        with worked(trace, "face motion"):
+            talking, head_turning = (
+                face_motion(frames, features, cuts) if face_count > 0 else (False, False)
+            )
         # Palms with nobody in view are something else (vegetables on a belt); hands that move
         # are a gesture only for someone facing the camera or held up by an upright body (a
         # hand putting a bottle down, seen as an arm, is not). Without a hand in sight, motion
@@ -304,6 +319,20 @@ class SceneAnalyser:
             and count > 1
             and flat_area_noise(frames) <= _RENDER_NOISE
         )
+        with worked(trace, "face reading"):
+            # Across a cut "the person" may be two people (a singer, then the audience).
+            look = (
+                read_look(self.face_reader, frames, face_boxes)
+                if not light and not cuts
+                else PersonLook()
+            )
+        with worked(trace, "colours"):
+            colours = tuple(
+                name
+                for name, _ in dominant_colours(
+                    middle, leave_out=face_regions(face_boxes, count // 2, segment)
+                )
+            )
         facts = SceneFacts(
             motion=motion,
             camera_shake=camera_shake(flow),
@@ -321,15 +350,10 @@ class SceneAnalyser:
             outdoors=setting.outdoors,
             indoors=setting.indoors,
             animation=animation,
-            colours=tuple(
-                name
-                for name, _ in dominant_colours(
-                    middle, leave_out=face_regions(face_boxes, count // 2, segment)
-                )
-            ),
+            colours=colours,
             cuts=tuple(cut / segment.fps for cut in cuts),
             walking=people.walking,
-            subject_colour=_majority([pair.subject_colour for pair in flow]),
+            subject_colour=majority_colour(flow),
             people_at_least=people.at_least,
             standing=standing,
             sitting=sitting and not people.walking,
@@ -337,12 +361,7 @@ class SceneAnalyser:
             people_colour=people_colour(middle, sightings, count // 2) if people.count else "",
             objects=objects,
             objects_at_least=objects_at_least,
-            # Across a cut "the person" may be two people (a singer, then the audience).
-            look=(
-                read_look(self.face_reader, frames, face_boxes)
-                if not light and not cuts
-                else PersonLook()
-            ),
+            look=look,
             confidence=FactConfidence(
                 people=people.confidence,
                 talking=_TALKING_CONFIDENCE if talking else 0.0,
@@ -371,25 +390,3 @@ def _countable(sightings: Sightings, kind: str, sampled: list[int]) -> bool:
     if len(set(counts)) != 1:
         return False
     return all(d.height >= _COUNTABLE_HEIGHT for i in sampled for d in sightings.boxes(i, (kind,)))
-
-
-def _majority(values: list[str]) -> str:
-    """The value more than half of ``values`` share, else ""."""
-    for value in set(values):
-        if value and values.count(value) * 2 > len(values):
-            return value
-    return ""
-
-
-def _subject(flow: list[FlowPair]) -> tuple[float, float, float, int, float, float]:
-    """Median subject motion over the frame pairs: (dx, dy, share of the frame, regions,
-    centre x, centre y)."""
-    if not flow:
-        return 0.0, 0.0, 0.0, 0, 0.5, 0.5
-    share = float(np.median([pair.subject_share for pair in flow]))
-    regions = int(np.median([pair.moving_objects for pair in flow]))
-    dx = float(np.median([pair.subject_dx for pair in flow]))
-    dy = float(np.median([pair.subject_dy for pair in flow]))
-    x = float(np.median([pair.subject_x for pair in flow]))
-    y = float(np.median([pair.subject_y for pair in flow]))
-    return dx, dy, share, regions, x, y

@@ -188,3 +188,30 @@ def mouth_motion(before: FrameArray, after: FrameArray, face: Box) -> tuple[floa
     mouth = residual[int(0.68 * h) : int(0.95 * h), int(0.25 * w) : int(0.75 * w)]
     eyes = residual[int(0.2 * h) : int(0.5 * h), int(0.15 * w) : int(0.85 * w)]
     return float(mouth.mean()), float(eyes.mean())
+
+
+def _majority(values: list[str]) -> str:
+    """The value more than half of ``values`` share, else ""."""
+    for value in set(values):
+        if value and values.count(value) * 2 > len(values):
+            return value
+    return ""
+
+
+def subject_motion(flow: list[FlowPair]) -> tuple[float, float, float, int, float, float]:
+    """Median subject motion over the frame pairs: (dx, dy, share of the frame, regions,
+    centre x, centre y)."""
+    if not flow:
+        return 0.0, 0.0, 0.0, 0, 0.5, 0.5
+    share = float(np.median([pair.subject_share for pair in flow]))
+    regions = int(np.median([pair.moving_objects for pair in flow]))
+    dx = float(np.median([pair.subject_dx for pair in flow]))
+    dy = float(np.median([pair.subject_dy for pair in flow]))
+    x = float(np.median([pair.subject_x for pair in flow]))
+    y = float(np.median([pair.subject_y for pair in flow]))
+    return dx, dy, share, regions, x, y
+
+
+def majority_colour(flow: list[FlowPair]) -> str:
+    """The moving subject's colour most frame pairs agree on (more than half), else ""."""
+    return _majority([pair.subject_colour for pair in flow])

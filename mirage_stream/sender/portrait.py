@@ -145,6 +145,11 @@ class PortraitSender:
     _last_mesh: FaceMesh | None = field(default=None, init=False)
     _next_id: int = field(default=0, init=False)
 
+    @property
+    def reference_sent(self) -> bool:
+        """Whether every chunk of the held reference has gone out (before this segment's)."""
+        return self._reference is not None and not self._pending
+
     def sample_step(self, fps: float) -> int:
         return max(1, math.ceil(fps / self.settings.track_rate_hz - 1e-6))
 

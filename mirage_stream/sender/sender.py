@@ -7,7 +7,6 @@ select keyframes (eq. 4), hide faces if the policy says so, encode.
 
 from __future__ import annotations
 
-import asyncio
 import time
 import zlib
 from collections.abc import Sequence
@@ -18,8 +17,9 @@ import numpy.typing as npt
 
 from mirage_stream.codecs import KeyframeCodec, make_codec
 from mirage_stream.feedback import FeedbackInbox
-from mirage_stream.pipeline import SegmentTrace
+from mirage_stream.pipeline import SegmentTrace, off_loop
 from mirage_stream.records import SenderRecord
+from mirage_stream.scheduling import DeadlineExecutor
 from mirage_stream.sender.airtime_adapter import AirtimeRateAdapter
 from mirage_stream.sender.analysis import SceneAnalyser, SegmentAnalysis
 from mirage_stream.sender.captioner import Captioner, CaptionSettings
@@ -94,6 +94,7 @@ class SenderStage:
     tracker: MotionTracker = field(default_factory=NoMotionTracker)
     shedder: LoadShedder | None = None  # live: less work, or none, when behind real time
     portrait: PortraitSender | None = None  # with settings.portrait: reference + face track
+    runner: DeadlineExecutor | None = None  # a server of many calls: oldest segment first
     name: str = "sender"
     _codecs: dict[str, KeyframeCodec] = field(default_factory=dict, init=False)
 
@@ -119,7 +120,7 @@ class SenderStage:
     ) -> SegmentPlan:
         if self.rate is None:
             return self.settings.fixed_plan()
-        with trace.timed("plan"):
+        with trace.worked("plan"):
             return self.rate.plan(thumbnails, self.selector.last_sent, cut)
 
     def describe(self, segment: VideoSegment, trace: SegmentTrace) -> SemanticPayload | None:
@@ -131,26 +132,37 @@ class SenderStage:
         if shed is Shed.SKIP:
             return None
         light = shed is Shed.LIGHT
-        with trace.timed("analyse"):
-            analysis = self.analyser.analyse(segment, light=light)
+        with trace.worked("analyse"):
+            analysis = self.analyser.analyse(segment, light=light, trace=trace)
         plan = self._plan(
             trace, [c.thumbnail for c in analysis.candidates], bool(analysis.cut_frames)
         )
         settings = CaptionSettings(plan.granularity, self.settings.privacy)
-        with trace.timed("caption"):
+        with trace.worked("caption"):
             caption = self.captioner.caption(segment, analysis, settings)
-        with trace.timed("select"):
+        with trace.worked("select"):
             choice = self.selector.select(segment, analysis, plan.keyframes, caption.text)
-        with trace.timed("privacy"):
+        with trace.worked("privacy"):
             images = []
             for keyframe in choice.keyframes:
                 known = analysis.features_of(keyframe.frame_index)
                 images.append(self.hider.apply(keyframe.image, known.faces if known else ()))
-        with trace.timed("encode"):
+        person = self._person(segment, analysis, trace)
+        # Where the receiver rebuilds the caller's face from a reference it was sent whole,
+        # the keyframe's face is not what it shows: no search for a frame whose face
+        # survives coding.
+        face_rebuilt = (
+            person is not None
+            and person.track is not None
+            and person.reference is None
+            and self.portrait is not None
+            and self.portrait.reference_sent
+        )
+        with trace.worked("encode"):
             codec = self.codec(plan.codec)
             encoded = tuple(
                 codec.encode(image, k.frame_index)
-                if light
+                if light or face_rebuilt
                 else self._encode_keeping_face(
                     codec, segment, analysis, image, k.frame_index, choice
                 )
@@ -163,7 +175,6 @@ class SenderStage:
         if self.rate is not None:
             compressed = len(zlib.compress(caption.text.encode("utf-8"), 9))
             self.rate.record_caption_bytes(plan.granularity, compressed)
-        person = self._person(segment, analysis, trace)
         facts = (
             self._timed(caption.facts, segment, encoded)
             if light or (person is not None and person.track is not None)
@@ -231,7 +242,7 @@ class SenderStage:
         hidden = self.settings.privacy or self.hider.policy is not FacePolicy.KEEP
         if hidden or not self.settings.portrait or self.portrait is None:
             return None
-        with trace.timed("portrait"):
+        with trace.worked("portrait"):
             known = {c.index: c.faces for c in analysis.candidates if c.faces}
             return self.portrait.describe(segment, known, analysis.cut_frames)
 
@@ -247,7 +258,7 @@ class SenderStage:
         hidden = self.settings.privacy or self.hider.policy is not FacePolicy.KEEP
         if hidden or not (self.settings.motion_track and plan.motion_track):
             return facts
-        with trace.timed("track"):
+        with trace.worked("track"):
             known = {c.index: c.faces for c in analysis.candidates if c.faces}
             track = self.tracker.track(segment.frames, analysis.sampled, analysis.palms, known)
         return replace(facts, motion_track=track)
@@ -320,7 +331,9 @@ class SenderStage:
 
     async def process(self, segment: VideoSegment, trace: SegmentTrace) -> SemanticPayload | None:
         start = time.perf_counter()
-        payload = await asyncio.to_thread(self.describe, segment, trace)
+        payload = await off_loop(
+            trace, self.name, self.describe, segment, trace, runner=self.runner
+        )
         if self.shedder is not None and payload is not None:
             self.shedder.worked(time.perf_counter() - start)
         return payload

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,6 +136,7 @@ class FileSource:
     ) -> None:
         self.path = path
         self.config = config or SourceConfig()
+        self.read_cpu_ms = 0.0  # CPU spent decoding and fitting frames, by whichever thread
         try:
             container = av.open(str(path), format=input_format, options=options or {})
         except (av.error.FFmpegError, OSError, UnicodeDecodeError) as error:
@@ -229,6 +231,13 @@ class FileSource:
         return max(1, round(segment_s * self.fps))
 
     def _next_segment(self, index: int, frames_per_segment: int) -> VideoSegment | None:
+        cpu_start = time.thread_time()
+        try:
+            return self._decode_segment(index, frames_per_segment)
+        finally:
+            self.read_cpu_ms += (time.thread_time() - cpu_start) * 1000.0
+
+    def _decode_segment(self, index: int, frames_per_segment: int) -> VideoSegment | None:
         crops = self._read_crops(frames_per_segment)
         if not crops:
             if index == 0 and not self._decoding.closed:

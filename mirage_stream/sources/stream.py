@@ -10,7 +10,9 @@ segments, as a camera would deliver frames without decoding anything.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import asyncio
+import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Protocol
 
@@ -57,39 +59,47 @@ class SegmentStream:
         offset, index = 0.0, 0
         while True:
             last_end = offset
-            async for segment in self._one_pass():
+            async for segment, capture_cpu_ms in self._one_pass():
                 t0 = offset + segment.t0
                 if self.pacer is not None and not self.config.camera:
                     await self.pacer.wait_until(t0 + segment.duration)
                 if self.total_seconds is not None and t0 >= self.total_seconds:
                     return
                 shifted = VideoSegment(index, segment.frames, segment.fps, t0, segment.detail)
-                yield Envelope(shifted, source_trace(shifted))
+                trace = source_trace(shifted)
+                trace.cpu_ms["capture"] = capture_cpu_ms
+                yield Envelope(shifted, trace)
                 index += 1
                 last_end = t0 + segment.duration
             if not self.config.loop or self.config.camera:
                 return
             offset = last_end
 
-    async def _one_pass(self) -> AsyncIterator[VideoSegment]:
-        """The input's segments once: replayed when an earlier pass was kept whole, else
-        decoded (and kept, for a looped file, while they fit in ``LOOP_CACHE_BYTES``)."""
+    async def _one_pass(self) -> AsyncIterator[tuple[VideoSegment, float]]:
+        """The input's segments once, each with the CPU milliseconds it took: replayed when an
+        earlier pass was kept whole, else decoded (and kept, for a looped file, while they fit
+        in ``LOOP_CACHE_BYTES``)."""
         if self._kept_pass is not None:
-            for segment in _replayed(self._kept_pass):
-                yield segment
+            for segment in self._kept_pass:
+                # A copy: a stage may write into its segment's frames.
+                yield await asyncio.to_thread(_timed_copy, segment)
             return
         source, self._first = self._first or self._open(), None
         keeping: list[VideoSegment] | None = (
             [] if self.config.loop and not self.config.camera else None
         )
-        size = 0
+        size, read_ms = 0, 0.0
         async for segment in source.segments(self.config.segment_s):
+            spent_ms = source.read_cpu_ms - read_ms
+            read_ms = source.read_cpu_ms
             size += segment.frames.nbytes + sum(d.image.nbytes for d in segment.detail)
             if keeping is not None and size <= LOOP_CACHE_BYTES:
-                keeping.append(_copy(segment))  # kept apart from what the stages get
+                kept, copy_ms = await asyncio.to_thread(_timed_copy, segment)
+                keeping.append(kept)  # kept apart from what the stages get
+                spent_ms += copy_ms
             elif keeping is not None:
                 keeping = None  # too long to hold: every pass decodes
-            yield segment
+            yield segment, spent_ms
         self._kept_pass = keeping
 
     def close(self) -> None:
@@ -98,13 +108,11 @@ class SegmentStream:
             self._first = None
 
 
-def _copy(segment: VideoSegment) -> VideoSegment:
-    return VideoSegment(
+def _timed_copy(segment: VideoSegment) -> tuple[VideoSegment, float]:
+    """A copy of ``segment``'s frames, and the CPU milliseconds it took (off the event loop:
+    a call's CPU on the loop is its signalling and transport alone)."""
+    cpu_start = time.thread_time()
+    copied = VideoSegment(
         segment.index, segment.frames.copy(), segment.fps, segment.t0, segment.detail
     )
-
-
-def _replayed(kept: list[VideoSegment]) -> Iterator[VideoSegment]:
-    """Copies: a stage may write into its segment's frames."""
-    for segment in kept:
-        yield _copy(segment)
+    return copied, (time.thread_time() - cpu_start) * 1000.0

@@ -73,6 +73,9 @@ async function poll() {
       ["this page's path", mirage.describePath(await mirage.path(watching))],
       ["sender stages", timings(last.sender_stage_ms)], ["receiver stages", timings(last.stage_ms)],
       ["generation queue (now / max)", call.generation_queue_depth + " / " + call.generation_queue_max],
+      // What this call costs the server: its stages' CPU (cores) and the share of segments shed.
+      ...(call.cost ? [["cost on this server", call.cost.cpu_cores + " cores"
+        + (call.cost.shed_share === null ? "" : ", " + Math.round(100 * call.cost.shed_share) + "% shed")]] : []),
       // Work shed to stay in real time: segments the sender lightened or dropped, the receiver's drops.
       ...(call.shed && (call.shed.sender_light || call.shed.sender_skipped || call.shed.receiver_skipped)
         ? [["shed (sender lightened / dropped, receiver dropped)", call.shed.sender_light + " / "
