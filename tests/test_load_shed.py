@@ -88,3 +88,35 @@ def test_a_lightened_live_sender_keeps_the_face_track(segment):
     payload, trace = _describe(live, segment, time.time() - 1.3)
     assert trace.record(SenderRecord).shed == "light"
     assert payload is not None and payload.face_track is not None
+
+
+def test_the_receiver_skips_a_late_segment_but_never_the_first_nor_two_in_a_row():
+    import asyncio
+
+    from mirage_stream.link.simulated import Delivery
+    from mirage_stream.receiver.generator_backends import GeneratorOptions, build_generator
+    from mirage_stream.receiver.receiver import DecodeStage, GenerateStage
+    from mirage_stream.sender.factory import build_sender
+    from mirage_stream.types import LinkReport
+    from mirage_stream.wire.payload import encode_payload
+
+    segment = next(FileSource(resolve_input("sample:carphone")).iter_segments(0.5))
+    payload = build_sender(SenderConfig()).describe(segment, SegmentTrace(0))
+    assert payload is not None
+    delivery = Delivery(encode_payload(payload), LinkReport(-10.0, 0.0, 0, 0, 0, 0.0))
+    decoded = DecodeStage().decode(delivery, SegmentTrace(0))
+    assert decoded is not None
+    generate = GenerateStage(build_generator("offline", GeneratorOptions()), drop_late=True)
+    ten_seconds_ago = time.time() - 10.0  # far past the segment's length + LATE_AFTER_S
+
+    async def shown() -> list[bool]:
+        return [
+            await generate.process(decoded, SegmentTrace(i, captured_at=ten_seconds_ago))
+            is not None
+            for i in range(4)
+        ]
+
+    # The first picture of the call goes out however late (a late one beats a blank screen);
+    # then every other late one is skipped, never two in a row.
+    assert asyncio.run(shown()) == [True, False, True, False]
+    assert generate.late_dropped == 2

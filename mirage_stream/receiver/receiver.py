@@ -345,7 +345,8 @@ class GenerateStage:
         if self.drop_late and trace.captured_at is not None:
             age_s = time.time() - trace.captured_at
             late = age_s > decoded.payload.duration + LATE_AFTER_S
-            if late and not self._dropped_last:
+            # Never the call's first picture either: a late one beats a blank screen.
+            if late and not self._dropped_last and self._tail:
                 trace.dropped = f"shed: {age_s:.1f} s after capture, too late to generate"
                 self.late_dropped += 1
                 self._dropped_last = True

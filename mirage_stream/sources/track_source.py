@@ -4,8 +4,10 @@ to the sender process over a loopback peer connection.
 A browser camera delivers frames at its own, varying rate. Each segment has a fixed number of
 frame slots (``fps * segment_s``); a slot takes the newest camera frame captured by its time, so
 every segment has the same length and rate as a file's, and the sender pipeline runs on it
-unchanged. The page may reload or the camera stop: the track then ends, the segment in progress
-is sent as far as it got, and the stream waits for the next track.
+unchanged. A track's first segment is shorter (``FIRST_SEGMENT_S``): the far end's first
+picture waits for half a second of camera, not a whole segment. The page may reload or the
+camera stop: the track then ends, the segment in progress is sent as far as it got, and the
+stream waits for the next track.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ WAITING = "waiting for the camera"
 LIVE = "live"
 STOPPED = "camera stopped: waiting for the page to send it again"
 FRAME_TIMEOUT_S = 1.5  # a track without a frame this long counts as stopped
+FIRST_SEGMENT_S = 0.5  # a track's first segment (``TrackSegmentsConfig.first_segment_s``)
 
 
 @dataclass(frozen=True)
@@ -47,16 +50,30 @@ class TrackSegmentsConfig:
     height: int = WORKING_HEIGHT
     segment_s: float = 2.0
     fps: float = 25.0  # the segments' frame rate, whatever the camera's
+    # A track's first segment, shorter: the far end sees a picture sooner after the camera
+    # starts (a 2 s segment alone holds the first frame back 2 s). None: FIRST_SEGMENT_S, or
+    # the segment length where that is shorter.
+    first_segment_s: float | None = None
 
     def __post_init__(self) -> None:
         if not 0.1 <= self.segment_s <= 30:
             raise InputError(f"--segment-s must be in [0.1, 30] seconds, got {self.segment_s}")
+        first = self.first_segment_s
+        if first is not None and not 0.1 <= first <= self.segment_s:
+            raise InputError(
+                f"the first segment must be in [0.1, --segment-s] seconds, got {first}"
+            )
         if not 1 <= self.fps <= 60:
             raise InputError(f"fps must be in [1, 60], got {self.fps}")
 
     @property
     def slots(self) -> int:
         return max(1, round(self.segment_s * self.fps))
+
+    @property
+    def first_slots(self) -> int:
+        first = self.first_segment_s or min(FIRST_SEGMENT_S, self.segment_s)
+        return max(1, round(first * self.fps))
 
 
 @dataclass
@@ -66,6 +83,7 @@ class _Slots:
     frames: list[FrameArray]
     detail: list[DetailFrame]
     keep_detail: frozenset[int]
+    wanted: int  # frames in the segment when full
 
 
 class TrackSegments:
@@ -80,6 +98,7 @@ class TrackSegments:
         self.tracks_ended = 0
         self._tracks: asyncio.Queue[MediaStreamTrack] = asyncio.Queue()
         self._index = 0
+        self._t0 = 0.0  # where the next segment starts in the call's media time
 
     def attach(self, track: MediaStreamTrack) -> None:
         """The page's camera track (a reload sends a new one; the newest wins)."""
@@ -87,9 +106,9 @@ class TrackSegments:
             self._tracks.get_nowait().stop()
         self._tracks.put_nowait(track)
 
-    def _new_slots(self) -> _Slots:
-        keep = frozenset(detail_indices(self.config.slots))
-        return _Slots([], [], keep)
+    def _new_slots(self, first: bool = False) -> _Slots:
+        wanted = self.config.first_slots if first else self.config.slots
+        return _Slots([], [], frozenset(detail_indices(wanted)), wanted)
 
     def _fill(self, slots: _Slots, frame: VideoFrame) -> None:
         """Bring one camera frame to the working size (and keep it at source size where the
@@ -108,10 +127,11 @@ class TrackSegments:
             index=self._index,
             frames=np.stack(slots.frames),
             fps=config.fps,
-            t0=self._index * config.segment_s,
+            t0=self._t0,
             detail=tuple(slots.detail),
         )
         self._index += 1
+        self._t0 += len(slots.frames) / config.fps
         return Envelope(segment, source_trace(segment))
 
     async def envelopes(self) -> AsyncIterator[Envelope[VideoSegment]]:
@@ -127,7 +147,7 @@ class TrackSegments:
 
     async def _segments_of(self, track: MediaStreamTrack) -> AsyncIterator[Envelope[VideoSegment]]:
         step = 1.0 / self.config.fps
-        slots = self._new_slots()
+        slots = self._new_slots(first=True)
         previous: VideoFrame | None = None
         next_slot_at: float | None = None  # media time (the frame's own clock) of the next slot
         while True:
@@ -160,7 +180,7 @@ class TrackSegments:
             while next_slot_at < frame.time or (previous is None and next_slot_at <= frame.time):
                 await asyncio.to_thread(self._fill, slots, previous or frame)
                 next_slot_at += step
-                if len(slots.frames) == self.config.slots:
+                if len(slots.frames) == slots.wanted:
                     yield self._segment(slots)
                     slots = self._new_slots()
             previous = frame
