@@ -24,7 +24,7 @@ from mirage_stream.receiver.generation_rate import GenerationRateAdapter
 from mirage_stream.receiver.generator_backends import build_generator
 from mirage_stream.receiver.generators import Generator
 from mirage_stream.receiver.portrait import PortraitComposer, PortraitReceiver
-from mirage_stream.scheduling import DeadlineExecutor
+from mirage_stream.scheduling import PartyRunner
 from mirage_stream.sender.airtime_adapter import LinkModel
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sender.factory import build_sender
@@ -58,7 +58,7 @@ def build_sender_chain(
     feedback: FeedbackInbox | None = None,
     *,
     live: bool = False,
-    runner: DeadlineExecutor | None = None,
+    runner: PartyRunner | None = None,
 ) -> SenderChain:
     """The sender and the simulated channel its bits go through; the rate adapter (when on)
     models exactly that channel. ``live``: the sender sheds work when behind real time.
@@ -84,7 +84,7 @@ def build_receiver_chain(
     *,
     live: bool = False,
     generator: Generator | None = None,
-    runner: DeadlineExecutor | None = None,
+    runner: PartyRunner | None = None,
 ) -> ReceiverChain:
     """Decode, the generation queue and generate. ``live``: the queue drops its oldest segment
     when generation falls behind (a file run waits instead), and a generator that adapts its

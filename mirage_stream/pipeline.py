@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
-from mirage_stream.scheduling import DeadlineExecutor
+from mirage_stream.scheduling import PartyRunner
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ async def off_loop(
     name: str,
     work: Callable[..., R],
     *args: Any,
-    runner: DeadlineExecutor | None = None,
+    runner: PartyRunner | None = None,
 ) -> R:
     """``work(*args)`` in a worker thread, its CPU counted as ``name`` in ``trace`` (less the
     ``worked`` blocks inside it, which count in their own names). With a ``runner`` (a server

@@ -22,7 +22,7 @@ KEYS = {
     LiveBenchResult: "calls input seconds_per_call segment_s snr_db g2g_p50_s g2g_p95_s "
     "segments_sent segments_played segments_lost segments_skipped captions_lost cpu_per_call "
     "wall_s held_real_time generation segments_captured segments_shed shed_share segments_light "
-    "latency_bounded profile",
+    "latency_bounded shed_share_per_call profile",
     GenerationEnd: "setting s_per_generated_s changes",
     CallBenchResult: "input camera_size two_way seconds segment_s snr_db segments_sent "
     "segments_played segments_lost segments_skipped segments_not_sent segments_measured_in_page "

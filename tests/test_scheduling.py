@@ -88,6 +88,34 @@ class _ThreadClock:
         return self.now
 
 
+def test_calls_that_capture_at_the_same_moments_take_turns():
+    """Equal deadlines (calls started together): the party that has had the least CPU goes
+    first, so the same call does not win every tie while the others shed."""
+    executor = DeadlineExecutor(workers=1)
+    busy, gate, order = executor.party("busy"), threading.Event(), []
+    asyncio.run(busy.run(None, lambda: _spin_cpu(0.05)))  # "busy" has been served already
+    blocker = executor.submit(0.0, gate.wait)
+    now = time.time()
+    jobs = [
+        executor.submit(now, lambda: order.append("busy"), "busy"),
+        executor.submit(now, lambda: order.append("idle"), "idle"),
+    ]
+    while executor.waiting < 2:
+        time.sleep(0.001)
+    gate.set()
+    for future in [blocker, *jobs]:
+        future.result(timeout=10)
+    executor.shutdown()
+    assert order == ["idle", "busy"]
+    assert executor.served_s("idle") >= 0.0 and executor.served_s("busy") > 0
+
+
+def _spin_cpu(seconds: float) -> None:
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
 def test_worked_blocks_count_their_own_cpu_and_nest_exclusively(monkeypatch):
     # Reads: outer starts, inner starts 0.02 s later, inner ends 0.03 s later, outer ends
     # 0.01 s after that.
@@ -106,8 +134,10 @@ def test_worked_blocks_count_their_own_cpu_and_nest_exclusively(monkeypatch):
 
 @pytest.mark.parametrize("with_runner", [False, True])
 def test_off_loop_counts_the_work_in_the_stage_name(monkeypatch, with_runner):
-    monkeypatch.setattr(pipeline.time, "thread_time", _ThreadClock(0.0, 0.25))
-    runner = DeadlineExecutor(workers=2) if with_runner else None
+    # Every read 0.25 s on (the executor reads the clock around each job too).
+    monkeypatch.setattr(pipeline.time, "thread_time", _ThreadClock(*[0.25] * 8))
+    executor = DeadlineExecutor(workers=2)
+    runner = executor.party("call 1") if with_runner else None
     trace = SegmentTrace(0, captured_at=time.time())
     name = asyncio.run(
         off_loop(trace, "stage", lambda: threading.current_thread().name, runner=runner)
@@ -116,7 +146,7 @@ def test_off_loop_counts_the_work_in_the_stage_name(monkeypatch, with_runner):
     assert name != threading.main_thread().name
     if runner is not None:
         assert name.startswith("deadline")
-        runner.shutdown()
+    executor.shutdown()
 
 
 def test_the_cost_profile_adds_up_and_flags_what_no_stage_claims():

@@ -88,7 +88,7 @@ def plot_profile(profile: CostProfile, path: Path, title: str) -> None:
 
     total = sum(row.cpu_ms_per_s for row in profile.rows)
     fig, ax = plt.subplots(figsize=(12, 3.6))
-    colours = plt.get_cmap("tab20").colors
+    colours = [plt.get_cmap("tab20")(k) for k in range(20)]
     ax.barh(2, total, color="0.75", edgecolor="white")
     ax.text(total / 2, 2, f"one call: {total / 1000:.3f} cores", ha="center", va="center")
     left = 0.0

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from mirage_stream.errors import InputError
 from mirage_stream.link.config import ChannelConfig
 from mirage_stream.live.sender_client import LiveSenderConfig, run_live_sender
 from mirage_stream.live.server import ReceiverServerConfig, serve
+from mirage_stream.live.stats import CallStats
 from mirage_stream.live.uplink import UplinkConfig
 from mirage_stream.receiver.config import ReceiverConfig
 from mirage_stream.sender.config import SenderConfig
@@ -89,7 +91,10 @@ class LiveBenchResult:
     shed_share: float | None = None
     segments_light: int = 0
     latency_bounded: bool = False
-    # --profile: CPU per call by stage of both ends, checked against the process's CPU.
+    # Each call's share of its captured segments shed (sender or receiver), lowest first:
+    # whether the server shared its work fairly (no call starved while others played).
+    shed_share_per_call: list[float] = field(default_factory=list)
+    # --cpu-profile: CPU per call by stage of both ends, checked against the process's CPU.
     profile: CostProfile | None = None
 
 
@@ -110,7 +115,7 @@ async def _bench(config: LiveBenchConfig) -> LiveBenchResult:
                     channel=replace(config.channel, seed=config.channel.seed + call),
                     total_seconds=config.seconds,
                 ),
-                runner=server.work,
+                runner=server.work.party(("sender", call)),
             )
             for call in range(config.calls)
         ]
@@ -165,6 +170,7 @@ async def _bench(config: LiveBenchConfig) -> LiveBenchResult:
         shed_share=round(shed / captured, 3) if captured else None,
         segments_light=sum(c["segments_light"] for c in counts),
         latency_bounded=accounted and p95 is not None and p95 <= segment_s + 1.0,
+        shed_share_per_call=_shed_per_call(counts, calls),
         profile=cost_profile(
             [c["cpu_ms"] for c in counts],
             [stats.cpu_ms for stats in calls],
@@ -175,6 +181,18 @@ async def _bench(config: LiveBenchConfig) -> LiveBenchResult:
         if config.profile
         else None,
     )
+
+
+def _shed_per_call(counts: list[dict[str, Any]], calls: list[CallStats]) -> list[float]:
+    """Per call, the share of the segments its sender captured that were not played (shed on
+    either end; the link lost none in these runs, and a loss counts here too)."""
+    played = {stats.call: stats.segments_played for stats in calls}
+    shares = []
+    for sent in counts:
+        captured = sent["segments_sent"] + sent["segments_unsent"] + sent["segments_dropped"]
+        if captured:
+            shares.append(round(1.0 - played.get(sent["call"], 0) / captured, 3))
+    return sorted(shares)
 
 
 def bench_live(config: LiveBenchConfig) -> LiveBenchResult:

@@ -16,7 +16,7 @@ from channel_sim import AwgnBitChannel, SnrProcess
 from mirage_stream.codecs import CodecError, codec_for
 from mirage_stream.pipeline import SegmentTrace, off_loop
 from mirage_stream.records import LinkRecord
-from mirage_stream.scheduling import DeadlineExecutor
+from mirage_stream.scheduling import PartyRunner
 from mirage_stream.types import EncodedKeyframe, LinkReport, SemanticPayload
 from mirage_stream.wire import encode_payload_image
 
@@ -39,7 +39,7 @@ class SimulatedLinkStage:
     channel: AwgnBitChannel
     snr: SnrProcess
     seed: int = 0
-    runner: DeadlineExecutor | None = None  # a server of many calls: oldest segment first
+    runner: PartyRunner | None = None  # a server of many calls: oldest segment first
     name: str = "link"
     _rng: np.random.Generator = field(init=False)
 

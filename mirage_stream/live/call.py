@@ -45,7 +45,7 @@ from mirage_stream.records import (
     LinkRecord,
     caption_of,
 )
-from mirage_stream.scheduling import DeadlineExecutor
+from mirage_stream.scheduling import PartyRunner
 from mirage_stream.types import FrameArray, GeneratedSegment
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class LiveCall:
         pc: RTCPeerConnection,
         config: ReceiverConfig,
         generator: Generator | None = None,
-        runner: DeadlineExecutor | None = None,
+        runner: PartyRunner | None = None,
     ) -> None:
         self.number = number
         self.runner = runner  # shared by the server's calls: the oldest segment's work first

@@ -23,7 +23,7 @@ from mirage_stream.pipeline import (
     run_pipeline,
 )
 from mirage_stream.player import PlaybackClock
-from mirage_stream.scheduling import DeadlineExecutor
+from mirage_stream.scheduling import PartyRunner
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sender.load_shed import ShedCounts
 from mirage_stream.sources.config import InputConfig
@@ -69,7 +69,7 @@ async def send_segments(
     sender: SenderConfig,
     channel: ChannelConfig,
     on_sent: SentHook | None = None,
-    runner: DeadlineExecutor | None = None,
+    runner: PartyRunner | None = None,
 ) -> dict[str, Any]:
     """The sender pipeline and channel_sim on ``segments``, sent to the receiver until they end
     (a file) or the task is cancelled (a camera); returns counts."""
@@ -84,7 +84,7 @@ async def send_over(
     sender: SenderConfig,
     channel: ChannelConfig,
     on_sent: SentHook | None = None,
-    runner: DeadlineExecutor | None = None,
+    runner: PartyRunner | None = None,
 ) -> dict[str, Any]:
     """``send_segments`` over an uplink the caller holds (the camera page shows its path).
     ``runner``: where the stages' work runs (the server's, when it sends too)."""
@@ -118,7 +118,7 @@ async def send_over(
 
 
 async def run_live_sender(
-    config: LiveSenderConfig, runner: DeadlineExecutor | None = None
+    config: LiveSenderConfig, runner: PartyRunner | None = None
 ) -> dict[str, Any]:
     """Send a file paced as a camera (or a native camera) until it ends; returns counts.
     ``runner``: where the stages' work runs (a bench of many calls shares the server's)."""

@@ -138,8 +138,13 @@ class ReceiverServer:
             )
         pc = self.config.ice.peer_connection()
         self.peer_connections_created += 1
+        number = next(self._numbers)
         call = LiveCall(
-            next(self._numbers), pc, self.config.receiver, self.generator, runner=self.work
+            number,
+            pc,
+            self.config.receiver,
+            self.generator,
+            runner=self.work.party(("receiver", number)),
         )
         self.calls[call.number] = call
 

@@ -32,7 +32,7 @@ from mirage_stream.receiver.portrait import FaceInput, PortraitComposer, Portrai
 from mirage_stream.receiver.profile import IdentityMode, ReceiverProfile, build_prompt
 from mirage_stream.receiver.regions import paste_region
 from mirage_stream.records import DecodeRecord, GenerationRecord
-from mirage_stream.scheduling import DeadlineExecutor
+from mirage_stream.scheduling import PartyRunner
 from mirage_stream.types import (
     ChannelFeedback,
     EncodedKeyframe,
@@ -85,7 +85,7 @@ class DecodeStage:
     damaged_keyframes: str = DamagedKeyframes.BEST_EFFORT  # a DamagedKeyframes value
     # The caller's reference and face track (None: both ignored, the paper's receiver).
     portrait: PortraitReceiver | None = None
-    runner: DeadlineExecutor | None = None  # a server of many calls: oldest segment first
+    runner: PartyRunner | None = None  # a server of many calls: oldest segment first
     name: str = "decode"
     captions_intact: int = field(default=0, init=False)  # payloads whose caption CRC held
     _last_keyframe: FrameArray | None = field(default=None, init=False)
@@ -260,7 +260,7 @@ class GenerateStage:
     # Rebuild the caller's face from their reference and face track where both came (off for
     # an anonymising profile: the picture would show who is calling).
     composer: PortraitComposer | None = None
-    runner: DeadlineExecutor | None = None  # a server of many calls: oldest segment first
+    runner: PartyRunner | None = None  # a server of many calls: oldest segment first
     name: str = "generate"
     late_dropped: int = field(default=0, init=False)
     _dropped_last: bool = field(default=False, init=False)

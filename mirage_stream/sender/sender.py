@@ -19,7 +19,7 @@ from mirage_stream.codecs import KeyframeCodec, make_codec
 from mirage_stream.feedback import FeedbackInbox
 from mirage_stream.pipeline import SegmentTrace, off_loop
 from mirage_stream.records import SenderRecord
-from mirage_stream.scheduling import DeadlineExecutor
+from mirage_stream.scheduling import PartyRunner
 from mirage_stream.sender.airtime_adapter import AirtimeRateAdapter
 from mirage_stream.sender.analysis import SceneAnalyser, SegmentAnalysis
 from mirage_stream.sender.captioner import Captioner, CaptionSettings
@@ -94,7 +94,7 @@ class SenderStage:
     tracker: MotionTracker = field(default_factory=NoMotionTracker)
     shedder: LoadShedder | None = None  # live: less work, or none, when behind real time
     portrait: PortraitSender | None = None  # with settings.portrait: reference + face track
-    runner: DeadlineExecutor | None = None  # a server of many calls: oldest segment first
+    runner: PartyRunner | None = None  # a server of many calls: oldest segment first
     name: str = "sender"
     _codecs: dict[str, KeyframeCodec] = field(default_factory=dict, init=False)
 
