@@ -1,10 +1,11 @@
 """Reliable delivery of small blocks (captions), eq. 15: Pr(b_hat != b) <= epsilon << 1.
 
-Chain, per try: block + CRC32 -> Reed-Solomon over GF(256) (creedsolo, reedsolo's compiled twin) in equal codewords ->
-bytes interleaved across codewords -> the whole coded stream repeated ``r`` times (r odd) ->
-channel -> bitwise majority over the copies -> de-interleave -> RS decode -> CRC check. A failed
-try (RS failure or CRC mismatch) is retried (ARQ) up to ``max_tries``; every try is charged to
-time on air. Feedback (ACK/NACK) is assumed instant and error-free.
+Chain, per try: block + CRC32 -> Reed-Solomon over GF(256) (creedsolo, reedsolo's compiled
+twin) in equal codewords -> bytes interleaved across codewords -> the whole coded stream
+repeated ``r`` times (r odd) -> channel -> bitwise majority over the copies -> de-interleave ->
+RS decode -> CRC check. A failed try (RS failure or CRC mismatch) is retried (ARQ) up to
+``max_tries``; every try is charged to time on air. Feedback (ACK/NACK) is assumed instant and
+error-free.
 
 The repetition factor handles BERs far beyond what byte-level RS can correct (at BER 0.114 a
 byte is wrong 62% of the time); interleaving spreads a burst over all codewords, and sending the

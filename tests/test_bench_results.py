@@ -11,9 +11,9 @@ import json
 import pytest
 
 from mirage_stream.bench.call import CallBenchResult, DirectionResult
+from mirage_stream.bench.cost_profile import CostProfile, CostRow
 from mirage_stream.bench.fuzz import FuzzResult
 from mirage_stream.bench.generator import GeneratorBenchResult
-from mirage_stream.bench.cost_profile import CostProfile, CostRow
 from mirage_stream.bench.live import GenerationEnd, LiveBenchResult
 from mirage_stream.bench.receiver import ReceiverBenchResult, StyleScore
 from mirage_stream.cli.common import print_json

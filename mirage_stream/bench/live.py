@@ -100,7 +100,9 @@ class LiveBenchResult:
 
 async def _bench(config: LiveBenchConfig) -> LiveBenchResult:
     server, runner, port = await serve(
-        ReceiverServerConfig(port=0, token="bench", receiver=config.receiver)
+        ReceiverServerConfig(
+            port=0, token="bench", receiver=config.receiver, max_calls=max(8, config.calls)
+        )
     )
     # The senders share the server's workers, as the calls do: on 2 cores, one pool.
     cpu_start, wall_start = time.process_time(), time.perf_counter()

@@ -23,7 +23,9 @@ def register(benches: Subcommands) -> None:
         "g2g_p95_s (last frame of a segment captured -> first frame of its generated version "
         "due on screen), segments_sent, segments_played, segments_lost, captions_lost (sent "
         "minus decoded with the caption's CRC intact), cpu_per_call (CPU seconds per second "
-        "of video per call, senders included) and calls.",
+        "of video per call, senders included), shed_share_per_call (each call's share of its "
+        "segments not played: whether the calls were served fairly) and calls; with "
+        "--cpu-profile, where that CPU went, stage by stage.",
     )
     parser.add_argument("--calls", type=int, default=1, help="concurrent calls; default 1")
     parser.add_argument(
