@@ -273,7 +273,8 @@ async def camera_stops() -> dict[str, Any]:
             await asyncio.sleep(0.04)
             return frame
 
-    stream = TrackSegments(TrackSegmentsConfig(segment_s=2.0))
+    # One segment length from the start (no short first segment): the camera stops inside it.
+    stream = TrackSegments(TrackSegmentsConfig(segment_s=2.0, first_segment_s=2.0))
     camera = Stalling()
     stream.attach(camera)
     reader = stream.envelopes()
