@@ -7,6 +7,7 @@ CN(0, 1 / SNR): each of I and Q carries variance 1 / (2 SNR) (eq. 5-6).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -34,30 +35,59 @@ def add_awgn(symbols: Symbols, snr_db: float, rng: np.random.Generator) -> Symbo
     return np.asarray(symbols + scale * noise, dtype=np.complex128)
 
 
-@dataclass(frozen=True)
-class Modem:
+class Modem(Protocol):
     """One constellation: ``bits_per_symbol``, ``modulate`` bits -> symbols, ``demodulate``
     noisy symbols -> hard bits."""
 
-    name: str
-    bits_per_symbol: int
+    @property
+    def bits_per_symbol(self) -> int: ...
+
+    def modulate(self, bits: Bits) -> Symbols: ...
+
+    def demodulate(self, received: Symbols) -> Bits: ...
+
+
+def _groups(bits: Bits, size: int) -> npt.NDArray[np.int64]:
+    return np.asarray(bits, dtype=np.int64).reshape(-1, size)
+
+
+@dataclass(frozen=True)
+class Bpsk:
+    bits_per_symbol: int = 1
 
     def modulate(self, bits: Bits) -> Symbols:
-        b = np.asarray(bits, dtype=np.int64).reshape(-1, self.bits_per_symbol)
-        if self.name == "bpsk":
-            return (1.0 - 2.0 * b[:, 0]).astype(np.complex128)
-        if self.name == "qpsk":
-            symbols = ((1.0 - 2.0 * b[:, 0]) + 1j * (1.0 - 2.0 * b[:, 1])) / np.sqrt(2.0)
-            return np.asarray(symbols, dtype=np.complex128)
+        return (1.0 - 2.0 * _groups(bits, 1)[:, 0]).astype(np.complex128)
+
+    def demodulate(self, received: Symbols) -> Bits:
+        return (received.real < 0).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class Qpsk:
+    bits_per_symbol: int = 2
+
+    def modulate(self, bits: Bits) -> Symbols:
+        b = _groups(bits, 2)
+        symbols = ((1.0 - 2.0 * b[:, 0]) + 1j * (1.0 - 2.0 * b[:, 1])) / np.sqrt(2.0)
+        return np.asarray(symbols, dtype=np.complex128)
+
+    def demodulate(self, received: Symbols) -> Bits:
+        return np.stack([received.real < 0, received.imag < 0], axis=1).astype(np.uint8).ravel()
+
+
+@dataclass(frozen=True)
+class Qam16:
+    """Gray-coded 16-QAM: a 4-PAM per axis, the sign bit first."""
+
+    bits_per_symbol: int = 4
+
+    def modulate(self, bits: Bits) -> Symbols:
+        b = _groups(bits, 4)
         i = _PAM4_LEVELS[b[:, 0] * 2 + b[:, 1]]
         q = _PAM4_LEVELS[b[:, 2] * 2 + b[:, 3]]
         return np.asarray((i + 1j * q) * _QAM16_SCALE, dtype=np.complex128)
 
     def demodulate(self, received: Symbols) -> Bits:
-        if self.name == "bpsk":
-            return (received.real < 0).astype(np.uint8)
-        if self.name == "qpsk":
-            return np.stack([received.real < 0, received.imag < 0], axis=1).astype(np.uint8).ravel()
         scaled = received / _QAM16_SCALE
         columns = []
         for axis in (scaled.real, scaled.imag):
@@ -65,11 +95,7 @@ class Modem:
         return np.stack(columns, axis=1).astype(np.uint8).ravel()
 
 
-MODEMS: dict[str, Modem] = {
-    "bpsk": Modem("bpsk", 1),
-    "qpsk": Modem("qpsk", 2),
-    "16qam": Modem("16qam", 4),
-}
+MODEMS: dict[str, Modem] = {"bpsk": Bpsk(), "qpsk": Qpsk(), "16qam": Qam16()}
 
 
 @dataclass(frozen=True)

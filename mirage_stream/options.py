@@ -49,6 +49,38 @@ def add_size_arguments(parser: argparse.ArgumentParser) -> None:
         )
 
 
+class _Renamed(argparse.Action):
+    """A flag that was renamed: using it fails with one line naming the new one."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        self.replacement = str(kwargs.pop("replacement"))
+        super().__init__(option_strings, dest, nargs=0, help=argparse.SUPPRESS)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        parser.error(f"{option_string} is now {self.replacement}")
+
+
+def add_download_argument(parser: argparse.ArgumentParser) -> None:
+    """--allow-download: one flag for every model a command may load from the hub (the VLM,
+    CLIP and diffusion models); without it only local folders and the hub's cache are read."""
+    if not _has(parser, "--allow-download"):
+        parser.add_argument(
+            "--allow-download",
+            action="store_true",
+            help="let --vlm-model, --clip-model and --diffusion-model download from the hub "
+            "(else: local folders and the hub's cache only)",
+        )
+        parser.add_argument(
+            "--allow-model-download", action=_Renamed, replacement="--allow-download"
+        )
+
+
 def add_json_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the JSON object (else a table)")
 

@@ -115,8 +115,34 @@ def test_info_lists_every_registered_backend(capsys):
     assert list(backends["generator"]) == GENERATORS.names() == ["offline", "diffusion"]
     assert list(backends["snr_process"]) == SNR_PROCESSES.names()
     assert set(SNR_PROCESSES.names()) == {"constant", "random-walk", "gilbert-elliott", "trace"}
-    assert all(line for family in backends.values() for line in family.values())
+    assert all(entry["summary"] for family in backends.values() for entry in family.values())
+    # What a backend needs beyond the package is said where it needs anything.
+    assert (
+        backends["generator"]["diffusion"]["needs"]
+        and not backends["generator"]["offline"]["needs"]
+    )
+    # Codecs list the variants this install runs, the default among them.
+    for entry in backends["codec"].values():
+        assert entry["default_variant"] in entry["variants"]
     assert json.loads(out)["packages"]["torch"].startswith("2.13.0")
+
+
+def test_info_lists_every_backend_registry_in_the_tree():
+    import re
+    from pathlib import Path
+
+    from mirage_stream.cli.info import registries
+
+    root = Path(__file__).resolve().parents[1]
+    declared = {
+        match.group(1)
+        for folder in ("mirage_stream", "channel_sim")
+        for path in (root / folder).rglob("*.py")
+        for match in re.finditer(r"^(\w+): Registry\[", path.read_text(), re.MULTILINE)
+    }
+    listed = registries()
+    assert len(declared) == len(listed) == 11, sorted(declared)
+    assert set(listed) >= {"object_detector", "hand_detector", "face_reader", "ber_model"}
 
 
 def test_the_receiver_never_imports_the_sender():
@@ -344,3 +370,21 @@ def test_bench_receiver_unknown_style_is_a_one_line_error(capsys):
     code, _, err = run_cli(capsys, "bench", "receiver", "--styles", "none,watercolour")
     _one_line_error(code, err)
     assert "unknown style 'watercolour'" in err and "oil-painting" in err
+
+
+def test_one_download_flag_for_every_model_and_the_old_name_says_the_new(capsys):
+    import argparse
+
+    from mirage_stream.receiver.config import ReceiverConfig
+    from mirage_stream.sender.config import SenderConfig
+
+    parser = argparse.ArgumentParser()
+    SenderConfig.add_arguments(parser)
+    ReceiverConfig.add_arguments(parser)  # a command of both ends has the flag once
+    args = parser.parse_args(["--allow-download"])
+    assert SenderConfig.from_args(args).allow_download
+    assert ReceiverConfig.from_args(args).allow_download
+    with pytest.raises(SystemExit) as exit_info:
+        parser.parse_args(["--allow-model-download"])
+    assert exit_info.value.code == 2
+    assert "--allow-model-download is now --allow-download" in capsys.readouterr().err

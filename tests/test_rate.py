@@ -40,6 +40,14 @@ def test_quality_table_covers_the_shipped_codecs():
     assert k256.keyframe_bytes == 256 and k256.bits_per_symbol == 8
     assert k256.expected_mse(0.1) > k256.expected_mse(0.0) == pytest.approx(k256.clean_mse)
     assert table["ae:q8"].clean_mse < k256.clean_mse
+    # Every variant the learned codecs ship is modelled: the list comes from the codecs
+    # themselves (``CodecBackend.variants``), which bench codec and table1 read too.
+    from mirage_stream.codecs import CODECS, codec_settings
+    from mirage_stream.codecs.distortion_model import modelled_settings
+
+    assert set(modelled_settings()) == set(table)
+    assert codec_settings(("vq",)) == [f"vq:{v}" for v in CODECS.factory("vq").variants()]
+    assert codec_settings(("thumbnail", "ae:q4")) == ["thumbnail", "ae:q4"]
 
 
 def test_light_fec_leaves_fewer_errors_where_it_can_correct():

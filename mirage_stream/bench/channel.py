@@ -21,6 +21,7 @@ import numpy as np
 
 from channel_sim import (
     BER_MODELS,
+    MODEMS,
     bit_error_rate,
     flip_in_place,
     shannon_throughput_bps,
@@ -39,7 +40,7 @@ def ber_rows(bits: int, seed: int) -> list[dict[str, Any]]:
     for model in BER_MODELS:
         for snr_db in SNR_POINTS_DB:
             theory = bit_error_rate(snr_db, model)
-            if model == "mirage":
+            if model not in MODEMS:  # no constellation: bits flip at the model's BER
                 buffer = np.zeros(bits // 8, dtype=np.uint8)
                 errors, counted = flip_in_place(buffer, theory, rng), bits // 8 * 8
             else:

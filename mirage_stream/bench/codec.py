@@ -24,14 +24,13 @@ import numpy as np
 
 from channel_sim import flip_bits
 from mirage_stream.bench.labels import REAL_PREFIX
-from mirage_stream.codecs import KeyframeCodec, ThumbnailCodec
+from mirage_stream.codecs import CODECS, KeyframeCodec, ThumbnailCodec
 from mirage_stream.codecs.learned.codecs import (
     AE_BITS,
     WEIGHTS_DIR,
     AeKeyframeCodec,
     VqKeyframeCodec,
     load_model,
-    shipped_vq_variants,
     vq_from_variant,
 )
 from mirage_stream.codecs.still import av1_still
@@ -203,7 +202,7 @@ def _face_detail_runner(codec: KeyframeCodec) -> Callable[[FrameArray], tuple[in
 
 
 def shipped_vq() -> list[VqKeyframeCodec]:
-    return [vq_from_variant(variant) for variant in shipped_vq_variants()]
+    return [vq_from_variant(variant) for variant in CODECS.factory("vq").variants()]
 
 
 def codebook_usage(codec: VqKeyframeCodec, frames: list[FrameArray]) -> float:

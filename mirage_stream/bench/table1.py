@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from channel_sim import time_on_air_s
-from mirage_stream.codecs import make_codec
+from mirage_stream.codecs import codec_settings, make_codec
 from mirage_stream.errors import InputError
 from mirage_stream.link.config import ChannelConfig
 from mirage_stream.pipeline import SegmentTrace
@@ -107,27 +107,6 @@ def _read_clip(config: Table1Config) -> VideoSegment:
     return VideoSegment(index=0, frames=np.stack(frames), fps=source.fps, t0=0.0)
 
 
-def codec_settings(names: tuple[str, ...]) -> list[str]:
-    """Expand codec names into every setting this install can run: each shipped vq K, each ae
-    q, the baseline; ``name:variant`` picks one setting."""
-    settings: list[str] = []
-    for name in names:
-        if ":" in name or name == "thumbnail":
-            settings.append(name)
-        elif name == "vq":
-            from mirage_stream.codecs.learned.codecs import shipped_vq_variants
-
-            settings += [f"vq:{variant}" for variant in shipped_vq_variants()]
-        elif name == "ae":
-            from mirage_stream.codecs.learned.codecs import AE_BITS, WEIGHTS_DIR
-
-            if (WEIGHTS_DIR / "ae").is_dir():
-                settings += [f"ae:q{bits}" for bits in AE_BITS]
-        else:
-            settings.append(name)
-    return settings
-
-
 def table1(config: Table1Config) -> dict[str, Any]:
     clip = _read_clip(config)
     pixels = clip.num_frames * clip.width * clip.height
@@ -153,7 +132,7 @@ def table1(config: Table1Config) -> dict[str, Any]:
     analysis = SceneAnalyser().analyse(clip)
     # The same caption for every codec, so that rows differ only by their keyframe codec.
     caption = MeasuredFactsCaptioner().caption(clip, analysis, CaptionSettings())
-    for setting in codec_settings(config.codecs):
+    for setting in codec_settings(config.codecs):  # every variant each codec ships
         codec = make_codec(setting)
         sender = SenderStage(
             _FixedCaption(caption),

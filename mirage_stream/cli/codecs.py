@@ -82,15 +82,15 @@ def _calibrate(args: argparse.Namespace) -> int:
     from mirage_stream.bench.codec import held_out_frames
     from mirage_stream.codecs.distortion_model import (
         QUALITY_FILE,
-        SHIPPED_SETTINGS,
         calibrate,
+        modelled_settings,
         save_quality,
     )
 
     say = stderr_progress("calibrate-codecs")
     frames = held_out_frames(args.input, args.frames)
     table = []
-    for setting in SHIPPED_SETTINGS:
+    for setting in modelled_settings():
         say(f"measuring {setting}")
         table.append(calibrate(setting, frames, seed=args.seed))
     out = Path(args.out) if args.out else QUALITY_FILE

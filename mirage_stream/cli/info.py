@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from importlib import metadata
+from typing import Any
 
 from mirage_stream.cli.common import Subcommands, print_json
+from mirage_stream.registry import Registry
 
 PACKAGES = (
     "mirage-stream",
@@ -28,26 +30,54 @@ def register(commands: Subcommands) -> None:
     parser = commands.add_parser(
         "info",
         help="versions and every registered backend, as JSON",
-        description="Print package versions, every backend by family (codecs, captioners, "
-        "generators, SNR processes, BER models) with a line on each, and the sample clips.",
+        description="Print package versions, every backend by family (codecs with their "
+        "variants, captioners, generators, SNR processes, BER models, and the sender's "
+        "detectors: objects, hands, poses, close faces, setting, face reader), each with a "
+        "line on what it does and what it needs beyond the package, and the sample clips.",
     )
     parser.set_defaults(handler=_info)
 
 
-def backends() -> dict[str, dict[str, str]]:
-    """Every backend family and what each name does: what the flags accept."""
-    from mirage_stream.codecs import describe_codecs
+def registries() -> dict[str, Registry[Any]]:
+    """Every backend family, by the flag that picks one (``--snr-process`` -> snr_process)."""
+    from mirage_stream.codecs import CODECS
     from mirage_stream.link.config import BER_MODEL_CHOICES, SNR_PROCESSES
     from mirage_stream.receiver.generator_backends import GENERATORS
     from mirage_stream.sender.caption_backends import CAPTIONERS
+    from mirage_stream.sender.close_faces import CLOSE_FACE_DETECTORS
+    from mirage_stream.sender.hands import HAND_DETECTORS
+    from mirage_stream.sender.objects import OBJECT_DETECTORS
+    from mirage_stream.sender.person_look import FACE_READERS
+    from mirage_stream.sender.pose import POSE_DETECTORS
+    from mirage_stream.sender.setting import SETTING_CLASSIFIERS
 
-    return {
-        "codec": describe_codecs(),
-        "captioner": CAPTIONERS.summaries(),
-        "generator": GENERATORS.summaries(),
-        "snr_process": SNR_PROCESSES.summaries(),
-        "ber_model": BER_MODEL_CHOICES.summaries(),
-    }
+    families: list[Registry[Any]] = [
+        CODECS,
+        CAPTIONERS,
+        GENERATORS,
+        SNR_PROCESSES,
+        BER_MODEL_CHOICES,
+        OBJECT_DETECTORS,
+        HAND_DETECTORS,
+        POSE_DETECTORS,
+        CLOSE_FACE_DETECTORS,
+        SETTING_CLASSIFIERS,
+        FACE_READERS,
+    ]
+    return {family.flag.lstrip("-").replace("-", "_"): family for family in families}
+
+
+def backends() -> dict[str, dict[str, dict[str, Any]]]:
+    """Every backend family, and per name what it does and what it needs beyond the package
+    (codecs also their default variant and the variants this install can run)."""
+    from mirage_stream.codecs import CODECS
+
+    described = {key: family.describe() for key, family in registries().items()}
+    for name, entry in described["codec"].items():
+        backend = CODECS.factory(name)
+        entry["default_variant"] = backend.default_variant
+        entry["variants"] = backend.variants()
+    return described
 
 
 def _info(args: argparse.Namespace) -> int:

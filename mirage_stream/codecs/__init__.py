@@ -11,7 +11,7 @@ The learned codecs load their shipped weights lazily (torch is imported only whe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from mirage_stream.codecs.base import CodecError, KeyframeCodec
@@ -22,10 +22,16 @@ from mirage_stream.types import EncodedKeyframe
 
 @dataclass(frozen=True)
 class CodecBackend:
-    """How to make one codec: its default variant and a factory from a variant string."""
+    """How to make one codec: its default variant, a factory from a variant string, and the
+    variants this install can run (its shipped weights), which every bench and the rate
+    adapter read: a new codec or variant is measured and chosen without a list to edit."""
 
     default_variant: str
     from_variant: Callable[[str], KeyframeCodec]
+    shipped_variants: Callable[[], list[str]]
+
+    def variants(self) -> list[str]:
+        return self.shipped_variants()
 
 
 def _vq(variant: str) -> KeyframeCodec:
@@ -34,10 +40,22 @@ def _vq(variant: str) -> KeyframeCodec:
     return vq_from_variant(variant)
 
 
+def _vq_variants() -> list[str]:
+    from mirage_stream.codecs.learned.codecs import shipped_vq_variants
+
+    return shipped_vq_variants()
+
+
 def _ae(variant: str) -> KeyframeCodec:
     from mirage_stream.codecs.learned.codecs import ae_from_variant
 
     return ae_from_variant(variant)
+
+
+def _ae_variants() -> list[str]:
+    from mirage_stream.codecs.learned.codecs import AE_BITS, WEIGHTS_DIR
+
+    return [f"q{bits}" for bits in AE_BITS] if (WEIGHTS_DIR / "ae").is_dir() else []
 
 
 CODECS: Registry[CodecBackend] = Registry("codec", "--codec")
@@ -45,15 +63,19 @@ CODECS.add(
     "vq",
     "trained FSQ-VAE: a 128x96 keyframe as 16x12 indices of K=1024 (240 B), or the 64x64 "
     "codecs K256..K2048 (16x16 indices)",
-    CodecBackend("K1024@128x96", _vq),
+    CodecBackend("K1024@128x96", _vq, _vq_variants),
 )
 CODECS.add(
-    "ae", "trained autoencoder, latent quantised to q bits (q2..q8)", CodecBackend("q8", _ae)
+    "ae",
+    "trained autoencoder, latent quantised to q bits (q2..q8)",
+    CodecBackend("q8", _ae, _ae_variants),
 )
 CODECS.add(
     "thumbnail",
     "baseline: a 24x18 YCrCb thumbnail with few-bit samples",
-    CodecBackend(ThumbnailCodec().variant, ThumbnailCodec.from_variant),
+    CodecBackend(
+        ThumbnailCodec().variant, ThumbnailCodec.from_variant, lambda: [ThumbnailCodec().variant]
+    ),
 )
 
 
@@ -61,12 +83,21 @@ def available_codecs() -> list[str]:
     return sorted(CODECS.names())
 
 
-def describe_codecs() -> dict[str, str]:
-    """Each codec name with its default variant and a line on what it is."""
-    return {
-        name: f"{summary}; default {CODECS.factory(name).default_variant}"
-        for name, summary in CODECS.summaries().items()
-    }
+def codec_settings(names: Iterable[str] | None = None) -> list[str]:
+    """``name:variant`` for every variant each named codec (all when None) can run here;
+    a ``name:variant`` among ``names`` stands for itself."""
+    settings: list[str] = []
+    for name in CODECS.names() if names is None else names:
+        if ":" in name:
+            settings.append(name)
+            continue
+        backend = CODECS.factory(name)
+        variants = backend.variants()
+        if variants == [backend.default_variant] and len(variants) == 1:
+            settings.append(name)  # one setting: its name says it
+        else:
+            settings += [f"{name}:{variant}" for variant in variants]
+    return settings
 
 
 def make_codec(name: str, variant: str | None = None) -> KeyframeCodec:
@@ -94,6 +125,6 @@ __all__ = [
     "ThumbnailCodec",
     "available_codecs",
     "codec_for",
-    "describe_codecs",
+    "codec_settings",
     "make_codec",
 ]

@@ -17,25 +17,19 @@ from pathlib import Path
 import numpy as np
 
 from channel_sim import flip_bits
-from mirage_stream.codecs import make_codec
+from mirage_stream.codecs import codec_settings, make_codec
 from mirage_stream.codecs.learned.codecs import WEIGHTS_DIR
 from mirage_stream.errors import InputError
 from mirage_stream.types import FrameArray
 
 QUALITY_FILE = WEIGHTS_DIR / "quality.json"
 CALIBRATION_BER = 0.05
-SHIPPED_SETTINGS = (
-    "vq:K256",
-    "vq:K512",
-    "vq:K1024",
-    "vq:K2048",
-    "vq:K1024@128x96",
-    "ae:q2",
-    "ae:q3",
-    "ae:q4",
-    "ae:q6",
-    "ae:q8",
-)
+
+
+def modelled_settings() -> list[str]:
+    """The settings whose distortion is modelled (``quality.json``): every variant the
+    learned codecs ship (``CodecBackend.variants``), each measured by ``calibrate``."""
+    return codec_settings(("vq", "ae"))
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,13 @@ SNR_PROCESSES.add(
     "good state --snr-db, bad state --snr-bad-db",
     lambda c: GilbertElliottSnr(c.snr_db, c.snr_bad_db, seed=c.seed),
 )
-SNR_PROCESSES.add("trace", "one SNR per segment from the --snr-trace CSV", _trace)
+SNR_PROCESSES.add(
+    "trace",
+    "one SNR per segment from the --snr-trace CSV",
+    _trace,
+    needs=("a CSV of SNRs in dB: --snr-trace FILE",),
+    requires=("--snr-trace PATH",),
+)
 
 
 @dataclass(frozen=True)
@@ -84,9 +90,7 @@ class ChannelConfig:
         if not (math.isfinite(self.overhead_ms) and self.overhead_ms >= 0):
             raise InputError(f"--overhead-ms must be non-negative, got {self.overhead_ms}")
         BER_MODEL_CHOICES.check(self.ber_model)
-        SNR_PROCESSES.check(self.snr_process)
-        if self.snr_process == "trace" and not self.snr_trace:
-            raise InputError("--snr-process trace needs --snr-trace PATH")
+        SNR_PROCESSES.check(self.snr_process, {"--snr-trace": self.snr_trace})
 
     def snr(self) -> SnrProcess:
         """The per-segment SNR these settings describe."""
@@ -158,12 +162,15 @@ class ChannelConfig:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ChannelConfig:
-        # Single-shot benches have no process flags: the fields' defaults then.
+        # Single-shot benches have no process flags: the fields' defaults then. A trace given
+        # with the default process means the process that reads it.
         trace = getattr(args, "snr_trace", None)
         process = getattr(args, "snr_process", cls.snr_process)
+        if trace and process == cls.snr_process:
+            process = SNR_PROCESSES.taking("--snr-trace") or process
         return cls(
             snr_db=args.snr_db,
-            snr_process="trace" if trace and process == "constant" else process,
+            snr_process=process,
             snr_std_db=getattr(args, "snr_std_db", cls.snr_std_db),
             snr_bad_db=getattr(args, "snr_bad_db", cls.snr_bad_db),
             snr_trace=trace,

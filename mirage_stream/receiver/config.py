@@ -12,6 +12,7 @@ from mirage_stream.options import (
     DEFAULT_SEED,
     WORKING_HEIGHT,
     WORKING_WIDTH,
+    add_download_argument,
     add_seed_argument,
     add_size_arguments,
 )
@@ -49,9 +50,7 @@ class ReceiverConfig:
         for name, value in (("width", self.width), ("height", self.height)):
             if not 16 <= value <= 4096 or value % 2:
                 raise InputError(f"--{name} must be even and in 16..4096, got {value}")
-        GENERATORS.check(self.generator)
-        if self.generator == "diffusion" and not self.diffusion_model:
-            raise InputError("--generator diffusion needs --diffusion-model PATH_OR_HUB_ID")
+        GENERATORS.check(self.generator, {"--diffusion-model": self.diffusion_model})
         try:  # theta_g's own limits (eq. 17), named as the flags that set them
             GeneratorConfig(
                 num_frames=1,
@@ -113,11 +112,7 @@ class ReceiverConfig:
             metavar="PATH_OR_ID",
             help="diffusers pipeline folder or cached hub id for --generator diffusion",
         )
-        group.add_argument(
-            "--allow-model-download",
-            action="store_true",
-            help="let --diffusion-model download from the hub",
-        )
+        add_download_argument(parser)
         group.add_argument(
             "--keyframe-strength",
             type=float,
@@ -200,7 +195,7 @@ class ReceiverConfig:
             profile=profile,
             generator=args.generator,
             diffusion_model=args.diffusion_model,
-            allow_download=args.allow_model_download,
+            allow_download=args.allow_download,
             keyframe_strength=args.keyframe_strength,
             steps=args.steps,
             guidance=args.guidance,

@@ -39,7 +39,15 @@ GENERATORS.add(
     lambda options: KeyframeMotionGenerator(),
 )
 GENERATORS.add(
-    "diffusion", "a diffusers image-to-video pipeline from --diffusion-model", _diffusion
+    "diffusion",
+    "a diffusers image-to-video pipeline from --diffusion-model",
+    _diffusion,
+    needs=(
+        "image-to-video weights: --diffusion-model PATH, or a hub id already cached "
+        "(--allow-download fetches it)",
+        "a GPU for real time",
+    ),
+    requires=("--diffusion-model PATH_OR_HUB_ID",),
 )
 
 

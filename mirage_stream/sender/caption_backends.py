@@ -24,7 +24,16 @@ CAPTIONERS.add(
     "motion, light, setting, colours, cuts)",
     lambda model: MeasuredFactsCaptioner(),
 )
-CAPTIONERS.add("vlm", "a transformers image-text-to-text model from --vlm-model (eq. 2-3)", _vlm)
+CAPTIONERS.add(
+    "vlm",
+    "a transformers image-text-to-text model from --vlm-model (eq. 2-3)",
+    _vlm,
+    needs=(
+        "image-text-to-text weights: --vlm-model PATH, or a hub id already cached "
+        "(--allow-download fetches it)",
+    ),
+    requires=("--vlm-model PATH_OR_HUB_ID",),
+)
 
 
 def build_captioner(name: str, model: ModelChoice) -> Captioner:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from mirage_stream.codecs import CODECS, available_codecs
 from mirage_stream.errors import InputError
-from mirage_stream.options import positive_float
+from mirage_stream.options import add_download_argument, positive_float
 from mirage_stream.sender.caption_backends import CAPTIONERS
 from mirage_stream.sender.close_faces import CLOSE_FACE_DETECTORS, DEFAULT_CLOSE_FACE_DETECTOR
 from mirage_stream.sender.hands import DEFAULT_HAND_DETECTOR, HAND_DETECTORS
@@ -71,15 +71,13 @@ class SenderConfig:
     face_reader: str = DEFAULT_FACE_READER
 
     def __post_init__(self) -> None:
-        CAPTIONERS.check(self.captioner)
+        CAPTIONERS.check(self.captioner, {"--vlm-model": self.vlm_model})
         OBJECT_DETECTORS.check(self.object_detector)
         HAND_DETECTORS.check(self.hand_detector)
         POSE_DETECTORS.check(self.pose_detector)
         CLOSE_FACE_DETECTORS.check(self.close_face_detector)
         SETTING_CLASSIFIERS.check(self.setting_classifier)
         FACE_READERS.check(self.face_reader)
-        if self.captioner == "vlm" and not self.vlm_model:
-            raise InputError("--captioner vlm needs --vlm-model PATH_OR_HUB_ID")
         _choice(self.granularity, [g.value for g in Granularity], "--granularity")
         _choice(self.face_policy, [p.value for p in FacePolicy], "--faces")
         _choice(self.codec.split(":", 1)[0], available_codecs(), "--codec")
@@ -125,11 +123,7 @@ class SenderConfig:
             metavar="PATH_OR_ID",
             help="CLIP folder or hub id: adds caption relevance to the keyframe score (eq. 4)",
         )
-        group.add_argument(
-            "--allow-download",
-            action="store_true",
-            help="let --vlm-model and --clip-model download from the hub",
-        )
+        add_download_argument(parser)
         group.add_argument(
             "--granularity",
             default=defaults.granularity,
