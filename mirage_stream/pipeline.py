@@ -106,9 +106,12 @@ class SegmentTrace:
             self.cpu_ms[name] = self.cpu_ms.get(name, 0.0) + (spent - inner) * 1000.0
 
 
-def worked(trace: SegmentTrace | None, name: str) -> AbstractContextManager[None]:
-    """``trace.worked(name)``, or nothing to time without a trace (stages used on their own)."""
-    return nullcontext() if trace is None else trace.worked(name)
+def worked(
+    trace: SegmentTrace | None, name: str, wall: bool = True
+) -> AbstractContextManager[None]:
+    """``trace.worked(name, wall)``, or nothing to time without a trace (stages used on their
+    own)."""
+    return nullcontext() if trace is None else trace.worked(name, wall)
 
 
 async def off_loop(

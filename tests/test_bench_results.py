@@ -12,10 +12,12 @@ import pytest
 
 from mirage_stream.bench.call import CallBenchResult, DirectionResult
 from mirage_stream.bench.cost_profile import CostProfile, CostRow
+from mirage_stream.bench.faults import FaultOutcome, FaultsBenchResult
 from mirage_stream.bench.fuzz import FuzzResult
 from mirage_stream.bench.generator import GeneratorBenchResult
 from mirage_stream.bench.live import GenerationEnd, LiveBenchResult
 from mirage_stream.bench.receiver import ReceiverBenchResult, StyleScore
+from mirage_stream.bench.sender import SenderBenchResult, SenderSegment
 from mirage_stream.cli.common import print_json
 
 KEYS = {
@@ -39,6 +41,11 @@ KEYS = {
     "mean_psnr_db per_segment styles label_facts",
     StyleScore: "style codec sbert bertscore_f1",
     CostProfile: "rows process_cpu_s stages_cpu_s agreement agrees",
+    SenderBenchResult: "input segments video_s rtf stages source_rtf peak_rss_mb bytes_per_segment "
+    "keyframes_skipped bytes_saved_by_skipping bytes_saved_share options per_segment",
+    SenderSegment: "index seconds bytes keyframes keyframe_skipped codec granularity caption",
+    FaultsBenchResult: "faults recovered total hangs wall_s",
+    FaultOutcome: "fault outcome handled recovered seconds lost",
     CostRow: "end stage cpu_ms_per_s share",
 }
 

@@ -56,9 +56,9 @@ def test_every_fault_recovers_within_two_seconds_or_stops_cleanly():
     result = bench_faults()
     # Handled: the system went on, or stopped with a one-line error. Within 2 s is the bench's
     # speed figure (`recovered`), not this test's: a busy machine may take longer.
-    unhandled = [row for row in result["faults"] if not row["handled"]]
+    unhandled = [row for row in result.faults if not row.handled]
     assert unhandled == []
-    assert result["total"] == 8
+    assert result.total == 8
 
 
 @pytest.mark.slow

@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,17 +42,39 @@ async def _until(condition: Callable[[], bool], timeout_s: float = 10.0) -> floa
     return None
 
 
-def _row(fault: str, outcome: str, seconds: float | None, lost: int | str = 0) -> dict[str, Any]:
-    return {
-        "fault": fault,
-        "outcome": outcome,
-        # Went on, or stopped with a one-line error (at whatever speed) ...
-        "handled": seconds is not None,
-        # ... and within LIMIT_S, the target: a figure of the machine as much as of the code.
-        "recovered": seconds is not None and seconds <= LIMIT_S,
-        "seconds": None if seconds is None else round(seconds, 3),
-        "lost": lost,
-    }
+@dataclass(frozen=True)
+class FaultOutcome:
+    """One fault injected, and what the system did."""
+
+    fault: str
+    outcome: str
+    handled: bool  # went on, or stopped with a one-line error (at whatever speed) ...
+    # ... and within LIMIT_S, the target: a figure of the machine as much as of the code.
+    recovered: bool
+    seconds: float | None
+    lost: int | str
+
+
+@dataclass(frozen=True)
+class FaultsBenchResult:
+    """``bench faults --json``."""
+
+    faults: list[FaultOutcome]
+    recovered: int
+    total: int
+    hangs: int  # every scenario is bounded by its own timeout: reaching the end means none hung
+    wall_s: float
+
+
+def _row(fault: str, outcome: str, seconds: float | None, lost: int | str = 0) -> FaultOutcome:
+    return FaultOutcome(
+        fault=fault,
+        outcome=outcome,
+        handled=seconds is not None,
+        recovered=seconds is not None and seconds <= LIMIT_S,
+        seconds=None if seconds is None else round(seconds, 3),
+        lost=lost,
+    )
 
 
 def _sender(port: int, seconds: float = 60.0) -> LiveSenderConfig:
@@ -62,7 +85,7 @@ def _sender(port: int, seconds: float = 60.0) -> LiveSenderConfig:
     )
 
 
-async def peer_vanishes() -> dict[str, Any]:
+async def peer_vanishes() -> FaultOutcome:
     """The sender disappears mid-segment: the receiver ends the call and serves the next."""
     server, runner, port = await serve(ReceiverServerConfig(port=0, token=_TOKEN))
     try:
@@ -85,7 +108,7 @@ async def peer_vanishes() -> dict[str, Any]:
         await runner.cleanup()
 
 
-async def receiver_restarted() -> dict[str, Any]:
+async def receiver_restarted() -> FaultOutcome:
     """The receiver stops and starts again on its port: the sender reconnects and goes on."""
     server, runner, port = await serve(ReceiverServerConfig(port=0, token=_TOKEN))
     sender = asyncio.create_task(run_live_sender(_sender(port)))
@@ -121,7 +144,7 @@ class _Broken:
         return None
 
 
-async def generator_raises() -> dict[str, Any]:
+async def generator_raises() -> FaultOutcome:
     server, runner, port = await serve(ReceiverServerConfig(port=0, token=_TOKEN))
     server.generator = _Broken()
     sender = asyncio.create_task(run_live_sender(_sender(port, seconds=4)))
@@ -155,7 +178,7 @@ def _bad_trace(folder: Path) -> Path:
     return path
 
 
-async def _stops_with_error(fault: str, action: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
+async def _stops_with_error(fault: str, action: Callable[[], Awaitable[Any]]) -> FaultOutcome:
     start = time.perf_counter()
     try:
         await action()
@@ -165,7 +188,7 @@ async def _stops_with_error(fault: str, action: Callable[[], Awaitable[Any]]) ->
     return _row(fault, "went on without complaint", None)
 
 
-async def snr_trace_nan(folder: Path) -> dict[str, Any]:
+async def snr_trace_nan(folder: Path) -> FaultOutcome:
     channel = ChannelConfig(snr_process="trace", snr_trace=str(_bad_trace(folder)))
 
     async def start() -> None:
@@ -174,7 +197,7 @@ async def snr_trace_nan(folder: Path) -> dict[str, Any]:
     return await _stops_with_error("NaN in an SNR trace", start)
 
 
-async def output_read_only(folder: Path) -> dict[str, Any]:
+async def output_read_only(folder: Path) -> FaultOutcome:
     """An output folder that cannot be written: made read-only, or, for root (whom permissions
     do not stop), one on /sys, which no process may write."""
     from mirage_stream.run import RunConfig, run_file
@@ -191,7 +214,7 @@ async def output_read_only(folder: Path) -> dict[str, Any]:
         (folder / "read-only").chmod(0o700)
 
 
-async def output_disk_full(folder: Path) -> dict[str, Any]:
+async def output_disk_full(folder: Path) -> FaultOutcome:
     """Writes into /dev/full (every write fails with ENOSPC) through a link in the folder."""
     from mirage_stream.run import RunConfig, run_file
 
@@ -219,7 +242,7 @@ def _remux_to_mkv(source: Path, target: Path) -> None:
             writer.mux(packet)
 
 
-async def truncated_input(folder: Path) -> dict[str, Any]:
+async def truncated_input(folder: Path) -> FaultOutcome:
     """A file cut in the middle: the frames before the cut are used."""
     from mirage_stream.run import RunConfig, run_file
     from mirage_stream.sources.samples import resolve_input
@@ -243,7 +266,7 @@ async def truncated_input(folder: Path) -> dict[str, Any]:
     )
 
 
-async def camera_stops() -> dict[str, Any]:
+async def camera_stops() -> FaultOutcome:
     """A camera track that stops delivering frames (the connection stays up)."""
     from aiortc import MediaStreamTrack
     from av import VideoFrame
@@ -291,7 +314,7 @@ async def camera_stops() -> dict[str, Any]:
     )
 
 
-async def _all() -> list[dict[str, Any]]:
+async def _all() -> list[FaultOutcome]:
     folder = Path(tempfile.mkdtemp(prefix="mirage-faults-"))
     try:
         return [
@@ -308,13 +331,13 @@ async def _all() -> list[dict[str, Any]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def bench_faults() -> dict[str, Any]:
+def bench_faults() -> FaultsBenchResult:
     start = time.perf_counter()
     rows = asyncio.run(_all())
-    return {
-        "faults": rows,
-        "recovered": sum(r["recovered"] for r in rows),
-        "total": len(rows),
-        "hangs": 0,  # every scenario is bounded by its own timeout; reaching here means none hung
-        "wall_s": round(time.perf_counter() - start, 1),
-    }
+    return FaultsBenchResult(
+        faults=rows,
+        recovered=sum(r.recovered for r in rows),
+        total=len(rows),
+        hangs=0,
+        wall_s=round(time.perf_counter() - start, 1),
+    )

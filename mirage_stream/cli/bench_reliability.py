@@ -124,9 +124,7 @@ def _faults(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
         return 0
-    for row in result["faults"]:
-        mark = "ok " if row["recovered"] else "NOT"
-        print(
-            f"{mark} {row['fault']:<32} {row['seconds']} s  {row['outcome']}  lost: {row['lost']}"
-        )
+    for row in result.faults:
+        mark = "ok " if row.recovered else "NOT"
+        print(f"{mark} {row.fault:<32} {row.seconds} s  {row.outcome}  lost: {row.lost}")
     return 0

@@ -36,11 +36,11 @@ def _sender(args: argparse.Namespace) -> int:
         print_json(result)
         return 0
     print(
-        f"sender on {result['input']}: rtf {result['rtf']} ({result['segments']} segments, "
-        f"{result['video_s']} s of video), peak RSS {result['peak_rss_mb']} MB, "
-        f"{result['bytes_per_segment']} B per segment, "
-        f"{result['keyframes_skipped']} keyframes skipped"
+        f"sender on {result.input}: rtf {result.rtf} ({result.segments} segments, "
+        f"{result.video_s} s of video), peak RSS {result.peak_rss_mb} MB, "
+        f"{result.bytes_per_segment} B per segment, "
+        f"{result.keyframes_skipped} keyframes skipped"
     )
-    for name, rtf in result["stages"].items():
+    for name, rtf in result.stages.items():
         print(f"  {name:>8}: {rtf}")
     return 0

@@ -180,15 +180,16 @@ class SceneAnalyser:
         self, segment: VideoSegment, light: bool = False, trace: SegmentTrace | None = None
     ) -> SegmentAnalysis:
         """``light``: the detectors on fewer frames (a live sender running behind). With a
-        ``trace``, each detector's CPU is counted under its own name there."""
+        ``trace``, each detector's CPU is counted under its own name there (its wall time is
+        the "analyse" stage's: the pages list stages, not detectors)."""
         frames = segment.frames
         count = segment.num_frames
         if count == 0:
             raise ValueError("a segment needs at least one frame")
-        with worked(trace, "cuts"):
+        with worked(trace, "cuts", wall=False):
             cuts = scene_cuts(frames) if count > 1 else ()
         wanted = min(self.candidates, max(2, round(self.per_second * segment.duration)))
-        with worked(trace, "faces"):
+        with worked(trace, "faces", wall=False):
             features = tuple(
                 FrameFeatures(
                     index=i,
@@ -199,13 +200,13 @@ class SceneAnalyser:
                 )
                 for i in _candidate_indices(count, wanted, cuts)
             )
-        with worked(trace, "face mesh"):
+        with worked(trace, "face mesh", wall=False):
             features = tuple(confirmed_faces(self.face_reader, frames, f) for f in features)
         face_count = confirmed_count([len(f.faces) for f in features])
         richest = max(features, key=lambda f: len(f.faces))
         faces = richest.faces[:face_count]
         sampled = sample_indices(count, segment.duration, most=LIGHT_SAMPLES if light else 6)
-        with worked(trace, "objects"):
+        with worked(trace, "objects", wall=False):
             detected = detect_in(frames, sampled, self.objects)
         sightings = follow(detected)
         most_faces = max(len(f.faces) for f in features)
@@ -214,7 +215,7 @@ class SceneAnalyser:
         # The short-range detector on the sampled frames: faces near the camera the cascade
         # missed (someone in view), and the boxes the face reader reads on every sampled frame
         # (the cascade misses turned and tilted heads). 3 ms a frame.
-        with worked(trace, "close faces"):
+        with worked(trace, "close faces", wall=False):
             close = (
                 {i: self.close_faces.detect(frames[i]) for i in sampled}
                 if not face_count or not light
@@ -222,14 +223,14 @@ class SceneAnalyser:
             )
         near = face_count or close_face_count(list(close.values()))
         found = max(most_faces, near)
-        with worked(trace, "poses"):
+        with worked(trace, "poses", wall=False):
             poses = {} if light else find_bodies(self.poses, frames, sightings, found, segment.fps)
         if poses:
             sightings = follow(detected, {i: [p.box for p in found] for i, found in poses.items()})
         # Hands count only with someone in view, so frames that show nobody skip the palm
         # detector (its cost is per frame).
         bodies = [sightings.boxes(i, ("person",)) for i in sampled]
-        with worked(trace, "hands"):
+        with worked(trace, "hands", wall=False):
             palms = [
                 self.hands.detect(frames[i]) if people_in_frame or face_count else []
                 for i, people_in_frame in zip(sampled, bodies, strict=True)
@@ -245,7 +246,7 @@ class SceneAnalyser:
                 if not d.surrounds_camera
             ]
 
-        with worked(trace, "flow"):
+        with worked(trace, "flow", wall=False):
             flow = measure_flow(frames, pairs=wanted, cuts=cuts, foreground=foreground)
         motion = camera_motion(flow)
         detects_people = "person" in self.objects.kinds
@@ -270,7 +271,7 @@ class SceneAnalyser:
             kind for kind, _ in objects if not _countable(sightings, kind, sampled)
         )
         # Any face seen, confirmed or not, counts for the close-up that hides the setting.
-        with worked(trace, "setting"):
+        with worked(trace, "setting", wall=False):
             setting = judge_setting(
                 self.setting,
                 frames,
@@ -294,7 +295,7 @@ class SceneAnalyser:
         # may be a person on a tall chair), and "sit" needs every counted person seated.
         sitting = not people.at_least and seated(list(poses.values()), people.count)
         standing = people.standing and not someone_sits(list(poses.values()))
-        with worked(trace, "face motion"):
+        with worked(trace, "face motion", wall=False):
             talking, head_turning = (
                 face_motion(frames, features, cuts) if face_count > 0 else (False, False)
             )
@@ -319,14 +320,14 @@ class SceneAnalyser:
             and count > 1
             and flat_area_noise(frames) <= _RENDER_NOISE
         )
-        with worked(trace, "face reading"):
+        with worked(trace, "face reading", wall=False):
             # Across a cut "the person" may be two people (a singer, then the audience).
             look = (
                 read_look(self.face_reader, frames, face_boxes)
                 if not light and not cuts
                 else PersonLook()
             )
-        with worked(trace, "colours"):
+        with worked(trace, "colours", wall=False):
             colours = tuple(
                 name
                 for name, _ in dominant_colours(
