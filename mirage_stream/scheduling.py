@@ -81,6 +81,11 @@ class DeadlineExecutor:
         with self._ready:
             return self._served_s.get(party, 0.0)
 
+    def forget(self, party: Hashable) -> None:
+        """Drop what ``party`` was served (its call ended)."""
+        with self._ready:
+            self._served_s.pop(party, None)
+
     def shutdown(self) -> None:
         """Stop taking work; jobs already queued still run, then the workers end."""
         with self._ready:

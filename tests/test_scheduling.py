@@ -108,6 +108,8 @@ def test_calls_that_capture_at_the_same_moments_take_turns():
     executor.shutdown()
     assert order == ["idle", "busy"]
     assert executor.served_s("idle") >= 0.0 and executor.served_s("busy") > 0
+    executor.forget("busy")  # its call ended
+    assert executor.served_s("busy") == 0.0
 
 
 def _spin_cpu(seconds: float) -> None:

@@ -178,6 +178,7 @@ class ReceiverServer:
         if self.calls.pop(call.number, None) is None:
             return
         await call.stop()
+        self.work.forget(("receiver", call.number))  # a server of days meets many calls
         self.ended.append(call.stats)
 
     async def watch(self, request: web.Request) -> web.Response:
