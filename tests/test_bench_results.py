@@ -12,6 +12,7 @@ import pytest
 
 from mirage_stream.bench.call import CallBenchResult, DirectionResult
 from mirage_stream.bench.cost_profile import CostProfile, CostRow
+from mirage_stream.bench.endurance import EnduranceResult
 from mirage_stream.bench.faults import FaultOutcome, FaultsBenchResult
 from mirage_stream.bench.fuzz import FuzzResult
 from mirage_stream.bench.generator import GeneratorBenchResult
@@ -45,6 +46,11 @@ KEYS = {
     "keyframes_skipped bytes_saved_by_skipping bytes_saved_share options per_segment",
     SenderSegment: "index seconds bytes keyframes keyframe_skipped codec granularity caption",
     FaultsBenchResult: "faults recovered total hangs wall_s",
+    EnduranceResult: "minutes calls factor segments_sent segments_played segments_skipped "
+    "segments_lost segments_unaccounted sender_dropped segments_cut_in_playout rss_start_mb "
+    "rss_end_mb rss_max_mb rss_growth_mb rss_growth_pct fd_growth tasks_growth "
+    "sender_peak_rss_mb longest_stall_ms longest_stall_at_s stall_p99_ms "
+    "g2g_p95_first_minute_s g2g_p95_last_minute_s wall_s",
     FaultOutcome: "fault outcome handled recovered seconds lost",
     CostRow: "end stage cpu_ms_per_s share",
 }

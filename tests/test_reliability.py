@@ -66,10 +66,10 @@ def test_overload_accounts_for_every_segment():
     from mirage_stream.bench.endurance import EnduranceConfig, bench_endurance
 
     result = bench_endurance(EnduranceConfig(minutes=0.4, pace=10.0, warm_up_s=5.0))
-    assert result["segments_sent"] > 0
-    assert result["segments_unaccounted"] == 0
+    assert result.segments_sent > 0
+    assert result.segments_unaccounted == 0
     # Stalls are the bench's figure (`bench overload`): on a shared machine they measure it.
-    assert result["fd_growth"] <= 2
+    assert result.fd_growth <= 2
 
 
 def test_the_loop_watch_keeps_stalls_in_fixed_memory_with_the_maximum_exact():

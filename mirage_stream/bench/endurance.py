@@ -122,7 +122,39 @@ class EnduranceConfig:
             raise InputError(f"--factor must be in [1, 100], got {self.pace}")
 
 
-async def _endure(config: EnduranceConfig) -> dict[str, Any]:
+@dataclass(frozen=True)
+class EnduranceResult:
+    """``bench overload`` / ``bench soak --json``: every segment accounted for, memory, file
+    descriptors and tasks at the start and the end, the event loop's stalls, and glass to
+    glass in the first and the last minute."""
+
+    minutes: float
+    calls: int
+    factor: float
+    segments_sent: int
+    segments_played: int
+    segments_skipped: int
+    segments_lost: int
+    segments_unaccounted: int
+    sender_dropped: int  # captured but dropped by the sender itself (behind its camera)
+    segments_cut_in_playout: int  # played behind: first frames dropped to catch up
+    rss_start_mb: float
+    rss_end_mb: float
+    rss_max_mb: float
+    rss_growth_mb: float
+    rss_growth_pct: float
+    fd_growth: int
+    tasks_growth: int
+    sender_peak_rss_mb: float
+    longest_stall_ms: float
+    longest_stall_at_s: float
+    stall_p99_ms: float | None
+    g2g_p95_first_minute_s: float | None
+    g2g_p95_last_minute_s: float | None
+    wall_s: float
+
+
+async def _endure(config: EnduranceConfig) -> EnduranceResult:
     server, runner, port = await serve(ReceiverServerConfig(port=0, token=_TOKEN))
     watch = LoopWatch()
     started = time.perf_counter()
@@ -162,7 +194,7 @@ def _summary(
     counts: list[dict[str, Any]],
     watch: LoopWatch,
     wall_s: float,
-) -> dict[str, Any]:
+) -> EnduranceResult:
     # Memory as the median of a minute of one-second samples, at the start (after warm-up) and
     # at the end: one sample swings by tens of MB with the frames in flight at that instant,
     # which is not growth. Fds and tasks compare the first and last samples.
@@ -185,35 +217,35 @@ def _summary(
 
     rss_growth = rss_end - rss_start
     stall_p99 = watch.stall_percentile_s(99)
-    return {
-        "minutes": config.minutes,
-        "calls": config.calls,
-        "factor": config.pace,
-        "segments_sent": sent,
-        "segments_played": played,
-        "segments_skipped": skipped,
-        "segments_lost": lost,
-        "segments_unaccounted": sent - played - skipped - lost,
+    return EnduranceResult(
+        minutes=config.minutes,
+        calls=config.calls,
+        factor=config.pace,
+        segments_sent=sent,
+        segments_played=played,
+        segments_skipped=skipped,
+        segments_lost=lost,
+        segments_unaccounted=sent - played - skipped - lost,
         # Captured but dropped by the sender itself (it fell behind its camera), with reason.
-        "sender_dropped": sum(c["segments_dropped"] for c in counts),
+        sender_dropped=sum(c["segments_dropped"] for c in counts),
         # Played, but behind: their first frames were dropped from the playout to catch up.
-        "segments_cut_in_playout": sum(s.segments_cut_in_playout for s in calls),
-        "rss_start_mb": rss_start,
-        "rss_end_mb": rss_end,
-        "rss_max_mb": max(s[1] for s in after),
-        "rss_growth_mb": round(rss_growth, 1),
-        "rss_growth_pct": round(100 * rss_growth / (rss_start or 1), 2),
-        "fd_growth": (fds_end or 0) - (fds_start or 0),
-        "tasks_growth": tasks_end - tasks_start,
-        "sender_peak_rss_mb": round(max(c["peak_rss_mb"] for c in counts), 1),
-        "longest_stall_ms": round(1000 * watch.longest_stall_s, 1),
-        "longest_stall_at_s": round(watch.longest_stall_at_s, 1),
-        "stall_p99_ms": round(1000 * stall_p99, 1) if stall_p99 is not None else None,
-        "g2g_p95_first_minute_s": p95(first_g2g),
-        "g2g_p95_last_minute_s": p95(last_g2g),
-        "wall_s": round(wall_s, 1),
-    }
+        segments_cut_in_playout=sum(s.segments_cut_in_playout for s in calls),
+        rss_start_mb=rss_start,
+        rss_end_mb=rss_end,
+        rss_max_mb=max(s[1] for s in after),
+        rss_growth_mb=round(rss_growth, 1),
+        rss_growth_pct=round(100 * rss_growth / (rss_start or 1), 2),
+        fd_growth=(fds_end or 0) - (fds_start or 0),
+        tasks_growth=tasks_end - tasks_start,
+        sender_peak_rss_mb=round(max(c["peak_rss_mb"] for c in counts), 1),
+        longest_stall_ms=round(1000 * watch.longest_stall_s, 1),
+        longest_stall_at_s=round(watch.longest_stall_at_s, 1),
+        stall_p99_ms=round(1000 * stall_p99, 1) if stall_p99 is not None else None,
+        g2g_p95_first_minute_s=p95(first_g2g),
+        g2g_p95_last_minute_s=p95(last_g2g),
+        wall_s=round(wall_s, 1),
+    )
 
 
-def bench_endurance(config: EnduranceConfig) -> dict[str, Any]:
+def bench_endurance(config: EnduranceConfig) -> EnduranceResult:
     return asyncio.run(_endure(config))

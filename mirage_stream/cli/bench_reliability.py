@@ -4,10 +4,15 @@ input, overload and time."""
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mirage_stream.cli.common import Subcommands, print_json
 from mirage_stream.options import add_json_argument
+
+if TYPE_CHECKING:
+    from mirage_stream.bench.endurance import EnduranceResult
 
 
 def register(benches: Subcommands) -> None:
@@ -108,11 +113,11 @@ def _soak(args: argparse.Namespace) -> int:
     return _print(bench_endurance(config), args.json)
 
 
-def _print(result: dict[str, object], as_json: bool) -> int:
+def _print(result: EnduranceResult, as_json: bool) -> int:
     if as_json:
         print_json(result)
     else:
-        for key, value in result.items():
+        for key, value in asdict(result).items():
             print(f"{key}: {value}")
     return 0
 
