@@ -91,7 +91,7 @@ def build_receiver_chain(
     rate (diffusion) has its steps and size set by the rate adapter. ``generator``: one
     already loaded (a server shares one model among its calls); else built from the config.
     ``runner``: where the stages' work runs (a server shares one among its calls)."""
-    generator = generator or build_generator(config.generator, config.generator_options())
+    generator = generator or build_generator(config.generator, config.generator_options)
     adapter = None
     if live and config.rate_adapter and generator.adapts_rate:
         adapter = GenerationRateAdapter()

@@ -14,14 +14,6 @@ from mirage_stream.errors import InputError
 
 
 @dataclass(frozen=True)
-class ModelChoice:
-    """The options of a model-backed backend: what to load, and whether it may download."""
-
-    path_or_id: str | None = None
-    allow_download: bool = False
-
-
-@dataclass(frozen=True)
 class ModelSource:
     target: str  # what from_pretrained receives
     local_files_only: bool

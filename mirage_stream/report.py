@@ -27,12 +27,24 @@ if TYPE_CHECKING:
     from mirage_stream.sources.stream import SegmentStream
 
 
+NOT_PRINTED = {"not_printed": True}  # field metadata: kept in the object, not in its JSON
+# Field metadata: a field only some rows of a table have, left out of the JSON where None.
+ONLY_WHEN_SET = {"only_when_set": True}
+
+
 def finite_json(value: Any) -> Any:
     """``value`` with dataclasses as dicts, enums as values, paths as text and non-finite
-    floats as None (strict JSON)."""
+    floats as None (strict JSON). A dataclass field declared with ``NOT_PRINTED`` metadata (a
+    per-segment trace kept for a plot) is left out, one with ``ONLY_WHEN_SET`` where None."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return finite_json(
-            {f.name: getattr(value, f.name) for f in dataclasses.fields(value) if f.init}
+            {
+                f.name: getattr(value, f.name)
+                for f in dataclasses.fields(value)
+                if f.init
+                and not f.metadata.get("not_printed")
+                and not (f.metadata.get("only_when_set") and getattr(value, f.name) is None)
+            }
         )
     if isinstance(value, dict):
         return {key: finite_json(item) for key, item in value.items()}

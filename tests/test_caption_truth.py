@@ -6,7 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from mirage_stream.bench.caption import CaptionBenchConfig, bench_caption, verdict
+from mirage_stream.bench.caption import CaptionBenchConfig, bench_caption
+from mirage_stream.bench.caption_score import verdict
 from mirage_stream.bench.caption_set import (
     ACTIONS,
     CAMERA_LABELS,
@@ -283,11 +284,11 @@ def test_bench_caption_needs_labels_with_an_input(capsys):
 @pytest.mark.slow
 def test_bench_caption_on_the_whole_set_states_nothing_false(tmp_path):
     result = bench_caption(CaptionBenchConfig(clips_dir=tmp_path, sets=("composed",)))
-    composed = result["sets"]["composed"]
-    assert composed["all"]["clips"] == len(load_caption_set())
-    assert composed["tune"]["false_statements"] == []
-    assert composed["test"]["false_statements"] == []
-    assert "rtf" in composed["all"]  # measured; its bound is the bench's figure
+    composed = result.sets["composed"]
+    assert composed["all"].clips == len(load_caption_set())
+    assert composed["tune"].false_statements == []
+    assert composed["test"].false_statements == []
+    assert composed["all"].rtf is not None  # measured; its bound is the bench's figure
 
 
 def test_bench_receiver_scores_generated_facts_against_labels(tmp_path):
@@ -302,9 +303,9 @@ def test_bench_receiver_scores_generated_facts_against_labels(tmp_path):
     # A "generated" video that is a frozen first frame: nobody walks in it any more.
     frozen = VideoSegment(0, np.repeat(segment.frames[:1], segment.num_frames, axis=0), 25.0, 0.0)
     scored = _label_facts("caption-set:plaza-left", [(segment, frozen)])
-    assert scored["source"]["walking_recall"] == 1.0
-    assert scored["generated"]["walking_recall"] == 0.0
-    assert scored["generated"]["false_statements"] == []
+    assert scored["source"].walking_recall == 1.0
+    assert scored["generated"].walking_recall == 0.0
+    assert scored["generated"].false_statements == []
 
 
 def test_a_yellow_box_sliding_over_grey_is_said_to_be_yellow():

@@ -381,9 +381,11 @@ def test_one_download_flag_for_every_model_and_the_old_name_says_the_new(capsys)
     parser = argparse.ArgumentParser()
     SenderConfig.add_arguments(parser)
     ReceiverConfig.add_arguments(parser)  # a command of both ends has the flag once
-    args = parser.parse_args(["--allow-download"])
-    assert SenderConfig.from_args(args).allow_download
-    assert ReceiverConfig.from_args(args).allow_download
+    models = "--captioner vlm --vlm-model m --generator diffusion --diffusion-model m"
+    args = parser.parse_args(["--allow-download", *models.split()])
+    sender, receiver = SenderConfig.from_args(args), ReceiverConfig.from_args(args)
+    assert sender.allow_download  # the CLIP model's
+    assert sender.captioner_options.allow_download and receiver.generator_options.allow_download
     with pytest.raises(SystemExit) as exit_info:
         parser.parse_args(["--allow-model-download"])
     assert exit_info.value.code == 2

@@ -10,11 +10,17 @@ import itertools
 import numpy as np
 import pytest
 
+from mirage_stream.errors import InputError
 from mirage_stream.receiver import GenerationRequest, GeneratorConfig, ReceiverProfile
 from mirage_stream.receiver.config import ReceiverConfig
-from mirage_stream.receiver.diffusion import DiffusersVideoGenerator, DiffusionOptions
+from mirage_stream.receiver.diffusion import (
+    DiffusersVideoGenerator,
+    DiffusionGeneratorOptions,
+    DiffusionOptions,
+)
 from mirage_stream.receiver.generation_rate import LADDER, GenerationRateAdapter
 from mirage_stream.receiver.profile import build_prompt
+from mirage_stream.registry import NoOptions
 from mirage_stream.types import SceneFacts
 from tests.conftest import textured_image
 from tests.tiny_pipelines import TINY_FAMILIES, build
@@ -53,7 +59,7 @@ def test_each_family_generates_a_segment_through_the_receiver(name, saved_famili
             width=64,
             height=48,
             generator="diffusion",
-            diffusion_model=str(saved_families[name]),
+            generator_options=DiffusionGeneratorOptions(str(saved_families[name])),
             steps=2,
         ),
     )
@@ -220,15 +226,36 @@ def test_the_diffusion_flags_reach_the_receiver_config():
 
     parser = argparse.ArgumentParser()
     ReceiverConfig.add_arguments(parser)
-    flags = "--vae-tiling --text-encoder-on-cpu --distilled --no-continuity --no-rate-adapter"
-    args = parser.parse_args(flags.split())
-    config = ReceiverConfig.from_args(args)
-    assert config.diffusion == DiffusionOptions(
-        text_encoder_on_cpu=True, vae_tiling=True, distilled=True, continuity=False
+    flags = (
+        "--generator diffusion --diffusion-model m --vae-tiling --text-encoder-on-cpu "
+        "--distilled --no-continuity --no-rate-adapter"
+    )
+    config = ReceiverConfig.from_args(parser.parse_args(flags.split()))
+    assert config.generator_options == DiffusionGeneratorOptions(
+        "m",
+        run=DiffusionOptions(
+            text_encoder_on_cpu=True, vae_tiling=True, distilled=True, continuity=False
+        ),
     )
     assert not config.rate_adapter
     default = ReceiverConfig.from_args(parser.parse_args([]))
-    assert default.diffusion.distilled is None and default.rate_adapter
+    assert default.generator_options == NoOptions() and default.rate_adapter
+    diffusion = ReceiverConfig.from_args(parser.parse_args(flags.split()[:4]))
+    assert diffusion.generator_options.run.distilled is None  # from the model's name
+
+
+def test_a_backends_flag_given_with_another_backend_is_a_one_line_error(capsys):
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    ReceiverConfig.add_arguments(parser)
+    with pytest.raises(InputError, match="--cpu-offload is an option of --generator diffusion"):
+        ReceiverConfig.from_args(parser.parse_args(["--cpu-offload"]))
+    with pytest.raises(InputError, match="--generator diffusion needs --diffusion-model"):
+        ReceiverConfig.from_args(parser.parse_args(["--generator", "diffusion"]))
+    help_text = parser.format_help()
+    assert "--generator diffusion:" in help_text  # its flags grouped under its name
+    assert help_text.index("--generator diffusion:") < help_text.index("\n  --cpu-offload")
 
 
 def test_a_live_receiver_gives_freed_frames_back_to_the_os():
@@ -245,4 +272,4 @@ def test_a_diffusion_generator_warms_up_and_the_offline_one_needs_none():
     config = ReceiverConfig(width=64, height=48, steps=1)
     segment = config.typical_segment()
     assert warm_up(DiffusersVideoGenerator(build("ltx")), segment) > 0
-    assert warm_up(build_generator(config.generator, config.generator_options()), segment) is None
+    assert warm_up(build_generator(config.generator, config.generator_options), segment) is None

@@ -20,6 +20,7 @@ from mirage_stream.receiver import (
     build_prompt,
 )
 from mirage_stream.receiver.config import ReceiverConfig
+from mirage_stream.receiver.diffusion import DiffusionGeneratorOptions
 from mirage_stream.receiver.generator_backends import build_generator
 from mirage_stream.receiver.profile import IdentityMode, Lighting, StylePreset
 from mirage_stream.receiver.style import STYLES, anonymise_faces, relight
@@ -78,14 +79,19 @@ def test_unknown_generator_or_missing_model_fails_at_start_up(tmp_path):
         ReceiverConfig(generator="sora")
     with pytest.raises(InputError, match="--diffusion-model"):
         ReceiverConfig(generator="diffusion")
-    absent = ReceiverConfig(generator="diffusion", diffusion_model=str(tmp_path / "absent"))
+    absent = ReceiverConfig(
+        generator="diffusion",
+        generator_options=DiffusionGeneratorOptions(str(tmp_path / "absent")),
+    )
     with pytest.raises(InputError, match="no model folder"):
-        build_generator(absent.generator, absent.generator_options())
+        build_generator(absent.generator, absent.generator_options)
 
 
 def test_diffusion_backend_runs_a_real_pipeline_on_tiny_weights(tiny_ltx):
-    config = ReceiverConfig(generator="diffusion", diffusion_model=str(tiny_ltx))
-    generator = build_generator(config.generator, config.generator_options())
+    config = ReceiverConfig(
+        generator="diffusion", generator_options=DiffusionGeneratorOptions(str(tiny_ltx))
+    )
+    generator = build_generator(config.generator, config.generator_options)
     profile = ReceiverProfile(style=StylePreset.ANIMATION)
     config = GeneratorConfig(num_frames=7, fps=25.0, width=40, height=30, steps=2, guidance=1.0)
     request = GenerationRequest(

@@ -636,9 +636,9 @@ def test_sender_app_builds_every_snr_process(process, tmp_path):
     trace = tmp_path / "snr.csv"
     trace.write_text("snr_db\n-3\n4\n")
     argv = ["send", "--token", "t", "--input", "sample:carphone", "--snr-process", process]
-    argv += ["--snr-db", "2", "--snr-bad-db", "-12", "--snr-std-db", "1.5", "--seed", "3"]
-    if process == "trace":
-        argv += ["--snr-trace", str(trace)]
+    argv += ["--snr-db", "2", "--seed", "3"]
+    own = {"random-walk": ["--snr-std-db", "1.5"], "gilbert-elliott": ["--snr-bad-db", "-12"]}
+    argv += own.get(process, ["--snr-trace", str(trace)] if process == "trace" else [])
     snr = ChannelConfig.from_args(build_parser().parse_args(argv)).snr()
     values = [snr.snr_db(index) for index in range(200)]
     if process == "constant":

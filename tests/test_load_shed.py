@@ -94,8 +94,9 @@ def test_the_receiver_skips_a_late_segment_but_never_the_first_nor_two_in_a_row(
     import asyncio
 
     from mirage_stream.link.simulated import Delivery
-    from mirage_stream.receiver.generator_backends import GeneratorOptions, build_generator
+    from mirage_stream.receiver.generator_backends import build_generator
     from mirage_stream.receiver.receiver import DecodeStage, GenerateStage
+    from mirage_stream.registry import NoOptions
     from mirage_stream.sender.factory import build_sender
     from mirage_stream.types import LinkReport
     from mirage_stream.wire.payload import encode_payload
@@ -106,7 +107,7 @@ def test_the_receiver_skips_a_late_segment_but_never_the_first_nor_two_in_a_row(
     delivery = Delivery(encode_payload(payload), LinkReport(-10.0, 0.0, 0, 0, 0, 0.0))
     decoded = DecodeStage().decode(delivery, SegmentTrace(0))
     assert decoded is not None
-    generate = GenerateStage(build_generator("offline", GeneratorOptions()), drop_late=True)
+    generate = GenerateStage(build_generator("offline", NoOptions()), drop_late=True)
     ten_seconds_ago = time.time() - 10.0  # far past the segment's length + LATE_AFTER_S
 
     async def shown() -> list[bool]:

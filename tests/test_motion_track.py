@@ -151,7 +151,7 @@ def test_the_rate_adapter_leaves_the_track_out_when_the_budget_has_no_room():
 
 
 def test_the_track_comparison_shows_the_frame_the_track_changed_most_and_sums_each_side():
-    from mirage_stream.bench.picture import _Shown, _summary, _track_line
+    from mirage_stream.bench.picture import PictureRow, _Shown, _summary, _track_line
 
     sources = np.zeros((5, 4, 4, 3), np.uint8)
     without = np.zeros((5, 4, 4, 3), np.uint8)
@@ -166,12 +166,15 @@ def test_the_track_comparison_shows_the_frame_the_track_changed_most_and_sums_ea
     assert line[0][0] == "asl-help: source, frame 3"
     assert np.array_equal(line[2][1], with_track[3])
     rows = [
-        {"snr_db": -10.0, "motion_track": track, "above_hold_db": gain, "ghosting": 0.0}
+        PictureRow(
+            *("real:asl-help", -10.0, 30.0, 29.0, gain, 0.0, 1.0, 800.0, 4.0, 4.0, 8.0, 1.0, 0, 2),
+            motion_track=track,
+        )
         for track, gain in ((False, 0.1), (True, 0.4), (False, -0.2), (True, 0.2))
     ]
     summary = _summary(rows)
-    assert summary["-10 without track"]["runs_below_hold"] == 1
-    assert summary["-10 with track"]["mean_above_hold_db"] == pytest.approx(0.3)
+    assert summary["-10 without track"].runs_below_hold == 1
+    assert summary["-10 with track"].mean_above_hold_db == pytest.approx(0.3)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mirage_stream.bench.caption import verdict
+from mirage_stream.bench.caption_score import verdict
 from mirage_stream.bench.caption_set import ClipLabels
 from mirage_stream.bench.real_footage import load_real_set, source_file
 from mirage_stream.looks import PersonLook

@@ -304,10 +304,11 @@ def test_an_anonymising_receiver_shows_no_reenacted_face(talking):
 
     from mirage_stream.link.simulated import Delivery
     from mirage_stream.pipeline import SegmentTrace
-    from mirage_stream.receiver.generator_backends import GeneratorOptions, build_generator
+    from mirage_stream.receiver.generator_backends import build_generator
     from mirage_stream.receiver.portrait import PortraitComposer, PortraitReceiver
     from mirage_stream.receiver.profile import IdentityMode, ReceiverProfile
     from mirage_stream.receiver.receiver import DecodeStage, GenerateStage
+    from mirage_stream.registry import NoOptions
     from mirage_stream.sender.config import SenderConfig
     from mirage_stream.sender.factory import build_sender
     from mirage_stream.types import LinkReport
@@ -323,13 +324,13 @@ def test_an_anonymising_receiver_shows_no_reenacted_face(talking):
         decoded = decode.decode(delivery, SegmentTrace(0))
         assert decoded is not None and decoded.face is not None
         generate = GenerateStage(
-            build_generator("offline", GeneratorOptions()),
+            build_generator("offline", NoOptions()),
             ReceiverProfile(identity=mode),
             composer=PortraitComposer(),
         )
         outputs[mode] = asyncio.run(generate.process(decoded, SegmentTrace(0))).frames
     plain = GenerateStage(
-        build_generator("offline", GeneratorOptions()), ReceiverProfile(IdentityMode.ANONYMISE)
+        build_generator("offline", NoOptions()), ReceiverProfile(IdentityMode.ANONYMISE)
     )
     decoded = DecodeStage().decode(delivery, SegmentTrace(0))
     assert decoded is not None and decoded.face is None  # a receiver without the portrait

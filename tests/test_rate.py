@@ -149,7 +149,7 @@ def test_budget_is_met_in_99_percent_of_segments(process):
     # The target is 99%; the seeded run must not fall below it by more than 2.58 standard
     # errors of a 150-segment estimate.
     floor = 0.99 - 2.58 * math.sqrt(0.99 * 0.01 / segments)
-    assert result["budget_met_share"] >= floor
+    assert result.budget_met_share >= floor
 
 
 def test_random_walk_snr_process_is_available():

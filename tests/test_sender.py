@@ -17,6 +17,7 @@ from mirage_stream.sender import (
     SenderSettings,
     SenderStage,
 )
+from mirage_stream.sender.caption_backends import VlmOptions
 from mirage_stream.sender.colours import dominant_colours
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sender.detectors import detect_faces
@@ -160,7 +161,7 @@ def test_empty_segment_is_dropped_with_a_reason():
         ({"face_policy": "hide"}, "--faces"),
         ({"captioner": "gpt"}, "--captioner"),
         ({"captioner": "vlm"}, "--vlm-model"),
-        ({"captioner": "vlm", "vlm_model": "/no/such/model"}, "no model folder"),
+        ({"captioner": "vlm", "captioner_options": VlmOptions("/no/such/model")}, "no model"),
         ({"codec": "vq:K3"}, "--codec"),
         ({"max_keyframes": 9}, "--max-keyframes"),
         ({"latency_budget_ms": -1.0}, "--latency-budget-ms"),

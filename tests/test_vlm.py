@@ -8,6 +8,7 @@ pytest.importorskip("transformers")
 from mirage_stream.errors import InputError
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.sender import CaptionSettings, Granularity, SceneAnalyser
+from mirage_stream.sender.caption_backends import VlmOptions
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sender.factory import build_sender
 from mirage_stream.sender.vlm import VlmCaptioner
@@ -91,7 +92,9 @@ def test_vlm_output_is_scrubbed_under_privacy(tiny_blip):
 
 
 def test_vlm_is_chosen_by_name_in_the_sender(tiny_blip):
-    sender = build_sender(SenderConfig(captioner="vlm", vlm_model=str(tiny_blip)))
+    sender = build_sender(
+        SenderConfig(captioner="vlm", captioner_options=VlmOptions(str(tiny_blip)))
+    )
     assert sender.captioner.name == "vlm"
     frames = np.stack([_segment().frames[0]] * 3)
     payload = sender.describe(VideoSegment(0, frames, 25.0, 0.0), SegmentTrace(index=0))

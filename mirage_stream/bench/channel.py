@@ -14,8 +14,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,12 +28,67 @@ from channel_sim import (
     simulate_delivery,
     time_on_air_s,
 )
+from mirage_stream.bench import Progress, quiet
 
 SNR_POINTS_DB = tuple(float(x) for x in range(-10, 11, 2))
 PAPER_RAW_BYTES = round(32_415.88 * 1024)
 
 
-def ber_rows(bits: int, seed: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class BerRow:
+    """One BER model at one SNR: the closed form and the measured rate."""
+
+    model: str
+    snr_db: float
+    theory: float
+    measured: float
+    bits: int
+    errors: int
+
+
+@dataclass(frozen=True)
+class DeliveryPlan:
+    """How the reliable chain protects a caption (repetition, Reed-Solomon, codewords)."""
+
+    repetition: int
+    rs_parity_bytes: int
+    codewords: int
+    codeword_bytes: int
+    channel_bits_per_try: int
+
+
+@dataclass(frozen=True)
+class CaptionDelivery:
+    """Random captions through the reliable chain with retries at one BER."""
+
+    trials: int
+    bytes: int
+    snr_db: float | None
+    ber: float
+    undetected_errors: int
+    failed: int
+    mean_tries: float
+    overhead_ratio: float
+    mean_channel_bits: float
+    mean_time_on_air_ms: float | None
+    predicted_mean_tries: float
+    residual_block_error: float
+    real_rs_decodes: int
+    plan: DeliveryPlan
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ChannelBenchResult:
+    ber: list[BerRow]
+    throughput_mbit_s: dict[str, float]  # BER ("0.1", "1e-05") -> Mbit/s corrupted
+    caption: CaptionDelivery  # at the paper's worst case, SNR -10 dB
+    caption_low_ber: CaptionDelivery  # at BER 1e-3
+    table1_raw_latency_ms: float
+    paper_raw_latency_ms: float
+
+
+def ber_rows(bits: int, seed: int) -> list[BerRow]:
     rng = np.random.default_rng(seed)
     rows = []
     for model in BER_MODELS:
@@ -46,16 +100,7 @@ def ber_rows(bits: int, seed: int) -> list[dict[str, Any]]:
             else:
                 measured = simulate_ber(model, snr_db, rng, max_bits=bits, target_errors=bits)
                 errors, counted = measured.errors, measured.bits
-            rows.append(
-                {
-                    "model": model,
-                    "snr_db": snr_db,
-                    "theory": theory,
-                    "measured": errors / counted,
-                    "bits": counted,
-                    "errors": errors,
-                }
-            )
+            rows.append(BerRow(model, snr_db, theory, errors / counted, counted, errors))
     return rows
 
 
@@ -77,37 +122,37 @@ def caption_delivery(
     ber: float,
     bandwidth_hz: float,
     seed: int,
-) -> dict[str, Any]:
+) -> CaptionDelivery:
     start = time.perf_counter()
     result = simulate_delivery(trials, block_bytes, ber, np.random.default_rng(seed))
     plan = result.plan
     rate_snr = snr_db if snr_db is not None else 10.0
     mean_bits = result.channel_bits / trials
-    return {
-        "trials": trials,
-        "bytes": block_bytes,
-        "snr_db": snr_db,
-        "ber": ber,
-        "undetected_errors": result.undetected_errors,
-        "failed": result.failed,
-        "mean_tries": result.mean_tries,
-        "overhead_ratio": result.overhead_ratio,
-        "mean_channel_bits": mean_bits,
-        "mean_time_on_air_ms": None
+    return CaptionDelivery(
+        trials=trials,
+        bytes=block_bytes,
+        snr_db=snr_db,
+        ber=ber,
+        undetected_errors=result.undetected_errors,
+        failed=result.failed,
+        mean_tries=result.mean_tries,
+        overhead_ratio=result.overhead_ratio,
+        mean_channel_bits=mean_bits,
+        mean_time_on_air_ms=None
         if snr_db is None
         else 1000 * time_on_air_s(round(mean_bits), bandwidth_hz, rate_snr),
-        "predicted_mean_tries": plan.expected_tries,
-        "residual_block_error": plan.residual_failure,
-        "real_rs_decodes": result.real_decodes,
-        "plan": {
-            "repetition": plan.repetition,
-            "rs_parity_bytes": plan.parity_bytes,
-            "codewords": plan.codewords,
-            "codeword_bytes": plan.codeword_bytes,
-            "channel_bits_per_try": plan.channel_bits,
-        },
-        "seconds": round(time.perf_counter() - start, 2),
-    }
+        predicted_mean_tries=plan.expected_tries,
+        residual_block_error=plan.residual_failure,
+        real_rs_decodes=result.real_decodes,
+        plan=DeliveryPlan(
+            repetition=plan.repetition,
+            rs_parity_bytes=plan.parity_bytes,
+            codewords=plan.codewords,
+            codeword_bytes=plan.codeword_bytes,
+            channel_bits_per_try=plan.channel_bits,
+        ),
+        seconds=round(time.perf_counter() - start, 2),
+    )
 
 
 def bench_channel(
@@ -115,9 +160,9 @@ def bench_channel(
     ber_bits: int = 2_000_000,
     bandwidth_hz: float = 20e6,
     seed: int = 0,
-    progress: Callable[[str], None] | None = None,
-) -> dict[str, Any]:
-    say = progress or (lambda _message: None)
+    progress: Progress = quiet,
+) -> ChannelBenchResult:
+    say = progress
     say("BER: Monte Carlo against closed forms")
     rows = ber_rows(ber_bits, seed)
     say("throughput of bit corruption")
@@ -130,17 +175,10 @@ def bench_channel(
     say(f"caption delivery: {trials} captions at BER 1e-3")
     low = caption_delivery(trials, 400, None, 1e-3, bandwidth_hz, seed + 1)
     raw_latency = 1000 * PAPER_RAW_BYTES * 8 / shannon_throughput_bps(bandwidth_hz, worst_snr)
-    return {
-        "ber": rows,
-        "throughput_mbit_s": throughput,
-        "caption": caption,
-        "caption_low_ber": low,
-        "table1_raw_latency_ms": raw_latency,
-        "paper_raw_latency_ms": 96_899.14,
-    }
+    return ChannelBenchResult(rows, throughput, caption, low, raw_latency, 96_899.14)
 
 
-def plot_ber(rows: list[dict[str, Any]], path: str) -> None:
+def plot_ber(rows: list[BerRow], path: str) -> None:
     """BER against SNR, closed forms as lines and Monte-Carlo points as markers, to a PNG."""
     import matplotlib
 
@@ -148,11 +186,11 @@ def plot_ber(rows: list[dict[str, Any]], path: str) -> None:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(6.4, 4.4))
-    for model in dict.fromkeys(row["model"] for row in rows):
-        mine = [row for row in rows if row["model"] == model]
-        snr = [row["snr_db"] for row in mine]
-        (line,) = axes.semilogy(snr, [row["theory"] for row in mine], label=f"{model} theory")
-        measured = [(row["snr_db"], row["measured"]) for row in mine if row["measured"] > 0]
+    for model in dict.fromkeys(row.model for row in rows):
+        mine = [row for row in rows if row.model == model]
+        snr = [row.snr_db for row in mine]
+        (line,) = axes.semilogy(snr, [row.theory for row in mine], label=f"{model} theory")
+        measured = [(row.snr_db, row.measured) for row in mine if row.measured > 0]
         axes.semilogy(*zip(*measured, strict=True), "o", color=line.get_color(), fillstyle="none")
     axes.set_xlabel("SNR = Es/N0 (dB)")
     axes.set_ylabel("bit error rate")

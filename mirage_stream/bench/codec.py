@@ -15,7 +15,7 @@ import io
 import os
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from channel_sim import flip_bits
+from mirage_stream.bench import Progress, quiet
 from mirage_stream.bench.labels import REAL_PREFIX
 from mirage_stream.codecs import CODECS, KeyframeCodec, ThumbnailCodec
 from mirage_stream.codecs.learned.codecs import (
@@ -38,6 +39,7 @@ from mirage_stream.errors import InputError
 from mirage_stream.metrics import psnr_db, ssim
 from mirage_stream.metrics.fidelity import sharpness_ratio
 from mirage_stream.receiver.regions import paste_region
+from mirage_stream.report import ONLY_WHEN_SET
 from mirage_stream.sender.detectors import detect_faces
 from mirage_stream.sender.regions import face_region
 from mirage_stream.sources import FileSource, SourceConfig, resolve_input
@@ -141,12 +143,51 @@ def matched_bytes(
     return smallest[0], smallest[1], False
 
 
+@dataclass(frozen=True)
+class CodecRow:
+    """One codec setting over the held-out frames (means per frame)."""
+
+    codec: str
+    K: int | None = field(default=None, metadata=ONLY_WHEN_SET)  # vq: codebook size
+    variant: str | None = field(default=None, metadata=ONLY_WHEN_SET)  # vq: its variant
+    q: int | None = field(default=None, metadata=ONLY_WHEN_SET)  # ae: bits per feature
+    budget_bytes: int | None = field(default=None, metadata=ONLY_WHEN_SET)  # av1, jpeg
+    bytes: float = 0.0
+    bpp: float = 0.0
+    psnr_db: float = 0.0
+    ssim: float = 0.0
+    sharpness: float = 0.0
+    # Of the frames whose source shows a face, the share where the decoded one does too.
+    face_found: float | None = None
+    ms: float = 0.0
+    codebook_usage: float | None = field(default=None, metadata=ONLY_WHEN_SET)  # vq
+    fits_budget: bool | None = field(default=None, metadata=ONLY_WHEN_SET)  # av1, jpeg
+
+
+@dataclass(frozen=True)
+class RobustnessRow:
+    """Keyframe PSNR at one BER, the trained index order against a random one."""
+
+    ber: float
+    lattice_psnr_db: float
+    random_psnr_db: float
+
+
+@dataclass(frozen=True)
+class CodecBenchResult:
+    input: str
+    frames: int
+    size: list[int]
+    rows: list[CodecRow]
+    robustness: list[RobustnessRow] | None = field(default=None, metadata=ONLY_WHEN_SET)
+
+
 def _row(
     codec: str,
     setting: dict[str, Any],
     frames: list[FrameArray],
     run: Callable[[FrameArray], tuple[int, FrameArray]],
-) -> dict[str, Any]:
+) -> CodecRow:
     sizes, psnrs, ssims, sharpness, times = [], [], [], [], []
     faces_shown = faces_found = 0
     for frame in frames:
@@ -161,18 +202,17 @@ def _row(
             faces_shown += 1
             faces_found += bool(detect_faces(decoded, work_width=SIZE[0]))
     mean_bytes = float(np.mean(sizes))
-    return {
-        "codec": codec,
+    return CodecRow(
+        codec=codec,
         **setting,
-        "bytes": mean_bytes,
-        "bpp": mean_bytes * 8 / (SIZE[0] * SIZE[1]),
-        "psnr_db": float(np.mean(psnrs)),
-        "ssim": float(np.mean(ssims)),
-        "sharpness": float(np.mean(sharpness)),
-        # Of the frames whose source shows a face, the share where the decoded one does too.
-        "face_found": faces_found / faces_shown if faces_shown else None,
-        "ms": 1000 * float(np.mean(times)),
-    }
+        bytes=mean_bytes,
+        bpp=mean_bytes * 8 / (SIZE[0] * SIZE[1]),
+        psnr_db=float(np.mean(psnrs)),
+        ssim=float(np.mean(ssims)),
+        sharpness=float(np.mean(sharpness)),
+        face_found=faces_found / faces_shown if faces_shown else None,
+        ms=1000 * float(np.mean(times)),
+    )
 
 
 def _codec_runner(codec: KeyframeCodec) -> Callable[[FrameArray], tuple[int, FrameArray]]:
@@ -210,7 +250,7 @@ def codebook_usage(codec: VqKeyframeCodec, frames: list[FrameArray]) -> float:
     return used.size / codec.codebook_size
 
 
-def robustness(codec: VqKeyframeCodec, frames: list[FrameArray], seed: int) -> list[dict[str, Any]]:
+def robustness(codec: VqKeyframeCodec, frames: list[FrameArray], seed: int) -> list[RobustnessRow]:
     shuffled = VqKeyframeCodec(codec.model, index_order="random")
     rng = np.random.default_rng(seed)
     rows = []
@@ -223,11 +263,7 @@ def robustness(codec: VqKeyframeCodec, frames: list[FrameArray], seed: int) -> l
                 decoded = variant.decode(replace(encoded, data=damaged), SIZE, damaged=ber > 0)
                 scores[name].append(psnr_db(frame, decoded))
         rows.append(
-            {
-                "ber": ber,
-                "lattice_psnr_db": float(np.mean(scores["lattice"])),
-                "random_psnr_db": float(np.mean(scores["random"])),
-            }
+            RobustnessRow(ber, float(np.mean(scores["lattice"])), float(np.mean(scores["random"])))
         )
     return rows
 
@@ -237,24 +273,26 @@ def bench_codec(
     frames: int = 10,
     budget: int = 256,
     seed: int = 0,
-    progress: Callable[[str], None] | None = None,
-) -> dict[str, Any]:
+    progress: Progress = quiet,
+) -> CodecBenchResult:
     import torch
 
     torch.set_num_threads(2)
     os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1: errors only
-    say = progress or (lambda _message: None)
+    say = progress
     images = held_out_frames(spec, frames)
     rows = []
     vq_codecs = shipped_vq()
     for codec in vq_codecs:
         say(f"vq K={codec.codebook_size}")
-        usage = {"codebook_usage": codebook_usage(codec, images)}
+        usage = codebook_usage(codec, images)
         setting = {"K": codec.codebook_size, "variant": codec.variant}
-        rows.append(_row("vq", setting, images, _codec_runner(codec)) | usage)
+        row = _row("vq", setting, images, _codec_runner(codec))
+        rows.append(replace(row, codebook_usage=usage))
         if codec.variant == "K256":
             say("vq K=256 with the face detail")
-            rows.append(_row("vq+face", setting, images, _face_detail_runner(codec)) | usage)
+            row = _row("vq+face", setting, images, _face_detail_runner(codec))
+            rows.append(replace(row, codebook_usage=usage))
     ae_folder = WEIGHTS_DIR / "ae"
     if ae_folder.is_dir():
         for bits in AE_BITS:
@@ -278,30 +316,25 @@ def bench_codec(
     for name, runner in (("av1", av1), ("jpeg", jpeg)):
         say(f"{name} at {budget} bytes")
         row = _row(name, {"budget_bytes": budget}, images, runner)
-        rows.append(row | {"fits_budget": all(fits[name])})
-    result: dict[str, Any] = {
-        "input": spec,
-        "frames": len(images),
-        "size": list(SIZE),
-        "rows": rows,
-    }
+        rows.append(replace(row, fits_budget=all(fits[name])))
+    result = CodecBenchResult(spec, len(images), list(SIZE), rows)
     k256 = [codec for codec in vq_codecs if codec.variant == "K256"]
     if k256:
         say("robustness of the index order")
-        result["robustness"] = robustness(k256[0], images, seed)
+        result = replace(result, robustness=robustness(k256[0], images, seed))
     return result
 
 
-def plot_robustness(rows: list[dict[str, Any]], path: Path) -> None:
+def plot_robustness(rows: list[RobustnessRow], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(5.6, 3.8))
-    ber = [max(row["ber"], 1e-4) for row in rows]
-    axes.semilogx(ber, [row["lattice_psnr_db"] for row in rows], "o-", label="lattice order")
-    axes.semilogx(ber, [row["random_psnr_db"] for row in rows], "s--", label="random order")
+    ber = [max(row.ber, 1e-4) for row in rows]
+    axes.semilogx(ber, [row.lattice_psnr_db for row in rows], "o-", label="lattice order")
+    axes.semilogx(ber, [row.random_psnr_db for row in rows], "s--", label="random order")
     axes.set_xlabel("bit error rate on the indices (0 drawn at 1e-4)")
     axes.set_ylabel("keyframe PSNR at 320x240 (dB)")
     axes.grid(True, which="both", alpha=0.3)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from mirage_stream.errors import MirageError
-from mirage_stream.link.config import ChannelConfig
+from mirage_stream.link.config import ChannelConfig, TraceOptions
 from mirage_stream.live.sender_client import LiveSenderConfig, run_live_sender
 from mirage_stream.live.server import ReceiverServerConfig, serve
 from mirage_stream.live.uplink import UplinkConfig
@@ -189,7 +189,9 @@ async def _stops_with_error(fault: str, action: Callable[[], Awaitable[Any]]) ->
 
 
 async def snr_trace_nan(folder: Path) -> FaultOutcome:
-    channel = ChannelConfig(snr_process="trace", snr_trace=str(_bad_trace(folder)))
+    channel = ChannelConfig(
+        snr_process="trace", snr_process_options=TraceOptions(str(_bad_trace(folder)))
+    )
 
     async def start() -> None:
         channel.snr()

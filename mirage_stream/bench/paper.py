@@ -22,6 +22,7 @@ from mirage_stream.bench.sweep import Point, SweepConfig, run_points
 from mirage_stream.bench.table1 import PAPER_TABLE1
 from mirage_stream.errors import InputError
 from mirage_stream.link.config import ChannelConfig
+from mirage_stream.report import ONLY_WHEN_SET
 
 TABLE_SNRS_DB = (-10.0, -5.0, 10.0)  # Tables 2, 3, 4
 PAPER_VQ = {  # K: {snr: (data speed-up, latency speed-up)}
@@ -142,22 +143,37 @@ def second_phase(
     return points
 
 
-def bench_paper(config: PaperBenchConfig) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PaperBenchResult:
+    """The rows stay plain JSON objects: ``bench paper --report`` saves them and
+    ``bench paper-report`` draws the page again from the saved file."""
+
+    conventions: dict[str, object]  # how the figures are counted
+    tables: dict[str, list[dict[str, Any]]]  # "1".."5": our rows beside the paper's
+    baselines: list[dict[str, Any]]  # quality against SNR per scheme and clip
+    crossover_snr_db: dict[str, Any]  # per clip: where a conventional still starts to win
+    executor: str
+    points: int
+    wall_s: float
+    report: str | None = field(default=None, metadata=ONLY_WHEN_SET)  # the page, if written
+
+
+def bench_paper(config: PaperBenchConfig) -> PaperBenchResult:
     start = time.perf_counter()
     first = run_points(first_phase(config), run_point, config.sweep)
     mirage = {(p.get("clip"), p.get("snr_db")): r for p, r in first.items() if p.kind == "mirage"}
     second = run_points(second_phase(config, mirage), run_point, config.sweep)
     results = {**first, **second}
     baselines = _baselines(results)
-    return {
-        "conventions": CONVENTIONS,
-        "tables": _tables(config, results),
-        "baselines": baselines,
-        "crossover_snr_db": _crossover(baselines),
-        "executor": config.sweep.executor,
-        "points": len(results),
-        "wall_s": round(time.perf_counter() - start, 1),
-    }
+    return PaperBenchResult(
+        conventions=CONVENTIONS,
+        tables=_tables(config, results),
+        baselines=baselines,
+        crossover_snr_db=_crossover(baselines),
+        executor=config.sweep.executor,
+        points=len(results),
+        wall_s=round(time.perf_counter() - start, 1),
+    )
 
 
 def _latency_ms(config: PaperBenchConfig, num_bytes: float, snr_db: float) -> float:

@@ -73,7 +73,7 @@ def run_point(point: Point) -> dict[str, Any]:
 
 
 def _payload(point: Point) -> dict[str, Any]:
-    from mirage_stream.bench.table1 import Table1Config, table1
+    from mirage_stream.bench.table1 import MirageRow, Table1Config, table1
     from mirage_stream.codecs import make_codec
 
     setting = str(point.get("setting"))
@@ -82,13 +82,14 @@ def _payload(point: Point) -> dict[str, Any]:
             input=str(point.get("clip")), frames=int(point.get("frames")), codecs=(setting,)
         )
     )
-    raw, mirage = result["rows"][0], result["rows"][1]
+    raw, mirage = result.rows[0], result.rows[1]
+    assert isinstance(mirage, MirageRow)
     return {
-        "raw_bytes": raw["bytes"],
-        "pixels": result["frames"] * result["width"] * result["height"],
-        "frames": result["frames"],
-        "bytes": mirage["bytes"],
-        "parts": mirage["parts"],
+        "raw_bytes": raw.bytes,
+        "pixels": result.frames * result.width * result.height,
+        "frames": result.frames,
+        "bytes": mirage.bytes,
+        "parts": mirage.parts,
         "keyframe_bytes_per_frame": make_codec(setting).payload_bytes(),
     }
 

@@ -18,17 +18,17 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from mirage_stream.bench import Progress, quiet
 from mirage_stream.bench.labels import REAL_PREFIX
 from mirage_stream.errors import InputError
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.records import source_of
+from mirage_stream.report import ONLY_WHEN_SET
 from mirage_stream.run import RunConfig, run_file
 from mirage_stream.types import FrameArray, GeneratedSegment
 
@@ -81,7 +81,7 @@ class _Shown:
     frames: FrameArray | None = None
 
 
-def _run(config: RunConfig) -> tuple[dict[str, Any], _Shown]:
+def _run(config: RunConfig) -> tuple[PictureRow, _Shown]:
     shown = _Shown()
 
     def keep(segment: GeneratedSegment, trace: SegmentTrace) -> None:
@@ -95,41 +95,79 @@ def _run(config: RunConfig) -> tuple[dict[str, Any], _Shown]:
     report = asyncio.run(run_file(config, on_generated=keep)).report
     rows = report.segments
     totals = report.totals
-    row = {
-        "input": config.input.input,
-        "snr_db": config.channel.snr_db,
-        "mean_psnr_db": totals.mean_psnr_db,
-        "hold_psnr_db": totals.hold_psnr_db,
-        "above_hold_db": None
+    row = PictureRow(
+        input=str(config.input.input),
+        snr_db=config.channel.snr_db,
+        mean_psnr_db=totals.mean_psnr_db,
+        hold_psnr_db=totals.hold_psnr_db,
+        above_hold_db=None
         if totals.mean_psnr_db is None or totals.hold_psnr_db is None
         else round(totals.mean_psnr_db - totals.hold_psnr_db, 3),
-        "ghosting": totals.ghosting,
-        "face_found_rate": totals.face_found_rate,
-        "payload_bytes_per_segment": round(totals.payload_bytes / max(1, len(rows)), 1),
-        "time_on_air_ms_per_segment": round(totals.time_on_air_ms / max(1, len(rows)), 3),
-        "time_on_air_ms_max": round(
-            max((r.get("time_on_air_ms", 0.0) for r in rows), default=0), 3
-        ),
-        "time_on_air_ms": round(totals.time_on_air_ms, 3),
-        "keyframes_protected_share": round(
+        ghosting=totals.ghosting,
+        face_found_rate=totals.face_found_rate,
+        payload_bytes_per_segment=round(totals.payload_bytes / max(1, len(rows)), 1),
+        time_on_air_ms_per_segment=round(totals.time_on_air_ms / max(1, len(rows)), 3),
+        time_on_air_ms_max=round(max((r.get("time_on_air_ms", 0.0) for r in rows), default=0), 3),
+        time_on_air_ms=round(totals.time_on_air_ms, 3),
+        keyframes_protected_share=round(
             float(np.mean([r["plan"] is not None and r["plan"].keyframes_protected for r in rows])),
             3,
         )
         if rows
         else None,
-        "bit_errors": totals.bit_errors,
-        "segments": totals.segments,
-    }
+        bit_errors=totals.bit_errors,
+        segments=totals.segments,
+    )
     return row, shown
+
+
+@dataclass(frozen=True)
+class PictureRow:
+    """One clip at one SNR, run through the whole chain."""
+
+    input: str
+    snr_db: float
+    mean_psnr_db: float | None
+    hold_psnr_db: float | None  # the first keyframe held for the whole segment
+    above_hold_db: float | None
+    ghosting: float | None
+    face_found_rate: float | None
+    payload_bytes_per_segment: float
+    time_on_air_ms_per_segment: float
+    time_on_air_ms_max: float
+    time_on_air_ms: float
+    keyframes_protected_share: float | None
+    bit_errors: int
+    segments: int
+    # Comparing the motion track: whether this run sent it.
+    motion_track: bool | None = field(default=None, metadata=ONLY_WHEN_SET)
+
+
+@dataclass(frozen=True)
+class SnrSummary:
+    """The runs at one SNR (and one side of the track comparison) against the hold baseline."""
+
+    runs: int
+    runs_below_hold: int
+    mean_above_hold_db: float | None
+    min_above_hold_db: float | None
+    mean_ghosting: float | None
+
+
+@dataclass(frozen=True)
+class PictureBenchResult:
+    rows: list[PictureRow]
+    summary: dict[str, SnrSummary]  # "-10", or "-10 with track" / "-10 without track"
+    figure: str | None
 
 
 def bench_picture(
     config: PictureBenchConfig,
     figure: Path | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> dict[str, Any]:
-    say = progress or (lambda _message: None)
-    rows: list[dict[str, Any]] = []
+    progress: Progress = quiet,
+) -> PictureBenchResult:
+    say = progress
+    rows: list[PictureRow] = []
     grid: list[list[tuple[str, FrameArray | None]]] = []
     with tempfile.TemporaryDirectory(prefix="mirage-picture-") as scratch:
         named = [(name, _input_file(name, Path(scratch))) for name in config.inputs]
@@ -150,16 +188,14 @@ def bench_picture(
                         out=Path(scratch) / f"{len(rows)}",
                     )
                     row, shown = _run(run)
-                    row["input"] = name
-                    if track is not None:
-                        row["motion_track"] = track
+                    row = replace(row, input=name, motion_track=track)
                     rows.append(row)
                     shown_runs.append(shown)
                     if not config.compare_track:
                         if not line:
                             short = name.removeprefix("sample:").removeprefix(REAL_PREFIX)
                             line.append((f"{short}: source", shown.source))
-                        psnr = row["mean_psnr_db"]
+                        psnr = row.mean_psnr_db
                         title = f"received at {snr_db:g} dB" + (
                             f": {psnr:.1f} dB PSNR" if psnr else ""
                         )
@@ -170,11 +206,7 @@ def bench_picture(
                 grid.append(line)
     if figure is not None:
         draw_grid(grid, figure)
-    return {
-        "rows": rows,
-        "summary": _summary(rows),
-        "figure": None if figure is None else str(figure),
-    }
+    return PictureBenchResult(rows, _summary(rows), None if figure is None else str(figure))
 
 
 def _track_words(track: bool | None) -> str:
@@ -201,24 +233,24 @@ def _track_line(
     ]
 
 
-def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _summary(rows: list[PictureRow]) -> dict[str, SnrSummary]:
     """Per SNR (and, comparing the track, per side: "-10 with track", "-10 without track"):
     runs, how many fell below the hold baseline, the mean PSNR gain over it and the pooled
     mean ghosting."""
-    summary: dict[str, Any] = {}
-    groups = sorted({(row["snr_db"], row.get("motion_track")) for row in rows}, key=str)
+    summary: dict[str, SnrSummary] = {}
+    groups = sorted({(row.snr_db, row.motion_track) for row in rows}, key=str)
     for snr_db, track in groups:
-        at = [r for r in rows if r["snr_db"] == snr_db and r.get("motion_track") == track]
-        gains = [row["above_hold_db"] for row in at if row["above_hold_db"] is not None]
-        ghosts = [row["ghosting"] for row in at if row["ghosting"] is not None]
+        at = [r for r in rows if r.snr_db == snr_db and r.motion_track == track]
+        gains = [row.above_hold_db for row in at if row.above_hold_db is not None]
+        ghosts = [row.ghosting for row in at if row.ghosting is not None]
         side = "" if track is None else (" with track" if track else " without track")
-        summary[f"{snr_db:g}{side}"] = {
-            "runs": len(at),
-            "runs_below_hold": sum(1 for gain in gains if gain < 0),
-            "mean_above_hold_db": round(float(np.mean(gains)), 3) if gains else None,
-            "min_above_hold_db": round(min(gains), 3) if gains else None,
-            "mean_ghosting": round(float(np.mean(ghosts)), 4) if ghosts else None,
-        }
+        summary[f"{snr_db:g}{side}"] = SnrSummary(
+            runs=len(at),
+            runs_below_hold=sum(1 for gain in gains if gain < 0),
+            mean_above_hold_db=round(float(np.mean(gains)), 3) if gains else None,
+            min_above_hold_db=round(min(gains), 3) if gains else None,
+            mean_ghosting=round(float(np.mean(ghosts)), 4) if ghosts else None,
+        )
     return summary
 
 

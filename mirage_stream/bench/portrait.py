@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from mirage_stream.bench import Progress, quiet
 from mirage_stream.bench.face_metrics import FaceLook, FaceScores, compare, look, scores
 from mirage_stream.bench.portrait_baselines import fitted_video, held_stills, pingpong
 from mirage_stream.errors import InputError
@@ -192,9 +192,6 @@ def _run(config: RunConfig) -> tuple[_Collected, float]:
     return collected, report.segments[0]["frames"] / report.segments[0]["duration_s"]
 
 
-Progress = Callable[[str], None]
-
-
 def _score(
     sources: list[FrameArray],
     looks: dict[int, FaceLook],
@@ -288,11 +285,11 @@ def bench_clip(
 
 
 def bench_portrait(
-    config: PortraitBenchConfig, progress: Progress | None = None, figure: Path | None = None
+    config: PortraitBenchConfig, progress: Progress = quiet, figure: Path | None = None
 ) -> PortraitBenchResult:
     """Every input scored; ``figure``: a PNG of the first ``FIGURE_CLIPS`` inputs, each at
     three moments: source | received without the portrait | with it."""
-    say = progress or (lambda _: None)
+    say = progress
     results = [
         bench_clip(name, file, split, config, say)
         for name, file, split in expand_inputs(config.inputs)

@@ -10,11 +10,9 @@ estimate is the true SNR plus Gaussian estimation noise.
 from __future__ import annotations
 
 import io
-import sys
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -22,8 +20,11 @@ from channel_sim import (
     AwgnBitChannel,
     SnrProcess,
 )
+from mirage_stream.bench import Progress, quiet
 from mirage_stream.codecs.distortion_model import load_quality
-from mirage_stream.link.config import ChannelConfig
+from mirage_stream.link.config import BadStateOptions, ChannelConfig, RandomWalkOptions
+from mirage_stream.registry import BackendOptions, NoOptions
+from mirage_stream.report import NOT_PRINTED
 from mirage_stream.sender.airtime_adapter import AirtimeRateAdapter, LinkModel
 from mirage_stream.sender.analysis import SceneAnalyser, SegmentAnalysis
 from mirage_stream.sender.captioner import CaptionSettings, describe
@@ -51,21 +52,59 @@ class RateBenchConfig:
     seed: int = 0
 
 
-PROCESSES = ("constant", "random-walk", "gilbert-elliott")
+@dataclass(frozen=True)
+class RateSeries:
+    """Per segment, for the plot: the true SNR, the SNR the plan assumed, the time on air."""
+
+    snr_db: list[float]
+    planned_snr_db: list[float]
+    time_on_air_ms: list[float]
+
+
+@dataclass(frozen=True)
+class ProcessRow:
+    """The adapter under one SNR process."""
+
+    process: str
+    segments: int
+    budget_met_share: float
+    mean_time_on_air_ms: float
+    p99_time_on_air_ms: float
+    max_time_on_air_ms: float
+    mean_predicted_mse: float
+    plans: dict[str, int]  # the eight plans chosen most, with their counts
+    series: RateSeries = field(metadata=NOT_PRINTED)
+
+
+@dataclass(frozen=True)
+class RateBenchResult:
+    input: str
+    budget_ms: float
+    snr_db: float
+    snr_std_db: float
+    snr_bad_db: float
+    estimate_noise_db: float
+    granularities: list[str]
+    processes: list[ProcessRow]
+    budget_met_min: float
 
 
 def snr_processes(config: RateBenchConfig) -> dict[str, SnrProcess]:
     """Each SNR process the bench compares, built as a run would build it."""
+    options: dict[str, BackendOptions] = {
+        "constant": NoOptions(),
+        "random-walk": RandomWalkOptions(config.snr_std_db),
+        "gilbert-elliott": BadStateOptions(config.snr_bad_db),
+    }
     return {
         name: ChannelConfig(
             snr_db=config.snr_db,
             snr_process=name,
-            snr_std_db=config.snr_std_db,
-            snr_bad_db=config.snr_bad_db,
+            snr_process_options=process_options,
             bandwidth_hz=config.bandwidth_hz,
             seed=config.seed,
         ).snr()
-        for name in PROCESSES
+        for name, process_options in options.items()
     }
 
 
@@ -109,7 +148,7 @@ def run_process(
     process: SnrProcess,
     analyses: list[SegmentAnalysis],
     config: RateBenchConfig,
-) -> dict[str, Any]:
+) -> ProcessRow:
     qualities = load_quality()
     link = LinkModel(bandwidth_hz=config.bandwidth_hz)
     adapter = AirtimeRateAdapter(
@@ -147,24 +186,20 @@ def run_process(
         estimate = snr + float(rng.normal(0.0, config.estimate_noise_db))
         adapter.observe(ChannelFeedback(index, estimate, delivered=sent.delivered))
     seconds = np.array(times)
-    return {
-        "process": name,
-        "segments": config.segments,
-        "budget_met_share": met / config.segments,
-        "mean_time_on_air_ms": float(seconds.mean() * 1000),
-        "p99_time_on_air_ms": float(np.percentile(seconds, 99) * 1000),
-        "max_time_on_air_ms": float(seconds.max() * 1000),
-        "mean_predicted_mse": float(np.mean(mse)),
-        "plans": dict(chosen.most_common(8)),
-        "series": {
-            "snr_db": true_snr,
-            "planned_snr_db": planned_snr,
-            "time_on_air_ms": [t * 1000 for t in times],
-        },
-    }
+    return ProcessRow(
+        process=name,
+        segments=config.segments,
+        budget_met_share=met / config.segments,
+        mean_time_on_air_ms=float(seconds.mean() * 1000),
+        p99_time_on_air_ms=float(np.percentile(seconds, 99) * 1000),
+        max_time_on_air_ms=float(seconds.max() * 1000),
+        mean_predicted_mse=float(np.mean(mse)),
+        plans=dict(chosen.most_common(8)),
+        series=RateSeries(true_snr, planned_snr, [t * 1000 for t in times]),
+    )
 
 
-def bench_rate(config: RateBenchConfig, progress: bool = False) -> dict[str, Any]:
+def bench_rate(config: RateBenchConfig, progress: Progress = quiet) -> RateBenchResult:
     source = FileSource(resolve_input(config.input), SourceConfig())
     try:
         analyses = [SceneAnalyser().analyse(s) for s in source.iter_segments(2.0)]
@@ -172,23 +207,22 @@ def bench_rate(config: RateBenchConfig, progress: bool = False) -> dict[str, Any
         source.close()
     rows = []
     for name, process in snr_processes(config).items():
-        if progress:
-            print(f"rate adapter on {name} SNR ...", file=sys.stderr, flush=True)
+        progress(f"rate adapter on {name} SNR ...")
         rows.append(run_process(name, process, analyses, config))
-    return {
-        "input": config.input,
-        "budget_ms": config.budget_ms,
-        "snr_db": config.snr_db,
-        "snr_std_db": config.snr_std_db,
-        "snr_bad_db": config.snr_bad_db,
-        "estimate_noise_db": config.estimate_noise_db,
-        "granularities": [g.value for g in Granularity],
-        "processes": rows,
-        "budget_met_min": min(row["budget_met_share"] for row in rows),
-    }
+    return RateBenchResult(
+        input=config.input,
+        budget_ms=config.budget_ms,
+        snr_db=config.snr_db,
+        snr_std_db=config.snr_std_db,
+        snr_bad_db=config.snr_bad_db,
+        estimate_noise_db=config.estimate_noise_db,
+        granularities=[g.value for g in Granularity],
+        processes=rows,
+        budget_met_min=min(row.budget_met_share for row in rows),
+    )
 
 
-def plot_rate(result: dict[str, Any], path: Path, segments: int = 200) -> None:
+def plot_rate(result: RateBenchResult, path: Path, segments: int = 200) -> None:
     """For each SNR process: true and planned SNR, and time on air against the budget, over the
     first ``segments`` segments."""
     import matplotlib
@@ -196,18 +230,18 @@ def plot_rate(result: dict[str, Any], path: Path, segments: int = 200) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = result["processes"]
+    rows = result.processes
     figure, axes = plt.subplots(2, len(rows), figsize=(4.2 * len(rows), 5.2), sharex=True)
     for column, row in enumerate(rows):
-        series = row["series"]
+        series = row.series
         top, bottom = axes[0][column], axes[1][column]
-        top.plot(series["snr_db"][:segments], label="true SNR", linewidth=1)
-        top.plot(series["planned_snr_db"][:segments], label="planned SNR", linewidth=1)
-        top.set_title(f"{row['process']}: {row['budget_met_share']:.1%} within budget")
+        top.plot(series.snr_db[:segments], label="true SNR", linewidth=1)
+        top.plot(series.planned_snr_db[:segments], label="planned SNR", linewidth=1)
+        top.set_title(f"{row.process}: {row.budget_met_share:.1%} within budget")
         top.set_ylabel("SNR (dB)")
         top.grid(True, alpha=0.3)
-        bottom.plot(series["time_on_air_ms"][:segments], linewidth=1, label="time on air")
-        bottom.axhline(result["budget_ms"], color="red", linestyle="--", label="budget")
+        bottom.plot(series.time_on_air_ms[:segments], linewidth=1, label="time on air")
+        bottom.axhline(result.budget_ms, color="red", linestyle="--", label="budget")
         bottom.set_xlabel("segment")
         bottom.set_ylabel("time on air (ms)")
         bottom.grid(True, alpha=0.3)

@@ -12,14 +12,14 @@ against the hand-written labels (``label_facts``).
 from __future__ import annotations
 
 import asyncio
-import sys
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mirage_stream.bench import Progress, quiet
 from mirage_stream.errors import InputError
 from mirage_stream.metrics.captions import CaptionConsistency, SentenceBert
 from mirage_stream.pipeline import SegmentTrace
@@ -29,6 +29,9 @@ from mirage_stream.report import RunReport
 from mirage_stream.run import RunConfig, run_file
 from mirage_stream.sender.captioner import MeasuredFactsCaptioner
 from mirage_stream.types import GeneratedSegment, VideoSegment
+
+if TYPE_CHECKING:
+    from mirage_stream.bench.caption_score import CaptionScore
 
 RECEIVER_STAGES = ("decode", "prompt", "generate", "sink")
 RTF_STAGES = ("decode", "generate")  # the prompt is built inside the "generate" stage
@@ -100,16 +103,13 @@ class ReceiverBenchResult:
     mean_psnr_db: float | None
     per_segment: list[dict[str, Any]]
     styles: list[StyleScore]
-    label_facts: dict[str, Any] | None
+    label_facts: dict[str, CaptionScore] | None  # "source" / "generated" -> their score
 
 
-def bench_receiver(config: ReceiverBenchConfig, progress: bool = False) -> ReceiverBenchResult:
+def bench_receiver(config: ReceiverBenchConfig, progress: Progress = quiet) -> ReceiverBenchResult:
     consistency = CaptionConsistency(MeasuredFactsCaptioner(), SentenceBert())
 
-    def say(message: str) -> None:
-        if progress:
-            print(f"bench receiver: {message}", file=sys.stderr, flush=True)
-
+    say = progress
     base = config.run
     with tempfile.TemporaryDirectory(prefix="mirage-bench-") as scratch:
 
@@ -160,10 +160,12 @@ def bench_receiver(config: ReceiverBenchConfig, progress: bool = False) -> Recei
     )
 
 
-def _label_facts(labels: str, pairs: list[tuple[VideoSegment, VideoSegment]]) -> dict[str, Any]:
+def _label_facts(
+    labels: str, pairs: list[tuple[VideoSegment, VideoSegment]]
+) -> dict[str, CaptionScore]:
     """The claims the offline captioner makes of the source and of the generated video, each
     scored against the labels (see ``bench.caption.score``)."""
-    from mirage_stream.bench.caption import ClipResult, score
+    from mirage_stream.bench.caption_score import ClipResult, score
     from mirage_stream.bench.labels import labelled_clip
     from mirage_stream.sender.analysis import SceneAnalyser
     from mirage_stream.sender.captioner import CaptionSettings, caption_sentences, describe
@@ -186,9 +188,4 @@ def _label_facts(labels: str, pairs: list[tuple[VideoSegment, VideoSegment]]) ->
                     0.0,
                 )
             )
-    result = {}
-    for side, rows in sides.items():
-        scored = score(rows)
-        scored.pop("rtf")
-        result[side] = scored
-    return result
+    return {side: score(rows, timed=False) for side, rows in sides.items()}

@@ -8,11 +8,11 @@ file is the camera's job and is reported apart (``source_rtf``).
 from __future__ import annotations
 
 import resource
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mirage_stream.bench import Progress, quiet
 from mirage_stream.pipeline import SegmentTrace
 from mirage_stream.records import SenderRecord
 from mirage_stream.sender.config import SenderConfig
@@ -69,7 +69,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def bench_sender(config: SenderBenchConfig, progress: bool = False) -> SenderBenchResult:
+def bench_sender(config: SenderBenchConfig, progress: Progress = quiet) -> SenderBenchResult:
     source = FileSource(resolve_input(config.input.input or ""), config.input.frames())
     start = time.perf_counter()
     try:
@@ -107,12 +107,7 @@ def bench_sender(config: SenderBenchConfig, progress: bool = False) -> SenderBen
                 caption=None if sent is None else sent.caption,
             )
         )
-        if progress:
-            print(
-                f"segment {segment.index}: {elapsed * 1000:.0f} ms, {size} B",
-                file=sys.stderr,
-                flush=True,
-            )
+        progress(f"segment {segment.index}: {elapsed * 1000:.0f} ms, {size} B")
     video_s = sum(segment.duration for segment in segments)
     keyframe_bytes = sender.codec(config.sender.codec).payload_bytes()
     skipped = [row for row in rows if row.keyframe_skipped]

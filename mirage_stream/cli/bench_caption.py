@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mirage_stream.cli.common import Subcommands, print_json
+from mirage_stream.bench import quiet
+from mirage_stream.cli.common import Subcommands, print_json, stderr_progress
 from mirage_stream.options import add_json_argument
 
 
@@ -78,25 +79,26 @@ def _caption(args: argparse.Namespace) -> int:
         sets=tuple(args.sets or ("composed", "real")),
         clips_dir=Path(args.clips) if args.clips else None,
     )
-    result = bench_caption(config, progress=not args.json)
+    say = quiet if args.json else stderr_progress("bench caption")
+    result = bench_caption(config, progress=say)
     if args.json:
         print_json(result)
         return 0
-    for set_name, halves in result["sets"].items():
+    for set_name, halves in result.sets.items():
         for name, scored in halves.items():
             print(
-                f"{set_name} {name}: {scored['clips']} clips, {len(scored['false_statements'])} "
-                f"false statements, people recall {scored['people_recall']}, count accuracy "
-                f"{scored['count_accuracy']}, vehicle recall {scored['vehicle_recall']}, hands "
-                f"recall {scored['hands_recall']}, face: expressions "
-                f"{scored['expression_recall']}, looks {scored['looks_recall']}, glasses "
-                f"{scored['glasses_recall']}, setting accuracy {scored['setting_accuracy']}, "
-                f"rtf {scored['rtf']}"
+                f"{set_name} {name}: {scored.clips} clips, {len(scored.false_statements)} "
+                f"false statements, people recall {scored.people_recall}, count accuracy "
+                f"{scored.count_accuracy}, vehicle recall {scored.vehicle_recall}, hands "
+                f"recall {scored.hands_recall}, face: expressions "
+                f"{scored.expression_recall}, looks {scored.looks_recall}, glasses "
+                f"{scored.glasses_recall}, setting accuracy {scored.setting_accuracy}, "
+                f"rtf {scored.rtf}"
             )
             if name == "all":
                 continue
-            for wrong in scored["false_statements"]:
-                print(f"  false ({wrong['clip']}): {wrong['sentence']}")
+            for wrong in scored.false_statements:
+                print(f"  false ({wrong.clip}): {wrong.sentence}")
     return 0
 
 

@@ -34,25 +34,24 @@ def _channel(args: argparse.Namespace) -> int:
     say = stderr_progress("bench channel")
     result = bench_channel(trials=args.trials, ber_bits=args.ber_bits, seed=args.seed, progress=say)
     if args.plot:
-        plot_ber(result["ber"], args.plot)
+        plot_ber(result.ber, args.plot)
         say(f"BER plot written to {args.plot}")
     if args.json:
         print_json(result)
         return 0
-    for row in result["ber"]:
+    for row in result.ber:
         print(
-            f"{row['model']:>6} {row['snr_db']:>6.1f} dB  theory {row['theory']:.3e}  "
-            f"measured {row['measured']:.3e}  ({row['bits']} bits)"
+            f"{row.model:>6} {row.snr_db:>6.1f} dB  theory {row.theory:.3e}  "
+            f"measured {row.measured:.3e}  ({row.bits} bits)"
         )
     print(
-        f"bit corruption: {result['throughput_mbit_s']['0.1']:.0f} Mbit/s at BER 0.1, "
-        f"{result['throughput_mbit_s']['1e-05']:.0f} Mbit/s at BER 1e-5"
+        f"bit corruption: {result.throughput_mbit_s['0.1']:.0f} Mbit/s at BER 0.1, "
+        f"{result.throughput_mbit_s['1e-05']:.0f} Mbit/s at BER 1e-5"
     )
-    for key in ("caption", "caption_low_ber"):
-        c = result[key]
+    for key, c in (("caption", result.caption), ("caption_low_ber", result.caption_low_ber)):
         print(
-            f"{key}: {c['trials']} x {c['bytes']} B at BER {c['ber']:.3g}: "
-            f"{c['undetected_errors']} undetected, {c['failed']} failed, "
-            f"mean tries {c['mean_tries']:.4f}, overhead {c['overhead_ratio']:.3f}"
+            f"{key}: {c.trials} x {c.bytes} B at BER {c.ber:.3g}: "
+            f"{c.undetected_errors} undetected, {c.failed} failed, "
+            f"mean tries {c.mean_tries:.4f}, overhead {c.overhead_ratio:.3f}"
         )
     return 0

@@ -42,16 +42,16 @@ def _codec(args: argparse.Namespace) -> int:
     result = bench_codec(
         args.input, frames=args.frames, budget=args.budget_bytes, seed=args.seed, progress=say
     )
-    if args.plot and "robustness" in result:
-        plot_robustness(result["robustness"], Path(args.plot))
+    if args.plot and result.robustness is not None:
+        plot_robustness(result.robustness, Path(args.plot))
         say(f"robustness plot written to {args.plot}")
     if args.json:
         print_json(result)
         return 0
-    for row in result["rows"]:
-        setting = row.get("K") or row.get("q") or row.get("budget_bytes") or ""
+    for row in result.rows:
+        setting = row.K or row.q or row.budget_bytes or ""
         print(
-            f"{row['codec']:>9} {setting!s:>5} {row['bytes']:>9.1f} B  {row['bpp']:.4f} bpp  "
-            f"PSNR {row['psnr_db']:6.2f} dB  SSIM {row['ssim']:.3f}  {row['ms']:7.1f} ms"
+            f"{row.codec:>9} {setting!s:>5} {row.bytes:>9.1f} B  {row.bpp:.4f} bpp  "
+            f"PSNR {row.psnr_db:6.2f} dB  SSIM {row.ssim:.3f}  {row.ms:7.1f} ms"
         )
     return 0

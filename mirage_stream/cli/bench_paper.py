@@ -62,6 +62,7 @@ def _paper(args: argparse.Namespace) -> int:
     from mirage_stream.bench.paper import PaperBenchConfig, bench_paper
     from mirage_stream.bench.paper_report import write_report
     from mirage_stream.bench.sweep import SweepConfig
+    from mirage_stream.report import finite_json
 
     cache = args.cache or (str(Path(args.report) / "cache") if args.report else None)
     sweep = SweepConfig(
@@ -80,17 +81,17 @@ def _paper(args: argparse.Namespace) -> int:
     config = replace(config, seed=args.seed)
     result = bench_paper(config)
     if args.report:
-        page = write_report(result, Path(args.report))
-        result["report"] = str(page)
+        page = write_report(finite_json(result), Path(args.report))
+        result = replace(result, report=str(page))
     if args.json:
         print_json(result)
         return 0
-    for number, rows in result["tables"].items():
+    for number, rows in result.tables.items():
         print(f"Table {number}")
         for row in rows:
             print(f"  {row['scheme']:<44} ours {row['ours']}  paper {row['paper']}")
-    print(f"crossover at equal time on air: {result['crossover_snr_db']}")
-    print(f"{result['points']} points in {result['wall_s']} s ({result['executor']})")
+    print(f"crossover at equal time on air: {result.crossover_snr_db}")
+    print(f"{result.points} points in {result.wall_s} s ({result.executor})")
     return 0
 
 

@@ -82,11 +82,11 @@ def _picture(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
         return 0
-    for row in result["rows"]:
+    for row in result.rows:
         print(
-            f"{row['input']:>18} {row['snr_db']:>6g} dB: PSNR {row['mean_psnr_db']} dB (hold "
-            f"{row['hold_psnr_db']} dB, ghosting {row['ghosting']}), faces "
-            f"{row['face_found_rate']}, {row['payload_bytes_per_segment']} B and "
-            f"{row['time_on_air_ms_per_segment']} ms on air per segment"
+            f"{row.input:>18} {row.snr_db:>6g} dB: PSNR {row.mean_psnr_db} dB (hold "
+            f"{row.hold_psnr_db} dB, ghosting {row.ghosting}), faces "
+            f"{row.face_found_rate}, {row.payload_bytes_per_segment} B and "
+            f"{row.time_on_air_ms_per_segment} ms on air per segment"
         )
     return 0

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from mirage_stream.cli.common import Subcommands, print_json
+from mirage_stream.cli.common import Subcommands, print_json, stderr_progress
 from mirage_stream.options import (
     add_json_argument,
     add_plot_argument,
@@ -55,18 +55,16 @@ def _rate(args: argparse.Namespace) -> int:
         bandwidth_hz=args.bandwidth_hz,
         seed=args.seed,
     )
-    result = bench_rate(config, progress=True)
+    result = bench_rate(config, progress=stderr_progress("bench rate"))
     if args.plot:
         plot_rate(result, Path(args.plot))
         print(f"bench rate: plot written to {args.plot}", file=sys.stderr)
-    for row in result["processes"]:
-        row.pop("series")  # per-segment traces: for the plot, too long to print
     if args.json:
         print_json(result)
         return 0
-    for row in result["processes"]:
+    for row in result.processes:
         print(
-            f"{row['process']:>16}: budget met in {row['budget_met_share']:.2%} of "
-            f"{row['segments']} segments, p99 time on air {row['p99_time_on_air_ms']:.2f} ms"
+            f"{row.process:>16}: budget met in {row.budget_met_share:.2%} of "
+            f"{row.segments} segments, p99 time on air {row.p99_time_on_air_ms:.2f} ms"
         )
     return 0

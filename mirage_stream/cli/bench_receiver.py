@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from mirage_stream.cli.common import Subcommands, print_json
+from mirage_stream.cli.common import Subcommands, print_json, stderr_progress
 from mirage_stream.options import add_json_argument
 
 
@@ -54,7 +54,7 @@ def _receiver(args: argparse.Namespace) -> int:
         style_codecs=tuple(args.style_codecs.split(",")),
         labels=args.labels,
     )
-    result = bench_receiver(config, progress=True)
+    result = bench_receiver(config, progress=stderr_progress("bench receiver"))
     if args.json:
         print_json(result)
         return 0
@@ -65,5 +65,5 @@ def _receiver(args: argparse.Namespace) -> int:
     for row in result.styles:
         print(f"  {row.style:>13} {row.codec:>3}: SBERT {row.sbert}")
     for side, scored in (result.label_facts or {}).items():
-        print(f"  facts of the {side} against the labels: {len(scored['false_statements'])} false")
+        print(f"  facts of the {side} against the labels: {len(scored.false_statements)} false")
     return 0

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from mirage_stream.cli.common import Subcommands, print_json
+from mirage_stream.bench import quiet
+from mirage_stream.cli.common import Subcommands, print_json, stderr_progress
 from mirage_stream.options import add_json_argument
 from mirage_stream.sender.config import SenderConfig
 from mirage_stream.sources.config import InputConfig
@@ -31,7 +32,8 @@ def _sender(args: argparse.Namespace) -> int:
     config = SenderBenchConfig(
         input=InputConfig.from_args(args), sender=SenderConfig.from_args(args)
     )
-    result = bench_sender(config, progress=not args.json)
+    say = quiet if args.json else stderr_progress("bench sender")
+    result = bench_sender(config, progress=say)
     if args.json:
         print_json(result)
         return 0

@@ -54,9 +54,9 @@ def _table1(args: argparse.Namespace) -> int:
     print(
         f"{'scheme':<34}{'bytes':>12}{'bpp':>10}{'latency ms':>14}{'data x':>12}{'latency x':>12}"
     )
-    for row in result["rows"]:
+    for row in result.rows:
         print(
-            f"{row['scheme']:<34}{row['bytes']:>12}{row['bpp']:>10.4f}{row['latency_ms']:>14.2f}"
-            f"{row['data_speedup']:>12.1f}{row['latency_speedup']:>12.1f}"
+            f"{row.scheme:<34}{row.bytes:>12}{row.bpp:>10.4f}{row.latency_ms:>14.2f}"
+            f"{row.data_speedup:>12.1f}{row.latency_speedup:>12.1f}"
         )
     return 0

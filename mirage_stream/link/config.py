@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from channel_sim import (
@@ -20,7 +20,7 @@ from channel_sim import (
 )
 from mirage_stream.errors import InputError
 from mirage_stream.options import DEFAULT_SEED, add_seed_argument, positive_float
-from mirage_stream.registry import Registry
+from mirage_stream.registry import BackendOptions, NoOptions, Registry
 
 SNR_RANGE_DB = (-30.0, 40.0)
 
@@ -37,11 +37,93 @@ for _name, _ber_of_snr in BER_MODELS.items():
     BER_MODEL_CHOICES.add(_name, _BER_SUMMARIES[_name], _ber_of_snr)
 
 
+@dataclass(frozen=True)
+class RandomWalkOptions:
+    """``--snr-process random-walk``: how far the Gauss-Markov SNR strays from --snr-db."""
+
+    std_db: float = 3.0
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.std_db) and self.std_db >= 0):
+            raise InputError(f"--snr-std-db must be non-negative, got {self.std_db}")
+
+    @classmethod
+    def add_arguments(cls, group: argparse._ArgumentGroup) -> None:
+        group.add_argument(
+            "--snr-std-db",
+            type=float,
+            default=cls.std_db,
+            help="the random walk's spread in dB; default %(default)s",
+        )
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> RandomWalkOptions:
+        return cls(args.snr_std_db)
+
+
+@dataclass(frozen=True)
+class BadStateOptions:
+    """``--snr-process gilbert-elliott``: the bad state's SNR (--snr-db is the good state's)."""
+
+    bad_db: float = -15.0
+
+    def __post_init__(self) -> None:
+        low, high = SNR_RANGE_DB
+        if not (math.isfinite(self.bad_db) and low <= self.bad_db <= high):
+            raise InputError(f"--snr-bad-db must be in [{low:g}, {high:g}], got {self.bad_db}")
+
+    @classmethod
+    def add_arguments(cls, group: argparse._ArgumentGroup) -> None:
+        group.add_argument(
+            "--snr-bad-db",
+            type=float,
+            default=cls.bad_db,
+            help="the bad state's SNR in dB; default %(default)s",
+        )
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> BadStateOptions:
+        return cls(args.snr_bad_db)
+
+
+@dataclass(frozen=True)
+class TraceOptions:
+    """``--snr-process trace``: the CSV with one SNR per segment."""
+
+    path: str
+
+    @classmethod
+    def add_arguments(cls, group: argparse._ArgumentGroup) -> None:
+        group.add_argument(
+            "--snr-trace",
+            default=None,
+            metavar="CSV",
+            help="CSV file with one SNR per segment (column snr_db, or the last column); "
+            "given alone, it implies --snr-process trace",
+        )
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> TraceOptions:
+        return cls(args.snr_trace)
+
+
+def _random_walk(config: ChannelConfig) -> SnrProcess:
+    options = config.snr_process_options
+    assert isinstance(options, RandomWalkOptions)  # ChannelConfig checks the class
+    return GaussMarkovSnr(config.snr_db, options.std_db, seed=config.seed)
+
+
+def _gilbert_elliott(config: ChannelConfig) -> SnrProcess:
+    options = config.snr_process_options
+    assert isinstance(options, BadStateOptions)
+    return GilbertElliottSnr(config.snr_db, options.bad_db, seed=config.seed)
+
+
 def _trace(config: ChannelConfig) -> SnrProcess:
-    if not config.snr_trace:
-        raise InputError("--snr-process trace needs --snr-trace PATH")
+    options = config.snr_process_options
+    assert isinstance(options, TraceOptions)
     try:
-        return TraceSnr.from_csv(Path(config.snr_trace))
+        return TraceSnr.from_csv(Path(options.path))
     except (ValueError, OSError) as error:
         raise InputError(f"--snr-trace: {error}") from None
 
@@ -53,19 +135,22 @@ SNR_PROCESSES.add("constant", "every segment at --snr-db", lambda c: ConstantSnr
 SNR_PROCESSES.add(
     "random-walk",
     "Gauss-Markov around --snr-db, spread --snr-std-db",
-    lambda c: GaussMarkovSnr(c.snr_db, c.snr_std_db, seed=c.seed),
+    _random_walk,
+    options=RandomWalkOptions,
 )
 SNR_PROCESSES.add(
     "gilbert-elliott",
     "good state --snr-db, bad state --snr-bad-db",
-    lambda c: GilbertElliottSnr(c.snr_db, c.snr_bad_db, seed=c.seed),
+    _gilbert_elliott,
+    options=BadStateOptions,
 )
 SNR_PROCESSES.add(
     "trace",
     "one SNR per segment from the --snr-trace CSV",
     _trace,
+    options=TraceOptions,
     needs=("a CSV of SNRs in dB: --snr-trace FILE",),
-    requires=("--snr-trace PATH",),
+    requires=("--snr-trace CSV",),
 )
 
 
@@ -73,9 +158,9 @@ SNR_PROCESSES.add(
 class ChannelConfig:
     snr_db: float = -10.0
     snr_process: str = "constant"
-    snr_std_db: float = 3.0  # random-walk spread around snr_db
-    snr_bad_db: float = -15.0  # gilbert-elliott bad state (snr_db is the good state)
-    snr_trace: str | None = None  # CSV with a snr_db column, for snr_process "trace"
+    # The chosen process's own options, of the class its entry names (RandomWalkOptions,
+    # BadStateOptions, TraceOptions; none for "constant").
+    snr_process_options: BackendOptions = field(default_factory=NoOptions)
     bandwidth_hz: float = 20e6
     ber_model: str = "mirage"
     overhead_ms: float = 0.0
@@ -90,7 +175,7 @@ class ChannelConfig:
         if not (math.isfinite(self.overhead_ms) and self.overhead_ms >= 0):
             raise InputError(f"--overhead-ms must be non-negative, got {self.overhead_ms}")
         BER_MODEL_CHOICES.check(self.ber_model)
-        SNR_PROCESSES.check(self.snr_process, {"--snr-trace": self.snr_trace})
+        SNR_PROCESSES.check(self.snr_process, self.snr_process_options)
 
     def snr(self) -> SnrProcess:
         """The per-segment SNR these settings describe."""
@@ -118,28 +203,8 @@ class ChannelConfig:
             "worst case",
         )
         if processes:
-            group.add_argument(
-                "--snr-process",
-                default=defaults.snr_process,
-                help=f"per-segment SNR: {SNR_PROCESSES.help()}; default %(default)s",
-            )
-            group.add_argument(
-                "--snr-std-db",
-                type=float,
-                default=defaults.snr_std_db,
-                help="random-walk spread in dB; default %(default)s",
-            )
-            group.add_argument(
-                "--snr-bad-db",
-                type=float,
-                default=defaults.snr_bad_db,
-                help="gilbert-elliott bad-state SNR in dB; default %(default)s",
-            )
-            group.add_argument(
-                "--snr-trace",
-                default=None,
-                help="CSV file with one SNR per segment (column snr_db, or the last column); "
-                "implies --snr-process trace",
+            SNR_PROCESSES.add_arguments(
+                parser, group, defaults.snr_process, "how the SNR moves from segment to segment"
             )
         group.add_argument(
             "--bandwidth-hz",
@@ -147,11 +212,7 @@ class ChannelConfig:
             default=defaults.bandwidth_hz,
             help="channel bandwidth b in eq. 7, T = b log2(1 + SNR); default %(default).0f",
         )
-        group.add_argument(
-            "--ber-model",
-            default=defaults.ber_model,
-            help=f"bit error rate model: {BER_MODEL_CHOICES.help()}; default %(default)s",
-        )
+        BER_MODEL_CHOICES.add_arguments(parser, group, defaults.ber_model, "bit error rate model")
         group.add_argument(
             "--overhead-ms",
             type=float,
@@ -162,18 +223,20 @@ class ChannelConfig:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ChannelConfig:
-        # Single-shot benches have no process flags: the fields' defaults then. A trace given
+        # Single-shot benches have no process flags: one constant SNR then. A trace given
         # with the default process means the process that reads it.
-        trace = getattr(args, "snr_trace", None)
         process = getattr(args, "snr_process", cls.snr_process)
-        if trace and process == cls.snr_process:
+        if getattr(args, "snr_trace", None) and process == cls.snr_process:
             process = SNR_PROCESSES.taking("--snr-trace") or process
+        options = (
+            SNR_PROCESSES.options_from_args(process, args)
+            if hasattr(args, "snr_process")
+            else NoOptions()
+        )
         return cls(
             snr_db=args.snr_db,
             snr_process=process,
-            snr_std_db=getattr(args, "snr_std_db", cls.snr_std_db),
-            snr_bad_db=getattr(args, "snr_bad_db", cls.snr_bad_db),
-            snr_trace=trace,
+            snr_process_options=options,
             bandwidth_hz=args.bandwidth_hz,
             ber_model=args.ber_model,
             overhead_ms=args.overhead_ms,

@@ -85,7 +85,7 @@ class ReceiverServer:
         receiver = config.receiver
         # One generator for every call: a diffusion model is loaded once, at start-up, where a
         # bad model path fails before anyone connects.
-        self.generator = build_generator(receiver.generator, receiver.generator_options())
+        self.generator = build_generator(receiver.generator, receiver.generator_options)
         warmed_s = warm_up(self.generator, receiver.typical_segment())
         if warmed_s is not None:
             log.info("generator warmed up in %.1f s", warmed_s)

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mirage_stream.errors import FieldValueError, InputError
-from mirage_stream.hub import ModelChoice
 from mirage_stream.options import (
     DEFAULT_SEED,
     WORKING_HEIGHT,
@@ -16,11 +15,11 @@ from mirage_stream.options import (
     add_seed_argument,
     add_size_arguments,
 )
-from mirage_stream.receiver.diffusion import DiffusionOptions
-from mirage_stream.receiver.generator_backends import GENERATORS, GeneratorOptions
+from mirage_stream.receiver.generator_backends import GENERATORS
 from mirage_stream.receiver.generators import GeneratorConfig
 from mirage_stream.receiver.profile import ReceiverProfile, load_profile
 from mirage_stream.receiver.receiver import DamagedKeyframes
+from mirage_stream.registry import BackendOptions, NoOptions
 
 
 @dataclass(frozen=True)
@@ -32,15 +31,15 @@ class ReceiverConfig:
     height: int = WORKING_HEIGHT
     profile: ReceiverProfile = field(default_factory=ReceiverProfile)
     generator: str = "offline"  # a name in GENERATORS
-    diffusion_model: str | None = None  # folder or hub id for generator "diffusion"
-    allow_download: bool = False
+    # The chosen generator's own options, of the class its entry names (DiffusionGeneratorOptions
+    # for "diffusion"; none for "offline").
+    generator_options: BackendOptions = field(default_factory=NoOptions)
     keyframe_strength: float = 1.0  # lambda of eq. 17
     steps: int = 25  # denoising steps of eq. 17 (diffusion only)
     guidance: float = 3.0  # classifier-free guidance of eq. 17 (diffusion only)
     damaged_keyframes: str = DamagedKeyframes.BEST_EFFORT.value
     generation_queue: int = 2
     seed: int = DEFAULT_SEED
-    diffusion: DiffusionOptions = field(default_factory=DiffusionOptions)
     rate_adapter: bool = True  # live: lower a diffusion model's steps and size to keep up
     # Rebuild the caller's face from their reference picture and face track where both came.
     reenact: bool = True
@@ -50,7 +49,7 @@ class ReceiverConfig:
         for name, value in (("width", self.width), ("height", self.height)):
             if not 16 <= value <= 4096 or value % 2:
                 raise InputError(f"--{name} must be even and in 16..4096, got {value}")
-        GENERATORS.check(self.generator, {"--diffusion-model": self.diffusion_model})
+        GENERATORS.check(self.generator, self.generator_options)
         try:  # theta_g's own limits (eq. 17), named as the flags that set them
             GeneratorConfig(
                 num_frames=1,
@@ -71,12 +70,6 @@ class ReceiverConfig:
             )
         if self.generation_queue < 1:
             raise InputError(f"--generation-queue must be at least 1, got {self.generation_queue}")
-
-    def generator_options(self) -> GeneratorOptions:
-        """What the chosen generator's factory takes (and nothing else of this config)."""
-        return GeneratorOptions(
-            ModelChoice(self.diffusion_model, self.allow_download), self.diffusion
-        )
 
     def typical_segment(self, seconds: float = 2.0, fps: float = 25.0) -> GeneratorConfig:
         """theta_g of a typical segment at this receiver's size (a warm-up generation)."""
@@ -101,17 +94,7 @@ class ReceiverConfig:
             "preset none|cinematic|animation|oil-painting, text, lighting, colour; [safety] "
             "blocked_words, negative_prompt (see README)",
         )
-        group.add_argument(
-            "--generator",
-            default=defaults.generator,
-            help=f"{GENERATORS.help()}; default %(default)s",
-        )
-        group.add_argument(
-            "--diffusion-model",
-            default=None,
-            metavar="PATH_OR_ID",
-            help="diffusers pipeline folder or cached hub id for --generator diffusion",
-        )
+        GENERATORS.add_arguments(parser, group, defaults.generator, "how video is generated")
         add_download_argument(parser)
         group.add_argument(
             "--keyframe-strength",
@@ -146,35 +129,11 @@ class ReceiverConfig:
         )
         add_size_arguments(parser)
         add_seed_argument(parser)
-        speed = parser.add_argument_group("diffusion speed and memory (--generator diffusion)")
-        speed.add_argument(
-            "--cpu-offload",
-            action="store_true",
-            help="model CPU offload: each part on the GPU only while it runs (less memory)",
-        )
-        speed.add_argument(
-            "--text-encoder-on-cpu",
-            action="store_true",
-            help="keep the text encoder on the CPU (each distinct prompt is encoded once)",
-        )
-        speed.add_argument("--vae-tiling", action="store_true", help="decode in tiles")
-        speed.add_argument("--vae-slicing", action="store_true", help="decode frame by frame")
-        speed.add_argument(
-            "--distilled",
-            action=argparse.BooleanOptionalAction,
-            default=None,
-            help="the model is a distilled checkpoint: its family's steps and no guidance, "
-            "whatever --steps and --guidance say (default: when its name says 'distill')",
-        )
-        speed.add_argument(
-            "--no-continuity",
-            action="store_true",
-            help="do not continue each segment from the previous one's last frames",
-        )
-        speed.add_argument(
+        group.add_argument(
             "--no-rate-adapter",
             action="store_true",
-            help="live: keep steps and size fixed even when generation falls behind",
+            help="live: keep a diffusion model's steps and size fixed even when generation "
+            "falls behind",
         )
 
         group.add_argument(
@@ -194,22 +153,13 @@ class ReceiverConfig:
             height=args.height,
             profile=profile,
             generator=args.generator,
-            diffusion_model=args.diffusion_model,
-            allow_download=args.allow_download,
+            generator_options=GENERATORS.options_from_args(args.generator, args),
             keyframe_strength=args.keyframe_strength,
             steps=args.steps,
             guidance=args.guidance,
             damaged_keyframes=args.damaged_keyframes,
             generation_queue=args.generation_queue,
             seed=args.seed,
-            diffusion=DiffusionOptions(
-                cpu_offload=args.cpu_offload,
-                text_encoder_on_cpu=args.text_encoder_on_cpu,
-                vae_tiling=args.vae_tiling,
-                vae_slicing=args.vae_slicing,
-                distilled=args.distilled,
-                continuity=not args.no_continuity,
-            ),
             rate_adapter=not args.no_rate_adapter,
             reenact=args.reenact,
         )

@@ -15,6 +15,7 @@ is not late.
 
 from __future__ import annotations
 
+import argparse
 import inspect
 import threading
 import time
@@ -55,6 +56,67 @@ class DiffusionOptions:
     vae_slicing: bool = False
     distilled: bool | None = None  # None: from the model's name ("distill" in it)
     continuity: bool = True  # continue from the previous segment's tail where the family can
+
+
+@dataclass(frozen=True)
+class DiffusionGeneratorOptions:
+    """``--generator diffusion``'s options: where its pipeline loads from, and how it runs."""
+
+    model: str  # a diffusers pipeline folder, or a hub id (the cache only, unless downloads)
+    allow_download: bool = False
+    run: DiffusionOptions = field(default_factory=DiffusionOptions)
+
+    def __post_init__(self) -> None:
+        if not self.model.strip():
+            raise InputError("--diffusion-model must name a pipeline folder or hub id")
+
+    @classmethod
+    def add_arguments(cls, group: argparse._ArgumentGroup) -> None:
+        group.add_argument(
+            "--diffusion-model",
+            default=None,
+            metavar="PATH_OR_ID",
+            help="diffusers pipeline folder or cached hub id (required)",
+        )
+        group.add_argument(
+            "--cpu-offload",
+            action="store_true",
+            help="model CPU offload: each part on the GPU only while it runs (less memory)",
+        )
+        group.add_argument(
+            "--text-encoder-on-cpu",
+            action="store_true",
+            help="keep the text encoder on the CPU (each distinct prompt is encoded once)",
+        )
+        group.add_argument("--vae-tiling", action="store_true", help="decode in tiles")
+        group.add_argument("--vae-slicing", action="store_true", help="decode frame by frame")
+        group.add_argument(
+            "--distilled",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="the model is a distilled checkpoint: its family's steps and no guidance, "
+            "whatever --steps and --guidance say (default: when its name says 'distill')",
+        )
+        group.add_argument(
+            "--no-continuity",
+            action="store_true",
+            help="do not continue each segment from the previous one's last frames",
+        )
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> DiffusionGeneratorOptions:
+        return cls(
+            model=args.diffusion_model,
+            allow_download=getattr(args, "allow_download", False),
+            run=DiffusionOptions(
+                cpu_offload=args.cpu_offload,
+                text_encoder_on_cpu=args.text_encoder_on_cpu,
+                vae_tiling=args.vae_tiling,
+                vae_slicing=args.vae_slicing,
+                distilled=args.distilled,
+                continuity=not args.no_continuity,
+            ),
+        )
 
 
 def _pil(image: npt.NDArray[np.uint8], width: int, height: int) -> Any:

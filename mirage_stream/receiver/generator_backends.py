@@ -5,34 +5,22 @@ early."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from typing import Any
 
-from mirage_stream.hub import ModelChoice
-from mirage_stream.receiver.diffusion import DiffusionOptions
+from mirage_stream.receiver.diffusion import DiffusionGeneratorOptions
 from mirage_stream.receiver.generators import Generator, GeneratorConfig, KeyframeMotionGenerator
-from mirage_stream.registry import Registry
+from mirage_stream.registry import BackendOptions, Registry
 
 
-@dataclass(frozen=True)
-class GeneratorOptions:
-    """What a generator factory takes: where its model loads from, and how it runs."""
-
-    model: ModelChoice = field(default_factory=ModelChoice)
-    diffusion: DiffusionOptions = field(default_factory=DiffusionOptions)
-
-
-def _diffusion(options: GeneratorOptions) -> Generator:
-    assert options.model.path_or_id  # ReceiverConfig checks it, where the option is defined
+def _diffusion(options: DiffusionGeneratorOptions) -> Generator:
     from mirage_stream.receiver.diffusion import DiffusersVideoGenerator
 
     return DiffusersVideoGenerator.from_pretrained(
-        options.model.path_or_id,
-        allow_download=options.model.allow_download,
-        options=options.diffusion,
+        options.model, allow_download=options.allow_download, options=options.run
     )
 
 
-GENERATORS: Registry[Callable[[GeneratorOptions], Generator]] = Registry("generator", "--generator")
+GENERATORS: Registry[Callable[[Any], Generator]] = Registry("generator", "--generator")
 GENERATORS.add(
     "offline",
     "keyframe motion: keyframes at their times, moved by the measured motion, styles; fast",
@@ -42,6 +30,7 @@ GENERATORS.add(
     "diffusion",
     "a diffusers image-to-video pipeline from --diffusion-model",
     _diffusion,
+    options=DiffusionGeneratorOptions,
     needs=(
         "image-to-video weights: --diffusion-model PATH, or a hub id already cached "
         "(--allow-download fetches it)",
@@ -51,7 +40,8 @@ GENERATORS.add(
 )
 
 
-def build_generator(name: str, options: GeneratorOptions) -> Generator:
+def build_generator(name: str, options: BackendOptions) -> Generator:
+    """The generator ``name`` with its options (``ReceiverConfig.generator_options``)."""
     return GENERATORS.factory(name)(options)
 
 

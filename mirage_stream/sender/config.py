@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from mirage_stream.codecs import CODECS, available_codecs
 from mirage_stream.errors import InputError
 from mirage_stream.options import add_download_argument, positive_float
+from mirage_stream.registry import BackendOptions, NoOptions
 from mirage_stream.sender.caption_backends import CAPTIONERS
 from mirage_stream.sender.close_faces import CLOSE_FACE_DETECTORS, DEFAULT_CLOSE_FACE_DETECTOR
 from mirage_stream.sender.hands import DEFAULT_HAND_DETECTOR, HAND_DETECTORS
@@ -35,9 +36,10 @@ class SenderConfig:
     """What the sender says and sends. ``latency_budget_ms`` turns the rate adapter on."""
 
     captioner: str = DEFAULT_CAPTIONER  # a name in CAPTIONERS
-    vlm_model: str | None = None  # local folder or hub id, for captioner "vlm"
-    allow_download: bool = False
+    # The chosen captioner's own options, of the class its entry names (VlmOptions for "vlm").
+    captioner_options: BackendOptions = field(default_factory=NoOptions)
     clip_model: str | None = None  # CLIP folder or hub id: caption relevance in eq. 4
+    allow_download: bool = False  # for clip_model
     granularity: str = "normal"
     privacy: bool = False
     face_policy: str = "keep"
@@ -71,7 +73,7 @@ class SenderConfig:
     face_reader: str = DEFAULT_FACE_READER
 
     def __post_init__(self) -> None:
-        CAPTIONERS.check(self.captioner, {"--vlm-model": self.vlm_model})
+        CAPTIONERS.check(self.captioner, self.captioner_options)
         OBJECT_DETECTORS.check(self.object_detector)
         HAND_DETECTORS.check(self.hand_detector)
         POSE_DETECTORS.check(self.pose_detector)
@@ -105,18 +107,7 @@ class SenderConfig:
     def add_arguments(parser: argparse.ArgumentParser) -> None:
         defaults = SenderConfig()  # each default lives in its field, once
         group = parser.add_argument_group("sender")
-        group.add_argument(
-            "--captioner",
-            default=defaults.captioner,
-            help=f"{CAPTIONERS.help()}; default %(default)s",
-        )
-        group.add_argument(
-            "--vlm-model",
-            default=None,
-            metavar="PATH_OR_ID",
-            help="model folder or hub id for --captioner vlm (read from the local cache only, "
-            "unless --allow-download)",
-        )
+        CAPTIONERS.add_arguments(parser, group, defaults.captioner, "how captions are written")
         group.add_argument(
             "--clip-model",
             default=None,
@@ -198,6 +189,7 @@ class SenderConfig:
             "payload; default %(default)s",
         )
         PortraitSettings.add_arguments(group)
+        detectors = parser.add_argument_group("the sender's detectors ('none' saves CPU)")
         group.add_argument(
             "--keyframe-protection",
             default=defaults.keyframe_protection,
@@ -223,48 +215,21 @@ class SenderConfig:
             help="turn the rate adapter on: per segment it picks codec, keyframe count, caption "
             "detail and FEC to fit this time on air at the SNR the receiver reports",
         )
-        group.add_argument(
-            "--object-detector",
-            default=defaults.object_detector,
-            help=f"people, vehicles, animals and furniture for the caption: "
-            f"{OBJECT_DETECTORS.help()}; default %(default)s",
-        )
-        group.add_argument(
-            "--hand-detector",
-            default=defaults.hand_detector,
-            help=f"hands and gestures for the caption: {HAND_DETECTORS.help()}; "
-            "default %(default)s",
-        )
-        group.add_argument(
-            "--pose-detector",
-            default=defaults.pose_detector,
-            help=f"bodies for the caption (people the object detector misses, sitting): "
-            f"{POSE_DETECTORS.help()}; default %(default)s",
-        )
-        group.add_argument(
-            "--close-face-detector",
-            default=defaults.close_face_detector,
-            help=f"faces near the camera the cascade misses (someone in view): "
-            f"{CLOSE_FACE_DETECTORS.help()}; default %(default)s",
-        )
-        group.add_argument(
-            "--setting-classifier",
-            default=defaults.setting_classifier,
-            help=f"indoors or outdoors for the caption: {SETTING_CLASSIFIERS.help()}; "
-            "default %(default)s",
-        )
-        group.add_argument(
-            "--face-reader",
-            default=defaults.face_reader,
-            help=f"what the caller's face does (smiles, looks left, wears glasses) for the "
-            f"caption: {FACE_READERS.help()}; default %(default)s",
-        )
+        for registry, default, lead in (
+            (OBJECT_DETECTORS, defaults.object_detector, "people, vehicles, animals, furniture"),
+            (HAND_DETECTORS, defaults.hand_detector, "hands and gestures"),
+            (POSE_DETECTORS, defaults.pose_detector, "bodies (people the objects miss, sitting)"),
+            (CLOSE_FACE_DETECTORS, defaults.close_face_detector, "faces the cascade misses"),
+            (SETTING_CLASSIFIERS, defaults.setting_classifier, "indoors or outdoors"),
+            (FACE_READERS, defaults.face_reader, "what the caller's face does"),
+        ):
+            registry.add_arguments(parser, detectors, default, f"for the caption, {lead}")
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> SenderConfig:
         return cls(
             captioner=args.captioner,
-            vlm_model=args.vlm_model,
+            captioner_options=CAPTIONERS.options_from_args(args.captioner, args),
             allow_download=args.allow_download,
             clip_model=args.clip_model,
             granularity=args.granularity,

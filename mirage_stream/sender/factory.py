@@ -6,7 +6,6 @@ from mirage_stream.codecs import CodecError, make_codec
 from mirage_stream.codecs.distortion_model import load_quality
 from mirage_stream.errors import InputError
 from mirage_stream.feedback import FeedbackInbox
-from mirage_stream.hub import ModelChoice
 from mirage_stream.sender.airtime_adapter import AirtimeRateAdapter, LinkModel
 from mirage_stream.sender.analysis import SceneAnalyser
 from mirage_stream.sender.caption_backends import build_captioner
@@ -62,9 +61,7 @@ def build_sender(
             config.clip_model, allow_download=config.allow_download
         )
     return SenderStage(
-        captioner=build_captioner(
-            config.captioner, ModelChoice(config.vlm_model, config.allow_download)
-        ),
+        captioner=build_captioner(config.captioner, config.captioner_options),
         selector=ScoredKeyframeSelector(relevance=relevance),
         analyser=SceneAnalyser(
             objects=OBJECT_DETECTORS.factory(config.object_detector)(),
