@@ -390,3 +390,19 @@ def test_one_download_flag_for_every_model_and_the_old_name_says_the_new(capsys)
         parser.parse_args(["--allow-model-download"])
     assert exit_info.value.code == 2
     assert "--allow-model-download is now --allow-download" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--input", "/no/such/clip.mp4"], "input '/no/such/clip.mp4' does not exist"),
+        (["--input", "sample:carphone", "--codec", "vq:K999"], "it runs K256"),
+    ],
+)
+def test_a_run_that_cannot_start_prints_its_error_and_nothing_before(
+    capsys, tmp_path, flags, message
+):
+    code, _, err = run_cli(capsys, "run", *flags, "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and err.startswith("mirage-stream: error:")
+    assert message in err

@@ -163,6 +163,8 @@ def test_empty_segment_is_dropped_with_a_reason():
         ({"captioner": "vlm"}, "--vlm-model"),
         ({"captioner": "vlm", "captioner_options": VlmOptions("/no/such/model")}, "no model"),
         ({"codec": "vq:K3"}, "--codec"),
+        ({"codec": "vq:K999"}, "no variant 'K999' here; it runs K256, K512"),
+        ({"codec": "jpeg"}, "--codec must be one of vq, ae, thumbnail"),
         ({"max_keyframes": 9}, "--max-keyframes"),
         ({"latency_budget_ms": -1.0}, "--latency-budget-ms"),
     ],

@@ -33,7 +33,8 @@ def register(commands: Subcommands) -> None:
         description="Print package versions, every backend by family (codecs with their "
         "variants, captioners, generators, SNR processes, BER models, and the sender's "
         "detectors: objects, hands, poses, close faces, setting, face reader), each with a "
-        "line on what it does and what it needs beyond the package, and the sample clips.",
+        "line on what it does, its own flags with their defaults and what it needs beyond the "
+        "package, and the sample clips.",
     )
     parser.set_defaults(handler=_info)
 

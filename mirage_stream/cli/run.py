@@ -42,8 +42,11 @@ def _progress(trace: SegmentTrace) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from mirage_stream.run import RunConfig, run_file
+    from mirage_stream.sources import resolve_input
 
     config = RunConfig.from_args(args)
+    if config.input.input is not None:  # a missing file says so before any progress line
+        resolve_input(config.input.input)
     print(
         f"mirage-stream run: {args.input} at SNR {args.snr_db:g} dB -> {args.out}", file=sys.stderr
     )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from mirage_stream.codecs.base import CodecError, KeyframeCodec
 from mirage_stream.codecs.thumbnail import ThumbnailCodec
+from mirage_stream.errors import InputError
 from mirage_stream.registry import Registry
 from mirage_stream.types import EncodedKeyframe
 
@@ -100,6 +101,22 @@ def codec_settings(names: Iterable[str] | None = None) -> list[str]:
     return settings
 
 
+def check_codec_setting(setting: str) -> str:
+    """``setting`` (``name`` or ``name:variant``) if this install runs it, else the one-line
+    error listing what it runs; cheap (no weights are loaded), so configs check it at start.
+    A variant's suffix after ``-`` (the index order, ``K256-random``) is the codec's to judge."""
+    name, _, variant = setting.partition(":")
+    CODECS.check(name)
+    if variant:
+        runs = CODECS.factory(name).variants()
+        if variant.split("-", 1)[0] not in runs:
+            raise InputError(
+                f"--codec {setting}: {name} has no variant {variant!r} here; it runs "
+                f"{', '.join(runs) or 'none (no shipped weights)'}"
+            )
+    return setting
+
+
 def make_codec(name: str, variant: str | None = None) -> KeyframeCodec:
     """The named codec, at ``variant`` or its default. ``name`` may also be ``name:variant``."""
     if variant is None and ":" in name:
@@ -124,6 +141,7 @@ __all__ = [
     "KeyframeCodec",
     "ThumbnailCodec",
     "available_codecs",
+    "check_codec_setting",
     "codec_for",
     "codec_settings",
     "make_codec",

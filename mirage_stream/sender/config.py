@@ -6,7 +6,7 @@ import argparse
 import math
 from dataclasses import dataclass, field
 
-from mirage_stream.codecs import CODECS, available_codecs
+from mirage_stream.codecs import CODECS, check_codec_setting
 from mirage_stream.errors import InputError
 from mirage_stream.options import add_download_argument, positive_float
 from mirage_stream.registry import BackendOptions, NoOptions
@@ -82,7 +82,7 @@ class SenderConfig:
         FACE_READERS.check(self.face_reader)
         _choice(self.granularity, [g.value for g in Granularity], "--granularity")
         _choice(self.face_policy, [p.value for p in FacePolicy], "--faces")
-        _choice(self.codec.split(":", 1)[0], available_codecs(), "--codec")
+        check_codec_setting(self.codec)
         if not 0 <= self.max_keyframes <= 4:
             raise InputError(f"--max-keyframes must be in [0, 4], got {self.max_keyframes}")
         if not 0 <= self.keyframe_fec_parity <= 64 or self.keyframe_fec_parity % 2:
@@ -133,7 +133,9 @@ class SenderConfig:
         group.add_argument(
             "--codec",
             default=defaults.codec,
-            help=f"keyframe codec, name or name:variant: {CODECS.help()}; default %(default)s",
+            metavar="NAME[:VARIANT]",
+            help=f"keyframe codec, name or name:variant (vq:K256; `mirage-stream info` lists "
+            f"the variants): {CODECS.help()}; default %(default)s",
         )
         group.add_argument(
             "--max-keyframes",
