@@ -1,3 +1,4 @@
+import argparse
 import json
 import math
 from fractions import Fraction
@@ -406,3 +407,45 @@ def test_a_run_that_cannot_start_prints_its_error_and_nothing_before(
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and err.startswith("mirage-stream: error:")
     assert message in err
+
+
+def _parsers(parser, path=("mirage-stream",)):
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, command in action.choices.items():
+                yield from _parsers(command, (*path, name))
+
+
+def test_every_flag_has_help_and_says_its_default():
+    from mirage_stream.cli import build_parser
+
+    silent = []
+    for path, parser in _parsers(build_parser()):
+        for action in parser._actions:
+            if not action.option_strings or action.help == argparse.SUPPRESS:
+                continue
+            if isinstance(action, argparse._HelpAction | argparse._VersionAction):
+                continue
+            shown = action.default not in (None, False, True, argparse.SUPPRESS, "", [])
+            if not action.help or (shown and "default" not in action.help):
+                silent.append(f"{' '.join(path)} {action.option_strings[0]}")
+    assert silent == []
+
+
+def test_version_and_verbose_after_the_command(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0 and capsys.readouterr().out.startswith("mirage-stream ")
+    code, out, err = run_cli(capsys, "info", "-v")
+    assert code == 0, err
+    assert "backends" in json.loads(out)
+
+
+def test_a_sender_told_of_a_token_file_that_is_not_there_says_so(capsys, tmp_path):
+    absent = tmp_path / "token"
+    code, _, err = run_cli(
+        capsys, "send", "--input", "sample:carphone", "--token-file", str(absent)
+    )
+    _one_line_error(code, err)
+    assert f"--token-file {absent} does not exist: start the receiver first" in err

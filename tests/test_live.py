@@ -328,9 +328,9 @@ def _start_receiver(tmp_path, *extra):
     _STARTED.append(process)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        match = re.search(r"listening on (http://\S+)", log.read_text())
+        match = re.search(r"listening on (\S+)\n", log.read_text())
         if match and token_file.exists():
-            return process, match.group(1), token_file
+            return process, f"http://{match.group(1)}", token_file
         time.sleep(0.1)
     process.kill()
     raise AssertionError(f"receiver did not start: {log.read_text()}")

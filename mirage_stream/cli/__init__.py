@@ -21,13 +21,43 @@ def build_parser(prog: str = "mirage-stream") -> argparse.ArgumentParser:
         description="Send video as meaning: a caption and a few coded keyframes cross a "
         "simulated wireless channel, and the receiver generates the video back.",
     )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()}", help="print the version"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=OneLineErrorParser
     )
     for module in COMMAND_MODULES:
         module.register(commands)
+    _accept_verbose_anywhere(parser)
     return parser
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("mirage-stream")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def _accept_verbose_anywhere(parser: argparse.ArgumentParser) -> None:
+    """-v after the command too (``info -v`` as well as ``-v info``): every command takes it,
+    without overriding the value given before the command."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                if not any("--verbose" in a.option_strings for a in command._actions):
+                    command.add_argument(
+                        "-v",
+                        "--verbose",
+                        action="store_true",
+                        default=argparse.SUPPRESS,
+                        help="log details to stderr",
+                    )
+                _accept_verbose_anywhere(command)
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "mirage-stream") -> int:

@@ -33,8 +33,15 @@ def register(benches: Subcommands) -> None:
     parser.add_argument("--height", type=int, default=512, help="default 512")
     parser.add_argument("--frames", type=int, default=49, help="8k + 1; default 49")
     parser.add_argument("--steps", type=int, default=8, help="default 8 (distilled LTX)")
-    parser.add_argument("--repeats", type=int, default=2, help="timed calls after the first")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument(
+        "--repeats", type=int, default=2, help="timed calls after the first; default %(default)s"
+    )
+    parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where the model runs (auto: cuda when torch sees a GPU); default %(default)s",
+    )
     add_json_argument(parser)
     parser.set_defaults(handler=_generator)
 

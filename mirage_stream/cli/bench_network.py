@@ -50,7 +50,7 @@ def register(benches: Subcommands) -> None:
     parser.add_argument(
         "--sender-args",
         default="",
-        help='more `send` options, quoted as one argument (e.g. "--codec vq-K256")',
+        help='more `send` options, quoted as one argument (e.g. "--codec vq:K256")',
     )
     parser.add_argument(
         "--receiver-args", default="", help="more `receive` options, quoted as one argument"

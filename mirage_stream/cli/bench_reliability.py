@@ -28,7 +28,9 @@ def register(benches: Subcommands) -> None:
     )
     fuzz.add_argument("--cases", type=int, default=1_000_000, help="default 1,000,000")
     fuzz.add_argument("--seed", type=int, default=0, help="cases are made from it; default 0")
-    fuzz.add_argument("--out", default="fuzz-failures", help="where failures are written")
+    fuzz.add_argument(
+        "--out", default="fuzz-failures", help="where failures are written; default %(default)s"
+    )
     fuzz.add_argument("--workers", type=int, default=2, help="worker processes; default 2")
     add_json_argument(fuzz)
     fuzz.set_defaults(handler=_fuzz)

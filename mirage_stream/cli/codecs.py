@@ -60,7 +60,12 @@ def register(commands: Subcommands) -> None:
     )
     trainer.add_argument("--batch-size", type=int, default=32, help="default 32")
     add_seed_argument(trainer)
-    trainer.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+    trainer.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where training runs (auto: cuda when torch sees a GPU); default %(default)s",
+    )
     trainer.add_argument("--threads", type=int, default=2, help="CPU threads; default 2")
     trainer.add_argument("--out", required=True, help="folder for the weights")
     trainer.add_argument(

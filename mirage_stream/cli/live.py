@@ -39,14 +39,20 @@ def register(commands: Subcommands) -> None:
         "keyframe symbols on an unreliable one. The receiver's feedback drives the rate "
         "adapter (with --latency-budget-ms).",
     )
-    send.add_argument("--receiver", default="http://127.0.0.1:8080", help="receiver address")
-    _add_token_arguments(send)
+    send.add_argument(
+        "--receiver",
+        default="http://127.0.0.1:8080",
+        metavar="URL",
+        help="the receiver's address; default %(default)s",
+    )
+    _add_token_arguments(send, sends=True)
     IceConfig.add_arguments(send)
     send.add_argument(
         "--page-port",
         type=int,
         default=8090,
-        help="with --camera browser: the camera page's port (on 127.0.0.1); 0 picks one",
+        help="with --camera browser: the camera page's port (on 127.0.0.1); 0 picks one; "
+        "default %(default)s",
     )
     InputConfig.add_arguments(send, live=True)
     send.add_argument(
@@ -96,13 +102,20 @@ def register(commands: Subcommands) -> None:
     call.set_defaults(handler=_call)
 
 
-def _add_token_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--token", default=None, help="the receiver's bearer token")
-    parser.add_argument(
-        "--token-file",
-        default=None,
-        help="file holding the token (the receiver writes a new token there when it is absent)",
-    )
+def _add_token_arguments(parser: argparse.ArgumentParser, sends: bool = False) -> None:
+    """--token / --token-file: the token a sender gives (``sends``), or the one this side
+    asks of whoever connects to it."""
+    if sends:
+        token_help = "the receiver's bearer token (it prints it, or writes it to its --token-file)"
+        file_help = "file holding the receiver's token (the one its --token-file names)"
+    else:
+        token_help = (
+            "the bearer token whoever connects here must give (a caller gives it as "
+            "--peer-token); default: a new random one, printed"
+        )
+        file_help = "file holding that token; when absent, a new token is written there"
+    parser.add_argument("--token", default=None, help=token_help)
+    parser.add_argument("--token-file", default=None, metavar="FILE", help=file_help)
 
 
 def _read_token(args: argparse.Namespace) -> str | None:
@@ -130,6 +143,12 @@ def _send(args: argparse.Namespace) -> int:
     from mirage_stream.live.uplink import UplinkConfig
 
     token = _read_token(args)
+    if not token and args.token_file:
+        state = "is empty" if Path(args.token_file).exists() else "does not exist"
+        raise InputError(
+            f"--token-file {args.token_file} {state}: start the receiver first (it writes its "
+            "token there), or give --token"
+        )
     if not token:
         raise InputError("give the receiver's token with --token or --token-file")
     # Every option is checked, and the source opened, before any connection is made.
@@ -225,6 +244,31 @@ def _receiver_server_config(args: argparse.Namespace) -> ReceiverServerConfig:
 
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
+_EVERY_INTERFACE = ("0.0.0.0", "::", "")
+
+
+def _links(host: str, port: int, path: str, what: str) -> str:
+    """The page's link as a user can open it: bound to every interface, the loopback link for
+    this machine and, where one is known, this machine's address for the others (0.0.0.0 is
+    not an address a browser can open)."""
+    if host not in _EVERY_INTERFACE:
+        return f"{what}: http://{host}:{port}{path}\n"
+    lines = f"{what}: http://127.0.0.1:{port}{path}\n"
+    address = _this_machines_address()
+    if address:
+        lines += f"{what} from another machine: http://{address}:{port}{path}\n"
+    return lines
+
+
+def _this_machines_address() -> str | None:
+    """The address of the interface the default route leaves by (no packet is sent)."""
+    import socket
+
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # TEST-NET-1: routing only, nothing is sent
+        address = str(probe.getsockname()[0])
+        return None if address.startswith("0.") else address
+    return None
 
 
 def _check_host(args: argparse.Namespace) -> None:
@@ -249,7 +293,9 @@ def _add_bind_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="allow a --host other than loopback (a warning is printed)",
     )
-    parser.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one")
+    parser.add_argument(
+        "--port", type=int, default=8080, help="port; 0 picks a free one; default %(default)s"
+    )
     parser.add_argument(
         "--max-calls", type=int, default=8, help="calls held at once (more get 503); default 8"
     )
@@ -282,8 +328,9 @@ def _call(args: argparse.Namespace) -> int:
         if args.token_file:
             write_token(Path(args.token_file), receiver.token)
         print(
-            f"call: this side listens on http://{args.host}:{port} (token {receiver.token})\n"
-            f"call: open http://127.0.0.1:{port}/call#token={receiver.token}\n"
+            f"call: this side listens on {args.host}:{port} (token {receiver.token})\n"
+            f"call: open http://127.0.0.1:{port}/call#token={receiver.token} (the camera page "
+            "needs this machine's browser: browsers give the camera to localhost or HTTPS only)\n"
             f"call: sending your camera to {args.peer}\n"
             f"call: ICE {receiver.ice.describe()}",
             file=sys.stderr,
@@ -312,10 +359,10 @@ def _receive(args: argparse.Namespace) -> int:
         if args.token_file:
             write_token(Path(args.token_file), config.token)
         print(
-            f"receiver: listening on http://{args.host}:{port}\n"
+            f"receiver: listening on {args.host}:{port}\n"
             f"token: {config.token}\n"
-            f"playback: http://{args.host}:{port}/#token={config.token}\n"
-            f"ICE: {config.ice.describe()}",
+            + _links(args.host, port, f"/#token={config.token}", "playback")
+            + f"ICE: {config.ice.describe()}",
             file=sys.stderr,
             flush=True,
         )

@@ -92,7 +92,8 @@ class SentStatus:
         return {
             "segments_sent": self.segments_sent,
             "segments_unsent": self.segments_unsent,
-            "data_speedup": round(self.raw_bytes / self.payload_bytes, 1)
+            # Against the camera's own frames; /stats' data_speedup is against the working size.
+            "camera_speedup": round(self.raw_bytes / self.payload_bytes, 1)
             if self.payload_bytes
             else None,
             "last": {} if self.last is None else self.last.as_json(),

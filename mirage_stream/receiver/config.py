@@ -117,6 +117,7 @@ class ReceiverConfig:
         )
         group.add_argument(
             "--damaged-keyframes",
+            metavar="{best-effort,last-good}",
             default=defaults.damaged_keyframes,
             help="a keyframe whose CRC failed: best-effort (decode it anyway) or last-good "
             "(generate from the caption and the last intact keyframe); default %(default)s",

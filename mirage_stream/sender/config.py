@@ -117,6 +117,7 @@ class SenderConfig:
         add_download_argument(parser)
         group.add_argument(
             "--granularity",
+            metavar="{short,normal,detailed}",
             default=defaults.granularity,
             help="caption detail: short, normal or detailed; default %(default)s",
         )
@@ -127,6 +128,7 @@ class SenderConfig:
         )
         group.add_argument(
             "--faces",
+            metavar="{keep,blur,mask}",
             default=defaults.face_policy,
             help="faces in keyframes before encoding: keep, blur or mask; default %(default)s",
         )
@@ -194,6 +196,7 @@ class SenderConfig:
         detectors = parser.add_argument_group("the sender's detectors ('none' saves CPU)")
         group.add_argument(
             "--keyframe-protection",
+            metavar="{auto,best-effort,reliable}",
             default=defaults.keyframe_protection,
             help="how keyframe symbols travel: auto (per segment, the least time on air that "
             "keeps the decoded keyframe within 1 dB of clean at the SNR the receiver reports: "

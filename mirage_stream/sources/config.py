@@ -64,7 +64,9 @@ class InputConfig:
             "--input",
             default=default_input,
             required=not live and default_input is None,
-            help=INPUT_HELP + ("; paced at real time, like a camera" if live else ""),
+            help=INPUT_HELP
+            + ("; paced at real time, like a camera" if live else "")
+            + ("; default %(default)s" if default_input else ""),
         )
         if live:
             group.add_argument(

@@ -35,18 +35,29 @@ function measureSegments() {
   video.requestVideoFrameCallback(onFrame);
 }
 
+let refused = false;  // the token was refused: that message stays
+
 async function watch() {
   const pc = watching = await mirage.peerConnection("/ice");
   pc.addTransceiver("video", {direction: "recvonly"});
   pc.ontrack = (event) => { video.srcObject = event.streams[0] || new MediaStream([event.track]); };
   const reply = await mirage.offerAndAnswer(pc, "/watch");
-  if (!reply.ok) stateBox.textContent = "not allowed: open the link the receiver printed";
+  if (!reply.ok) {
+    refused = reply.status === 401;
+    stateBox.textContent = refused ? "not allowed: open the link the receiver printed" : `watch refused (${reply.status})`;
+    stateBox.className = "failed";
+  }
 }
 
 async function poll() {
   try {
     const reply = await fetch("/stats", {headers});
-    if (!reply.ok) { stateBox.textContent = "stats refused (token?)"; return; }
+    if (!reply.ok) {
+      refused = refused || reply.status === 401;
+      stateBox.textContent = refused ? "not allowed: open the link the receiver printed" : `stats refused (${reply.status})`;
+      stateBox.className = "failed";
+      return;
+    }
     const stats = await reply.json();
     stateBox.textContent = stats.state;
     const calm = stats.state === "live" || stats.state === "waiting for a call";
@@ -67,7 +78,7 @@ async function poll() {
       ["call", call.call + " (" + call.state + ")"], ["segments played", call.segments_played],
       ["lost / skipped", call.segments_lost + " / " + call.segments_skipped],
       ["SNR", withUnit(last.snr_db, " dB")], ["BER", ber], ["bytes per segment", last.payload_bytes],
-      ["data speed-up against the generated video as raw RGB", speedup], ["time on air", withUnit(last.time_on_air_ms, " ms")],
+      ["data speed-up (raw RGB at the working size, as in run's report)", speedup], ["time on air", withUnit(last.time_on_air_ms, " ms")],
       ["glass to glass", withUnit(last.glass_to_glass_s, " s")],
       ["call's path (sender to receiver)", mirage.describePath(call.connection)],
       ["this page's path", mirage.describePath(await mirage.path(watching))],

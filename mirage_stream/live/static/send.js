@@ -64,14 +64,14 @@
       mirage.refreshImage(keyframe, "/send/keyframe.jpg");
     }
     const ber = typeof last.ber === "number" ? last.ber.toPrecision(3) : last.ber;
-    const speedup = status.data_speedup === null ? null : Math.round(status.data_speedup).toLocaleString("en") + "x";
+    const speedup = status.camera_speedup === null ? null : Math.round(status.camera_speedup).toLocaleString("en") + "x";
     const withUnit = mirage.withUnit;
     const size = status.camera_size ? status.camera_size[0] + "x" + status.camera_size[1] : null;
     mirage.showRows(table, [
       ["camera", size], ["segments sent / not sent", status.segments_sent + " / " + status.segments_unsent],
       ["caption", last.caption], ["bytes per segment", last.payload_bytes],
       ["SNR", withUnit(last.snr_db, " dB")], ["BER", ber], ["time on air", withUnit(last.time_on_air_ms, " ms")],
-      ["data speed-up against the raw camera", speedup], ["receiver", status.receiver],
+      ["bytes saved against the raw camera (its own size)", speedup], ["receiver", status.receiver],
       ["path to the receiver", mirage.describePath(status.connection)],
       ["this page's path", mirage.describePath(await mirage.path(camera))],
     ]);
