@@ -139,3 +139,30 @@ def test_every_link_and_path_the_docs_name_exists():
         ]
         broken += [f"{page.name}: {path}" for path in links + paths if not path.exists()]
     assert broken == []
+
+
+# How the project got here is the history's, not the docs': a user cannot follow "issue 27",
+# "commit 3f2ce79" or what one machine had installed. An upstream source pinned to its
+# commit ("owner/repo @ 2e2dcce") is provenance and stays.
+_HISTORY = re.compile(
+    r"\b[Ii]ssues? \d+|(?<!@ )\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,12}\b"
+    r"|installed here|on this machine|this session|an earlier session|this commit"
+    r"|the commit before|lent (?:in|to) "
+)
+
+
+def test_the_history_pattern_finds_history_and_spares_provenance():
+    assert _HISTORY.search("measured before issue 38")
+    assert _HISTORY.search("the version at a32247f gave 0.5")
+    assert not _HISTORY.search("| ageitgey/face_recognition @ 2e2dcce (`clip.mp4`) |")
+    assert not _HISTORY.search("1,923,385,472 parameters, 96899.14 ms, deadbeef-free")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_the_docs_speak_of_the_project_not_its_history(page):
+    text = page.read_text(encoding="utf-8")
+    found = [
+        f"line {text.count(chr(10), 0, match.start()) + 1}: {match.group(0)!r}"
+        for match in _HISTORY.finditer(text)
+    ]
+    assert found == []

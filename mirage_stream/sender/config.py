@@ -52,7 +52,7 @@ class SenderConfig:
     face_detail: bool = False  # the largest face coded again at the codec's full size
     # When the change between two keyframes happens (a few bytes per pair; beyond the paper).
     keyframe_timing: bool = True
-    # Face landmarks and hands at a few frames, for the receiver's warp (~100 B; beyond the
+    # Face landmarks and hands at a few frames, for the receiver's warp (up to ~75 B; beyond the
     # paper).
     motion_track: bool = True
     # The person in a call: the caller's reference picture and face track (beyond the paper;
@@ -177,7 +177,7 @@ class SenderConfig:
             action=argparse.BooleanOptionalAction,
             default=defaults.motion_track,
             help="send where six face landmarks and up to two hands are at the frames the "
-            "detectors sample (about 100 protected bytes a segment, beyond the paper; left out "
+            "detectors sample (up to about 75 protected bytes a segment, beyond the paper; left out "
             "when the latency budget has no room, or faces are hidden), so the receiver's "
             "picture moves as the person did; --no-motion-track sends the paper's payload; "
             "default %(default)s",
