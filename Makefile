@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast stress lint bench-table1 clean
+.PHONY: demo test test-fast stress lint docs bench-table1 clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/mkdocs build --strict --quiet --site-dir site
 	$(BIN)/python -m pytest -q
+
+# The docs as a site in site/ (the same pages read as Markdown on GitHub).
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir site
 
 # The whole suite RUNS times beside CPU hogs that leave one core free (a shared machine).
 RUNS ?= 5
@@ -37,4 +42,4 @@ bench-table1: $(STAMP)
 	$(BIN)/mirage-stream bench table1 --json
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis .ruff_cache
+	rm -rf $(VENV) out site .pytest_cache .hypothesis .ruff_cache

@@ -166,3 +166,38 @@ def test_the_docs_speak_of_the_project_not_its_history(page):
         for match in _HISTORY.finditer(text)
     ]
     assert found == []
+
+
+def test_the_configuration_page_explains_every_report_key_and_component():
+    import dataclasses
+
+    from mirage_stream.link.config import ChannelConfig
+    from mirage_stream.pipeline import SegmentTrace
+    from mirage_stream.report import RunTotals, segment_row
+    from mirage_stream.run import RunConfig
+
+    text = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    link_keys = [
+        "snr_db",
+        "ber",
+        "bits_sent",
+        "bits_exposed",
+        "channel_bits",
+        "overhead_bits",
+        "tries",
+    ]
+    link_keys += [
+        "residual_block_error",
+        "delivered",
+        "bit_errors",
+        "damaged_symbols",
+        "time_on_air_ms",
+    ]
+    keys = [
+        *segment_row(SegmentTrace(0), ChannelConfig()),
+        *link_keys,
+        "raw_time_on_air_ms",
+        *(field.name for field in dataclasses.fields(RunTotals)),
+        *(field.name for field in dataclasses.fields(RunConfig)),
+    ]
+    assert [key for key in keys if f"`{key}`" not in text] == []

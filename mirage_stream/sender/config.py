@@ -177,8 +177,8 @@ class SenderConfig:
             action=argparse.BooleanOptionalAction,
             default=defaults.motion_track,
             help="send where six face landmarks and up to two hands are at the frames the "
-            "detectors sample (up to about 75 protected bytes a segment, beyond the paper; left out "
-            "when the latency budget has no room, or faces are hidden), so the receiver's "
+            "detectors sample (up to about 75 protected bytes a segment, beyond the paper; left "
+            "out when the latency budget has no room, or faces are hidden), so the receiver's "
             "picture moves as the person did; --no-motion-track sends the paper's payload; "
             "default %(default)s",
         )
