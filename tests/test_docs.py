@@ -201,3 +201,10 @@ def test_the_configuration_page_explains_every_report_key_and_component():
         *(field.name for field in dataclasses.fields(RunConfig)),
     ]
     assert [key for key in keys if f"`{key}`" not in text] == []
+
+
+def test_the_command_line_reference_is_the_parsers_own_help():
+    from mirage_stream.cli.reference import render_reference
+
+    page = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert page == render_reference(), "run: python -m mirage_stream.cli.reference > docs/cli.md"

@@ -87,11 +87,13 @@ def test_unknown_generator_or_missing_model_fails_at_start_up(tmp_path):
         build_generator(absent.generator, absent.generator_options)
 
 
-def test_diffusion_backend_runs_a_real_pipeline_on_tiny_weights(tiny_ltx):
+def test_diffusion_backend_runs_a_real_pipeline_on_tiny_weights(tiny_ltx, caplog):
     config = ReceiverConfig(
         generator="diffusion", generator_options=DiffusionGeneratorOptions(str(tiny_ltx))
     )
-    generator = build_generator(config.generator, config.generator_options)
+    with caplog.at_level("INFO", logger="mirage_stream.receiver.diffusion"):
+        generator = build_generator(config.generator, config.generator_options)
+    assert "diffusion: LTXImageToVideoPipeline (family ltx) on cpu in float32" in caplog.text
     profile = ReceiverProfile(style=StylePreset.ANIMATION)
     config = GeneratorConfig(num_frames=7, fps=25.0, width=40, height=30, steps=2, guidance=1.0)
     request = GenerationRequest(

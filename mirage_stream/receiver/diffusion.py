@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -35,6 +36,7 @@ from mirage_stream.receiver.profile import IdentityMode, ReceiverProfile, build_
 from mirage_stream.receiver.style import anonymise_faces
 from mirage_stream.types import SceneFacts
 
+_log = logging.getLogger(__name__)
 PROMPT_CACHE = 16  # distinct prompts whose embeddings are kept
 # What encode_prompt returns, by family: LTX's come with attention masks.
 _EMBEDDINGS = ("prompt_embeds", "negative_prompt_embeds")
@@ -195,7 +197,17 @@ class DiffusersVideoGenerator:
             if options.text_encoder_on_cpu and encoder is not None:
                 encoder.to("cpu", torch.float32)
         pipeline.set_progress_bar_config(disable=True)
-        return cls(pipeline=pipeline, device=chosen, options=options)
+        generator = cls(pipeline=pipeline, device=chosen, options=options)
+        # What `-v` shows, so a user sees the GPU is used before the first segment is late.
+        _log.info(
+            "diffusion: %s (family %s) on %s in %s%s",
+            type(pipeline).__name__,
+            generator.family.name,
+            chosen,
+            str(dtype).removeprefix("torch."),
+            ", distilled" if options.distilled else "",
+        )
+        return generator
 
     # --- theta_g -> the family's call ------------------------------------------------------
 
