@@ -208,3 +208,30 @@ def test_the_command_line_reference_is_the_parsers_own_help():
 
     page = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     assert page == render_reference(), "run: python -m mirage_stream.cli.reference > docs/cli.md"
+
+
+# Figures the docs state on several pages, each with the pattern that finds it: every page must
+# give the same value (a figure is measured once and the other pages repeat or link it).
+_REPEATED_FIGURES = {
+    "face track per 2 s segment": [r"(?:face moves|face track)[^.|]{0,60}?(\d+) B a segment"],
+    "reference picture": [r"reference picture[^.|]{0,40}?(?:about|~) ?(\d+(?:\.\d+)?) KB"],
+    "codec below AV1, bikes": [r"gap to AV1 \((\d\.\d+) dB on bikes"],
+    "codec below AV1, real test frames": [
+        r"gap to AV1 \(\d\.\d+ dB on bikes, (\d\.\d+) dB",
+        r"(\d\.\d+) dB under AV1 at matched bytes on real footage",
+    ],
+    "K=2048 over K=256, bikes": [r"K=2048 gains (\d\.\d+) dB"],
+    "motion track, most bytes a segment": [
+        r"up to (?:about )?(\d+) protected bytes a segment",
+        r"track_bits\.py`\): 0 to (\d+) B a segment",
+    ],
+}
+
+
+def test_a_figure_stated_on_several_pages_has_one_value():
+    text = " ".join(" ".join(page.read_text(encoding="utf-8").split()) for page in PAGES)
+    values = {
+        name: sorted({value for pattern in patterns for value in re.findall(pattern, text)})
+        for name, patterns in _REPEATED_FIGURES.items()
+    }
+    assert {name: found for name, found in values.items() if len(found) != 1} == {}
