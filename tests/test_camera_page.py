@@ -302,6 +302,35 @@ def test_camera_denied_gives_a_clear_state_and_the_sender_keeps_serving():
 
 
 @pytest.mark.slow
+def test_a_playback_page_with_a_wrong_token_keeps_saying_so():
+    playwright = _browser_or_skip()
+    from mirage_stream.bench.browser import find_chromium
+    from mirage_stream.live.server import ReceiverServerConfig, serve
+
+    async def scenario():
+        _, runner, port = await serve(ReceiverServerConfig(port=0, token="right"))
+        try:
+            async with playwright.async_playwright() as driver:
+                browser = await driver.chromium.launch(executable_path=find_chromium())
+                page = await browser.new_page()
+                await page.goto(f"http://127.0.0.1:{port}/#token=wrong")
+                said = await _wait_for(lambda: _page_says(page, "state", "not allowed"))
+                # Two more refused polls of /stats: the message must not turn into another.
+                for _ in range(2):
+                    async with page.expect_response(lambda r: r.url.endswith("/stats")):
+                        pass
+                later = await page.evaluate(_TEXT, "state")
+                await browser.close()
+        finally:
+            await runner.cleanup()
+        return said, later
+
+    said, later = asyncio.run(scenario())
+    assert said.startswith("not allowed: open the link the receiver printed")
+    assert later == said
+
+
+@pytest.mark.slow
 def test_two_way_call_plays_each_side_the_other(tmp_path):
     playwright = _browser_or_skip()
     import subprocess
